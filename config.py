@@ -1,0 +1,141 @@
+"""Application configuration, read from the environment (and `.env` when present)."""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent
+load_dotenv(BASE_DIR / ".env")
+
+# Marker values that production refuses: a deployment must set its own secrets.
+DEFAULT_SECRET_KEY = "development-only-secret-key-change-me-in-production"
+DEFAULT_JWT_SECRET_KEY = "development-only-jwt-secret-change-me-in-production"
+
+
+def _env_int(name, default):
+    value = os.environ.get(name)
+    return default if value in (None, "") else int(value)
+
+
+def _env_list(name, default=""):
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def normalise_database_url(url):
+    """Select psycopg2 for PostgreSQL URLs (made cooperative under gevent by psycogreen)."""
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg2://" + url[len(scheme):]
+    return url
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "base"
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+    JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY", DEFAULT_JWT_SECRET_KEY)
+    JWT_ALGORITHM = "HS256"
+    JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=15)
+    JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=7)
+    JWT_TOKEN_LOCATION = ["headers"]
+
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'imperio.db'}")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+
+    CORS_ORIGINS = _env_list("CORS_ORIGINS")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    LOG_JSON = True
+    TRUST_PROXY_HEADERS = _env_int("TRUST_PROXY_HEADERS", 0)
+
+    SIGNUP_BONUS = _env_int("SIGNUP_BONUS", 1000)
+    BIG_WIN_THRESHOLD = _env_int("BIG_WIN_THRESHOLD", 1000)
+
+    MAX_CONTENT_LENGTH = 64 * 1024
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCK_MINUTES = 15
+    IDEMPOTENCY_TTL_HOURS = 24
+
+    # Argon2id cost: the library's RFC 9106 "low memory" profile unless overridden.
+    ARGON2_TIME_COST = _env_int("ARGON2_TIME_COST", 3)
+    ARGON2_MEMORY_COST = _env_int("ARGON2_MEMORY_COST", 65536)
+    ARGON2_PARALLELISM = _env_int("ARGON2_PARALLELISM", 4)
+
+    RATELIMIT_ENABLED = True
+    RATELIMIT_DEFAULT = os.environ.get("RATELIMIT_DEFAULT", "1200 per minute")
+    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
+    RATELIMIT_SIGNUP = os.environ.get("RATELIMIT_SIGNUP", "5 per hour")
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True  # Redis down must not take the API down with it.
+
+    SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE", "gevent")
+
+    API_TITLE = "ImperioCasino API"
+    API_VERSION = "1.0"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "/docs"
+    OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
+    API_SPEC_OPTIONS = {
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            }
+        },
+        "security": [{"bearerAuth": []}],
+    }
+
+
+class DevelopmentConfig(Config):
+    """Local development: SQLite file, in-memory cache and rate limits, permissive CORS."""
+
+    ENV_NAME = "development"
+    DEBUG = False
+    CORS_ORIGINS = _env_list("CORS_ORIGINS", "*")
+
+
+class TestingConfig(Config):
+    """The test suite: cheap password hashing, no rate limits unless a test turns them on."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite:///:memory:")
+    REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 8
+    ARGON2_PARALLELISM = 1
+    # Flask-Limiter keeps its settings on the one global Limiter, so tests keep it enabled
+    # with generous limits and tighten a limit through the app config where they need to.
+    RATELIMIT_DEFAULT = "100000 per minute"
+    RATELIMIT_LOGIN = "100000 per minute"
+    RATELIMIT_SIGNUP = "100000 per minute"
+    SOCKETIO_ASYNC_MODE = "threading"
+    LOG_LEVEL = "WARNING"
+
+
+class ProductionConfig(Config):
+    """Production: secrets must come from the environment."""
+
+    ENV_NAME = "production"
+    CORS_ORIGINS = _env_list("CORS_ORIGINS")
+    SESSION_COOKIE_SECURE = True
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def get_config(name=None):
+    """Return the config class for `name` (default: $APP_ENV, else development)."""
+    name = name or os.environ.get("APP_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise ValueError(f"unknown configuration {name!r}; expected one of {sorted(CONFIGS)}") from None

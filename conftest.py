@@ -1,0 +1,138 @@
+"""Test fixtures: app → db → client, factories, and the ledger invariant after every test.
+
+The database is SQLite in a temporary file unless TEST_DATABASE_URL names another
+(PostgreSQL in CI); Redis is used when TEST_REDIS_URL is set. The schema is built once per
+run by the migrations themselves; every test starts from empty tables.
+"""
+
+import os
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import inspect, text
+
+from imperioApp import create_app
+from imperioApp.extensions import db as _db
+from imperioApp.extensions import limiter, redis_store
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "postgres: needs TEST_DATABASE_URL pointing at PostgreSQL")
+    config.addinivalue_line("markers", "redis: needs TEST_REDIS_URL")
+    config.addinivalue_line("markers", "simulation: long statistical simulations of the game engines")
+    if REQUIRE_SERVICES and not (os.environ.get("TEST_DATABASE_URL") and os.environ.get("TEST_REDIS_URL")):
+        raise pytest.UsageError("REQUIRE_SERVICES=1 but TEST_DATABASE_URL / TEST_REDIS_URL are unset")
+
+
+def pytest_collection_modifyitems(config, items):
+    is_postgres = os.environ.get("TEST_DATABASE_URL", "").startswith(("postgres", "postgresql"))
+    has_redis = bool(os.environ.get("TEST_REDIS_URL"))
+    for item in items:
+        if "postgres" in item.keywords and not is_postgres:
+            item.add_marker(pytest.mark.skip(reason="PostgreSQL test: set TEST_DATABASE_URL=postgresql://..."))
+        if "redis" in item.keywords and not has_redis:
+            item.add_marker(pytest.mark.skip(reason="Redis test: set TEST_REDIS_URL=redis://..."))
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+def drop_everything(engine):
+    """Drop every table, alembic's included, so the migrations build the schema from nothing."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        else:
+            for table in inspect(conn).get_table_names():
+                conn.execute(text(f'DROP TABLE IF EXISTS "{table}"'))
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url)
+    with app.app_context():
+        drop_everything(_db.engine)
+        upgrade()
+    return app
+
+
+@pytest.fixture
+def db(app):
+    with app.app_context():
+        yield _db
+        _db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def ledger_drift(connection):
+    """Users whose balance differs from the sum of their ledger, or whose ledger chain breaks."""
+    problems = []
+    balances = dict(connection.execute(text("SELECT id, balance FROM users")).all())
+    running = dict.fromkeys(balances, 0)
+    for user_id, amount, after in connection.execute(
+        text("SELECT user_id, amount, balance_after FROM transactions ORDER BY user_id, id")
+    ):
+        running[user_id] += amount
+        if running[user_id] != after:
+            problems.append((user_id, "balance_after", after, running[user_id]))
+    problems += [(uid, "balance", bal, running[uid]) for uid, bal in balances.items() if bal != running[uid]]
+    return problems
+
+
+def clean_tables(connection):
+    tables = [t for t in reversed(_db.metadata.sorted_tables)]
+    if connection.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            connection.execute(table.delete())
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state_and_ledger_invariant(request):
+    """After each test: the ledger must match every balance; then empty every table."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        _db.session.remove()
+        with _db.engine.begin() as conn:
+            drift = ledger_drift(conn)
+            clean_tables(conn)
+        client = redis_store.client
+        if client is not None:
+            client.flushdb()
+        limiter.reset()
+    assert not drift, f"ledger drift (user, what, stored, from ledger): {drift}"
+
+
+@pytest.fixture
+def player(app):
+    """A signed-up player holding the sign-up bonus."""
+    from tests.factories import make_player
+
+    return make_player(app)
+
+
+@pytest.fixture
+def make_player(app):
+    """Build more players: make_player(balance=20, username=...)."""
+    from tests.factories import make_player as factory
+
+    return lambda **kwargs: factory(app, **kwargs)

@@ -1,0 +1,149 @@
+"""ImperioCasino: the application factory."""
+
+import logging
+
+from flask import Flask
+from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import DEFAULT_JWT_SECRET_KEY, DEFAULT_SECRET_KEY, get_config, normalise_database_url
+
+from .extensions import cache, cors, db, jwt, limiter, migrate, redis_store, socketio
+from .observability import configure_logging, register_request_logging
+
+
+def create_app(config=None, **overrides):
+    """Build the app from a config name ('development', 'testing', 'production'), a config
+    class, or None ($APP_ENV); keyword overrides win over both."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(get_config(config) if config is None or isinstance(config, str) else config)
+    app.config.update(overrides)
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    check_production_secrets(app)
+    register_logging(app)
+    register_extensions(app)
+    register_database_pragmas(app)
+    register_api_and_errors(app)
+    register_http_behaviour(app)
+    register_jwt_callbacks(app)
+    register_cli(app)
+    register_shell_context(app)
+    return app
+
+
+def check_production_secrets(app):
+    """Refuse to run production with the development secrets or none at all."""
+    if app.config.get("ENV_NAME") != "production":
+        return
+    weak = [
+        name
+        for name, default in (("SECRET_KEY", DEFAULT_SECRET_KEY), ("JWT_SECRET_KEY", DEFAULT_JWT_SECRET_KEY))
+        if app.config.get(name) in (None, "", default) or len(app.config.get(name)) < 32
+    ]
+    if weak:
+        raise RuntimeError(
+            f"production refuses to start: set {', '.join(weak)} to random values of at least "
+            "32 characters (python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
+
+
+def register_logging(app):
+    configure_logging(getattr(logging, app.config["LOG_LEVEL"].upper(), logging.INFO), app.config["LOG_JSON"])
+    register_request_logging(app)
+
+
+def register_extensions(app):
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
+        options.setdefault("connect_args", {}).setdefault("timeout", 30)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True)
+    redis_url = app.config.get("REDIS_URL")
+    app.config.setdefault("CACHE_TYPE", "RedisCache" if redis_url else "SimpleCache")
+    app.config.setdefault("CACHE_REDIS_URL", redis_url)
+    app.config.setdefault("CACHE_KEY_PREFIX", "imperio:cache:")
+    cache.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "imperio:ratelimit")
+    limiter.init_app(app)
+    jwt.init_app(app)
+    redis_store.init_app(app)
+    cors.init_app(app, origins=app.config["CORS_ORIGINS"] or [], expose_headers=["X-Request-ID"])
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        message_queue=redis_url,
+        cors_allowed_origins=app.config["CORS_ORIGINS"] or [],
+    )
+    from .services import passwords
+
+    passwords.init_app(app)
+
+
+def register_database_pragmas(app):
+    """On SQLite, start every transaction IMMEDIATE so concurrent writers queue, not fail."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, connection_record):
+        # Let SQLAlchemy, not pysqlite, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def register_api_and_errors(app):
+    from .api import register_api
+    from .api.errors import register_error_handlers
+
+    app.extensions["imperio.api"] = register_api(app)
+    # After flask-smorest's own handler, so these are the ones that answer.
+    register_error_handlers(app)
+
+
+def register_http_behaviour(app):
+    from .http_security import register_security_headers
+
+    if app.config.get("TRUST_PROXY_HEADERS"):
+        hops = int(app.config["TRUST_PROXY_HEADERS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    register_security_headers(app)
+
+
+def register_jwt_callbacks(app):
+    from .api.errors import error_response
+    from .services import tokens
+
+    @jwt.token_in_blocklist_loader
+    def _is_revoked(jwt_header, jwt_payload):
+        return tokens.is_revoked(jwt_payload["jti"], jwt_payload.get("type", "access"))
+
+    def unauthorized(code, message):
+        return error_response(401, code, message, headers={"WWW-Authenticate": "Bearer"})
+
+    jwt.expired_token_loader(lambda header, payload: unauthorized("token_expired", "the token has expired"))
+    jwt.revoked_token_loader(lambda header, payload: unauthorized("token_revoked", "the token has been revoked"))
+    jwt.invalid_token_loader(lambda reason: unauthorized("invalid_token", f"invalid token: {reason}"))
+    jwt.unauthorized_loader(lambda reason: unauthorized("authorization_required", reason))
+    jwt.needs_fresh_token_loader(lambda header, payload: unauthorized("fresh_token_required", "a fresh token is required"))
+    jwt.user_lookup_error_loader(lambda header, payload: unauthorized("invalid_token", "the account no longer exists"))
+    jwt.token_verification_failed_loader(lambda header, payload: unauthorized("invalid_token", "token verification failed"))
+
+
+def register_cli(app):
+    from .cli import blp as cli_blueprint
+
+    app.register_blueprint(cli_blueprint)
+
+
+def register_shell_context(app):
+    from . import models
+
+    app.shell_context_processor(lambda: {"db": db, "models": models})

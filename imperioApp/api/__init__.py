@@ -1,0 +1,30 @@
+"""REST blueprints, one per area, and the OpenAPI description they produce."""
+
+from flask_smorest import Api
+
+from . import auth, health, profile, wallet
+from .errors import handle_http_exception
+from .schemas import ErrorSchema
+
+BLUEPRINTS = (health.blp, auth.blp, wallet.blp, profile.blp)
+
+
+class JsonApi(Api):
+    """flask-smorest's Api with the project's error shape documented and rendered."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error):
+        return handle_http_exception(error)
+
+
+def register_api(app):
+    """Create the app's Api and register every blueprint with it.
+
+    One Api per app: flask-smorest keeps the OpenAPI document on the Api object, so a
+    module-level instance would be shared (and overwritten) by every app built in a process.
+    """
+    api = JsonApi(app)
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
+    return api

@@ -1,0 +1,100 @@
+"""Sign-up, login, token refresh and logout."""
+
+import marshmallow as ma
+from flask import current_app
+from flask_jwt_extended import get_jwt, jwt_required
+from flask_smorest import Blueprint
+from marshmallow import validate
+
+from ..extensions import client_address, limiter
+from ..services import accounts
+
+blp = Blueprint("auth", __name__, description="Accounts and tokens")
+
+USERNAME_PATTERN = r"^[A-Za-z0-9_]{3,32}$"
+PUBLIC = {"security": []}
+
+
+class SignupSchema(ma.Schema):
+    username = ma.fields.String(
+        required=True,
+        validate=validate.Regexp(USERNAME_PATTERN, error="3-32 letters, digits or underscores"),
+    )
+    email = ma.fields.Email(required=True, validate=validate.Length(max=254))
+    password = ma.fields.String(required=True, validate=validate.Length(min=8, max=128))
+
+
+class LoginSchema(ma.Schema):
+    username = ma.fields.String(validate=validate.Length(min=1, max=254))
+    email = ma.fields.String(validate=validate.Length(min=1, max=254))
+    password = ma.fields.String(required=True, validate=validate.Length(min=1, max=128))
+
+    @ma.validates_schema
+    def one_identifier(self, data, **kwargs):
+        if ("username" in data) == ("email" in data):
+            raise ma.ValidationError("give either username or email", "username")
+
+
+class LogoutSchema(ma.Schema):
+    refresh_token = ma.fields.String(validate=validate.Length(max=4096))
+
+
+class TokenPairSchema(ma.Schema):
+    access_token = ma.fields.String(required=True)
+    refresh_token = ma.fields.String(required=True)
+    token_type = ma.fields.String(required=True)
+    expires_in = ma.fields.Integer(required=True, metadata={"description": "seconds"})
+
+
+class SignupResultSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    username = ma.fields.String(required=True)
+    email = ma.fields.String(required=True)
+    coins = ma.fields.Integer(required=True, attribute="balance")
+
+
+def _login_limit():
+    return current_app.config["RATELIMIT_LOGIN"]
+
+
+def _signup_limit():
+    return current_app.config["RATELIMIT_SIGNUP"]
+
+
+@blp.route("/signup", methods=["POST"])
+@limiter.limit(_signup_limit)
+@blp.arguments(SignupSchema)
+@blp.response(201, SignupResultSchema)
+@blp.doc(**PUBLIC)
+def signup(data):
+    """Create an account; the sign-up bonus arrives as a ledger entry."""
+    return accounts.signup(data["username"], data["email"], data["password"])
+
+
+@blp.route("/login", methods=["POST"])
+@limiter.limit(_login_limit)
+@blp.arguments(LoginSchema)
+@blp.response(200, TokenPairSchema)
+@blp.doc(**PUBLIC)
+def login(data):
+    """Exchange a username (or email) and password for an access and a refresh token."""
+    identifier = data.get("username") or data["email"]
+    return accounts.login(identifier, data["password"], client_address=client_address())
+
+
+@blp.route("/token/refresh", methods=["POST"])
+@jwt_required(refresh=True)
+@blp.response(200, TokenPairSchema)
+@blp.doc(description="Send the refresh token as the bearer token. It is rotated: the old one stops working.")
+def refresh_token():
+    """Rotate the refresh token and get a new access token."""
+    return accounts.refresh(get_jwt())
+
+
+@blp.route("/logout", methods=["POST"])
+@jwt_required()
+@blp.arguments(LogoutSchema, required=False)
+@blp.response(204)
+def logout(data):
+    """Revoke the presented access token (and the refresh token, if sent in the body)."""
+    accounts.logout(get_jwt(), (data or {}).get("refresh_token"))

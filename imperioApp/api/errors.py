@@ -1,0 +1,72 @@
+"""The one JSON error path: every failure becomes {"error": {"code", "message"}}."""
+
+import re
+
+import structlog
+from flask import jsonify
+from flask_limiter.errors import RateLimitExceeded
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from ..extensions import db
+from ..services.errors import AccountLocked, DomainError
+
+log = structlog.get_logger(__name__)
+
+# Werkzeug names that read badly as machine codes.
+_CODE_OVERRIDES = {413: "payload_too_large", 422: "validation_error", 429: "rate_limited"}
+
+
+def error_response(status, code, message, details=None, headers=None):
+    """Build the JSON error response."""
+    body = {"error": {"code": code, "message": message}}
+    if details:
+        body["error"]["details"] = details
+    response = jsonify(body)
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def handle_http_exception(error):
+    """Render any HTTPException (404, 405, 413, 415, webargs' 400/422, ...) as JSON."""
+    if isinstance(error, RateLimitExceeded):
+        return error_response(
+            429,
+            "rate_limited",
+            f"too many requests: limit is {error.description}",
+            headers={"Retry-After": str(getattr(error, "retry_after", None) or 60)},
+        )
+    data = getattr(error, "data", None) or {}
+    details = data.get("errors") or data.get("messages")
+    if isinstance(details, dict) and set(details) <= {"json", "query", "headers", "view_args", "files", "form"}:
+        # webargs nests field errors under the location; one location is the common case.
+        details = details.get("json") or details.get("query") or details
+    message = data.get("message") or error.description
+    if error.code == 422 and details:
+        message = "the request failed validation"
+    code = _CODE_OVERRIDES.get(error.code) or re.sub(r"\W+", "_", error.name.lower()).strip("_")
+    return error_response(error.code, code, message, details, headers=data.get("headers"))
+
+
+def handle_domain_error(error):
+    """Render a service's DomainError with its status and code."""
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, AccountLocked) else None
+    return error_response(error.status, error.code, error.message, error.details, headers)
+
+
+def handle_unexpected_error(error):
+    """Log, roll back the session so nothing half-written survives, and answer 500."""
+    if isinstance(error, HTTPException) and not isinstance(error, InternalServerError):
+        return handle_http_exception(error)
+    db.session.rollback()
+    log.exception("unhandled_error", exc_info=getattr(error, "original_exception", None) or error)
+    return error_response(500, "internal_error", "an unexpected error occurred")
+
+
+def register_error_handlers(app):
+    """Install the handlers on the app."""
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(InternalServerError, handle_unexpected_error)
+    app.register_error_handler(Exception, handle_unexpected_error)

@@ -1,0 +1,68 @@
+"""Flask extensions, created unbound and initialised in `create_app`."""
+
+import redis
+from flask import current_app, request
+from flask_caching import Cache
+from flask_cors import CORS
+from flask_jwt_extended import JWTManager
+from flask_limiter import Limiter
+from flask_migrate import Migrate
+from flask_socketio import SocketIO
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import MetaData
+
+# Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def client_address():
+    """The caller's address, as rate limits and security logs see it."""
+    return request.remote_addr or "unknown"
+
+
+# Services read back what they wrote through Core statements, so nothing is expired on commit.
+db = SQLAlchemy(
+    metadata=MetaData(naming_convention=NAMING_CONVENTION),
+    session_options={"expire_on_commit": False},
+)
+migrate = Migrate()
+cache = Cache()
+# Limits are callables so that each app's config decides them at request time.
+limiter = Limiter(
+    key_func=client_address,
+    default_limits=[lambda: current_app.config["RATELIMIT_DEFAULT"]],
+)
+jwt = JWTManager()
+socketio = SocketIO()
+cors = CORS()
+
+
+class RedisConnection:
+    """The app's Redis client, or None when REDIS_URL is unset (in-memory mode)."""
+
+    def init_app(self, app):
+        """Connect lazily to REDIS_URL; short timeouts so a dead Redis degrades, not hangs."""
+        url = app.config.get("REDIS_URL")
+        client = None
+        if url:
+            client = redis.Redis.from_url(
+                url,
+                socket_timeout=app.config.get("REDIS_SOCKET_TIMEOUT", 1.0),
+                socket_connect_timeout=app.config.get("REDIS_SOCKET_TIMEOUT", 1.0),
+                health_check_interval=30,
+            )
+        app.extensions["redis"] = client
+
+    @property
+    def client(self):
+        """The current app's client, or None."""
+        return current_app.extensions.get("redis")
+
+
+redis_store = RedisConnection()

@@ -1,0 +1,47 @@
+"""Players and operators, and revoked tokens."""
+
+from sqlalchemy import BigInteger, CheckConstraint, Index, String, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .base import BigIntegerPK, UTCDateTime, utcnow
+
+ROLES = ("player", "admin")
+
+
+class User(db.Model):
+    """An account; `balance` is only ever changed by the wallet service."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("balance >= 0", name="balance_non_negative"),
+        CheckConstraint("role IN ('player', 'admin')", name="role_known"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntegerPK, primary_key=True)
+    username: Mapped[str] = mapped_column(String(32), nullable=False)
+    email: Mapped[str] = mapped_column(String(254), nullable=False, unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    balance: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
+    role: Mapped[str] = mapped_column(String(16), nullable=False, default="player", server_default="player")
+    created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    last_login_at = mapped_column(UTCDateTime, nullable=True)
+    failed_logins: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
+    locked_until = mapped_column(UTCDateTime, nullable=True)
+
+    def __repr__(self):
+        return f"<User {self.id} {self.username}>"
+
+
+# Usernames are unique whatever their case; the stored spelling is the one the player chose.
+Index("uq_users_username_lower", func.lower(User.username), unique=True)
+
+
+class RevokedToken(db.Model):
+    """A JWT revoked before its expiry (the database store; Redis keeps its own copy with a TTL)."""
+
+    __tablename__ = "token_blocklist"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    expires_at = mapped_column(UTCDateTime, nullable=False, index=True)

@@ -1,0 +1,43 @@
+"""Factories for test data, built through the same services the API uses."""
+
+import itertools
+from dataclasses import dataclass, field
+
+from imperioApp.services import accounts, wallet
+
+_sequence = itertools.count(1)
+DEFAULT_PASSWORD = "correct-horse-battery"
+
+
+@dataclass
+class Player:
+    id: int
+    username: str
+    email: str
+    password: str
+    tokens: dict = field(repr=False)
+
+    @property
+    def headers(self):
+        return {"Authorization": f"Bearer {self.tokens['access_token']}"}
+
+    @property
+    def refresh_headers(self):
+        return {"Authorization": f"Bearer {self.tokens['refresh_token']}"}
+
+
+def make_player(app, *, username=None, email=None, password=DEFAULT_PASSWORD, balance=None, role="player"):
+    """Sign a player up (bonus through the ledger) and, if asked, move the balance to `balance`."""
+    n = next(_sequence)
+    username = username or f"player{n}"
+    email = email or f"{username.lower()}@example.com"
+    with app.app_context():
+        user = accounts.signup(username, email, password)
+        if balance is not None and balance != user.balance:
+            difference = balance - user.balance
+            if difference > 0:
+                wallet.credit(user.id, difference, type="adjustment")
+            else:
+                wallet.debit(user.id, -difference, type="adjustment")
+        tokens = accounts.issue_tokens(user.id, user.username, role)
+    return Player(user.id, username, email, password, tokens)
