@@ -14,13 +14,17 @@ DEFAULT_SECRET_KEY = "development-only-secret-key-change-me-in-production"
 DEFAULT_JWT_SECRET_KEY = "development-only-jwt-secret-change-me-in-production"
 
 
+def _env(name, default=None):
+    """The variable's value, or `default` when it is unset or empty (as in .env.example)."""
+    return os.environ.get(name) or default
+
+
 def _env_int(name, default):
-    value = os.environ.get(name)
-    return default if value in (None, "") else int(value)
+    return int(_env(name, default))
 
 
 def _env_list(name, default=""):
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+    return [item.strip() for item in _env(name, default).split(",") if item.strip()]
 
 
 def normalise_database_url(url):
@@ -35,19 +39,19 @@ class Config:
     """Settings shared by every environment."""
 
     ENV_NAME = "base"
-    SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
-    JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY", DEFAULT_JWT_SECRET_KEY)
+    SECRET_KEY = _env("SECRET_KEY", DEFAULT_SECRET_KEY)
+    JWT_SECRET_KEY = _env("JWT_SECRET_KEY", DEFAULT_JWT_SECRET_KEY)
     JWT_ALGORITHM = "HS256"
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=15)
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=7)
     JWT_TOKEN_LOCATION = ["headers"]
 
-    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'imperio.db'}")
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'imperio.db'}")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-    REDIS_URL = os.environ.get("REDIS_URL") or None
+    REDIS_URL = _env("REDIS_URL")
 
     CORS_ORIGINS = _env_list("CORS_ORIGINS")
-    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    LOG_LEVEL = _env("LOG_LEVEL", "INFO")
     LOG_JSON = True
     TRUST_PROXY_HEADERS = _env_int("TRUST_PROXY_HEADERS", 0)
 
@@ -65,13 +69,13 @@ class Config:
     ARGON2_PARALLELISM = _env_int("ARGON2_PARALLELISM", 4)
 
     RATELIMIT_ENABLED = True
-    RATELIMIT_DEFAULT = os.environ.get("RATELIMIT_DEFAULT", "1200 per minute")
-    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
-    RATELIMIT_SIGNUP = os.environ.get("RATELIMIT_SIGNUP", "5 per hour")
+    RATELIMIT_DEFAULT = _env("RATELIMIT_DEFAULT", "1200 per minute")
+    RATELIMIT_LOGIN = _env("RATELIMIT_LOGIN", "10 per minute")
+    RATELIMIT_SIGNUP = _env("RATELIMIT_SIGNUP", "5 per hour")
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True  # Redis down must not take the API down with it.
 
-    SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE", "gevent")
+    SOCKETIO_ASYNC_MODE = _env("SOCKETIO_ASYNC_MODE", "gevent")
 
     API_TITLE = "ImperioCasino API"
     API_VERSION = "1.0"
@@ -103,8 +107,8 @@ class TestingConfig(Config):
 
     ENV_NAME = "testing"
     TESTING = True
-    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite:///:memory:")
-    REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
+    SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL", "sqlite:///:memory:")
+    REDIS_URL = _env("TEST_REDIS_URL")
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8
     ARGON2_PARALLELISM = 1
@@ -134,7 +138,7 @@ CONFIGS = {
 
 def get_config(name=None):
     """Return the config class for `name` (default: $APP_ENV, else development)."""
-    name = name or os.environ.get("APP_ENV", "development")
+    name = name or _env("APP_ENV", "development")
     try:
         return CONFIGS[name]
     except KeyError:

@@ -136,3 +136,25 @@ def make_player(app):
     from tests.factories import make_player as factory
 
     return lambda **kwargs: factory(app, **kwargs)
+
+
+@pytest.fixture
+def make_app(app):
+    """Build a separate app (own config) for one test, then rebind the shared extensions.
+
+    Flask-Limiter and Flask-SocketIO keep their state on the one global extension object,
+    so the last app initialised owns it; the session app takes it back afterwards.
+    """
+    from imperioApp.extensions import socketio
+
+    def factory(config="testing", **overrides):
+        overrides.setdefault("SQLALCHEMY_DATABASE_URI", "sqlite://")
+        return create_app(config, **overrides)
+
+    yield factory
+    limiter.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        message_queue=app.config["REDIS_URL"],
+    )

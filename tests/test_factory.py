@@ -3,19 +3,18 @@
 import pytest
 
 from config import DEFAULT_JWT_SECRET_KEY, DEFAULT_SECRET_KEY, ProductionConfig, get_config
-from imperioApp import create_app
 
 STRONG = "x" * 48
 
 
-def test_testing_config_is_applied():
-    app = create_app("testing")
+def test_testing_config_is_applied(make_app):
+    app = make_app("testing")
     assert app.testing
     assert app.config["ENV_NAME"] == "testing"
 
 
-def test_overrides_win_over_config_class():
-    app = create_app("testing", SIGNUP_BONUS=7)
+def test_overrides_win_over_config_class(make_app):
+    app = make_app("testing", SIGNUP_BONUS=7)
     assert app.config["SIGNUP_BONUS"] == 7
 
 
@@ -33,12 +32,12 @@ def test_unknown_config_name_is_refused():
         {"SECRET_KEY": STRONG, "JWT_SECRET_KEY": "short"},
     ],
 )
-def test_production_refuses_default_or_weak_secrets(secrets):
+def test_production_refuses_default_or_weak_secrets(make_app, secrets):
     with pytest.raises(RuntimeError, match="production refuses to start"):
-        create_app(ProductionConfig, SQLALCHEMY_DATABASE_URI="sqlite://", **secrets)
+        make_app(ProductionConfig, **secrets)
 
 
-def test_production_starts_with_strong_secrets():
-    app = create_app(ProductionConfig, SQLALCHEMY_DATABASE_URI="sqlite://", SECRET_KEY=STRONG, JWT_SECRET_KEY=STRONG + "y")
+def test_production_starts_with_strong_secrets(make_app):
+    app = make_app(ProductionConfig, SECRET_KEY=STRONG, JWT_SECRET_KEY=STRONG + "y")
     assert not app.testing
     assert app.config["ENV_NAME"] == "production"

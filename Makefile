@@ -1,0 +1,47 @@
+# ImperioCasino — `make run` serves the app, `make test` runs the suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+export FLASK_APP := imperioApp:create_app
+
+.PHONY: run test install install-dev migrate lint serve-production bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt $(VENV)/.runtime-installed
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.runtime-installed
+
+install-dev: $(VENV)/.dev-installed
+
+## Apply every migration to the configured database (DATABASE_URL, default SQLite).
+migrate: install
+	mkdir -p instance
+	$(BIN)/flask db upgrade
+
+## Set up and serve http://localhost:5011 (REST + Socket.IO) on SQLite and in-memory defaults.
+run: migrate
+	$(BIN)/flask seed
+	$(BIN)/python run.py
+
+## The whole suite. TEST_DATABASE_URL / TEST_REDIS_URL select PostgreSQL and Redis.
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+
+## Production-style serving: migrations first, then Gunicorn with gevent workers.
+serve-production: migrate
+	exec $(BIN)/gunicorn -c deployment/gunicorn_config.py "imperioApp.wsgi:app"
+
+clean:
+	rm -rf $(VENV) .pytest_cache instance/imperio.db

@@ -1,0 +1,120 @@
+"""Cross-cutting HTTP behaviour: error shape, limits, headers, request ids, CORS, rate limits."""
+
+import json
+import logging
+
+import pytest
+
+
+def events(caplog):
+    """The structlog event dicts captured from the stdlib loggers."""
+    return [r.msg for r in caplog.records if isinstance(r.msg, dict)]
+
+
+def assert_error(response, status, code=None):
+    assert response.status_code == status
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert set(body) == {"error"} and {"code", "message"} <= set(body["error"])
+    if code:
+        assert body["error"]["code"] == code
+    return body["error"]
+
+
+def test_unknown_path_is_json_404(client):
+    assert_error(client.get("/no/such/thing"), 404, "not_found")
+
+
+def test_wrong_method_is_json_405(client):
+    assert_error(client.delete("/login"), 405, "method_not_allowed")
+
+
+def test_oversized_body_is_json_413(client):
+    body = json.dumps({"username": "x" * (70 * 1024), "password": "y"})
+    assert_error(client.post("/login", data=body, content_type="application/json"), 413, "payload_too_large")
+
+
+def test_non_json_body_is_json_415(client):
+    assert_error(client.post("/login", data="username=a&password=b", content_type="application/x-www-form-urlencoded"), 415, "unsupported_media_type")
+
+
+def test_malformed_json_is_json_400(client):
+    assert_error(client.post("/login", data="{not json", content_type="application/json"), 400)
+
+
+def test_unexpected_failures_are_json_500_without_details(make_app):
+    app = make_app()
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    response = app.test_client().get("/boom")
+    error = assert_error(response, 500, "internal_error")
+    assert "secret" not in json.dumps(error)
+
+
+def test_security_headers_on_every_response(client):
+    for response in (client.get("/health"), client.get("/missing")):
+        headers = response.headers
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Referrer-Policy"] == "no-referrer"
+        assert "default-src 'none'" in headers["Content-Security-Policy"]
+        assert "Strict-Transport-Security" not in headers
+
+
+def test_hsts_only_over_https(client):
+    response = client.get("/health", base_url="https://localhost")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_request_id_is_generated_or_echoed_and_logged(client, caplog):
+    generated = client.get("/health").headers["X-Request-ID"]
+    assert len(generated) == 32
+    caplog.set_level(logging.INFO)
+    response = client.get("/health", headers={"X-Request-ID": "trace-abc-123"})
+    assert response.headers["X-Request-ID"] == "trace-abc-123"
+    request_lines = [e for e in events(caplog) if e.get("event") == "request"]
+    assert request_lines and request_lines[-1]["request_id"] == "trace-abc-123"
+    # An id that could inject into logs is replaced, not echoed.
+    assert client.get("/health", headers={"X-Request-ID": "bad id;<x>"}).headers["X-Request-ID"] != "bad id;<x>"
+
+
+def test_every_log_line_of_a_request_carries_its_id(client, player, caplog):
+    caplog.set_level(logging.INFO)
+    client.post("/login", json={"username": player.username, "password": "wrong-password"}, headers={"X-Request-ID": "req-42"})
+    lines = events(caplog)
+    assert {e["event"] for e in lines} >= {"login_failed", "request"}
+    assert all(e.get("request_id") == "req-42" for e in lines)
+
+
+def test_cors_allows_configured_origins_only(make_app):
+    app = make_app(CORS_ORIGINS=["https://play.example.com"])
+    client = app.test_client()
+    allowed = client.get("/health", headers={"Origin": "https://play.example.com"})
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://play.example.com"
+    denied = client.get("/health", headers={"Origin": "https://evil.example.com"})
+    assert "Access-Control-Allow-Origin" not in denied.headers
+
+
+def test_login_is_rate_limited_with_a_json_429(app, client, monkeypatch, player):
+    monkeypatch.setitem(app.config, "RATELIMIT_LOGIN", "3 per minute")
+    for _ in range(3):
+        client.post("/login", json={"username": player.username, "password": player.password})
+    response = client.post("/login", json={"username": player.username, "password": player.password})
+    assert_error(response, 429, "rate_limited")
+    assert int(response.headers["Retry-After"]) > 0
+
+
+def test_signup_is_rate_limited(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_SIGNUP", "2 per hour")
+    for n in range(2):
+        assert client.post("/signup", json={"username": f"user{n}", "email": f"u{n}@example.com", "password": "password123"}).status_code == 201
+    assert_error(client.post("/signup", json={"username": "user9", "email": "u9@example.com", "password": "password123"}), 429, "rate_limited")
+
+
+@pytest.mark.parametrize("path", ["/health", "/health/ready"])
+def test_health_probes_are_not_rate_limited(app, client, monkeypatch, path):
+    monkeypatch.setitem(app.config, "RATELIMIT_DEFAULT", "2 per minute")
+    assert all(client.get(path).status_code == 200 for _ in range(5))

@@ -1,0 +1,45 @@
+"""Operator commands."""
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from imperioApp.extensions import db
+from imperioApp.models import IdempotencyRecord, RevokedToken, User
+from imperioApp.models.base import utcnow
+from imperioApp.services import tokens
+
+
+def test_seed_without_admin_settings_does_nothing(runner, monkeypatch):
+    monkeypatch.delenv("ADMIN_USERNAME", raising=False)
+    result = runner.invoke(args=["seed"])
+    assert result.exit_code == 0 and "nothing to do" in result.output
+
+
+def test_seed_creates_the_admin_once(app, runner, monkeypatch):
+    monkeypatch.setenv("ADMIN_USERNAME", "operator")
+    monkeypatch.setenv("ADMIN_EMAIL", "ops@example.com")
+    monkeypatch.setenv("ADMIN_PASSWORD", "a-long-admin-password")
+    assert "created" in runner.invoke(args=["seed"]).output
+    assert "already exists" in runner.invoke(args=["seed"]).output
+    with app.app_context():
+        assert db.session.execute(select(User.role).where(User.username == "operator")).scalar_one() == "admin"
+
+
+def test_create_admin_refuses_a_short_password(runner):
+    result = runner.invoke(args=["create-admin", "boss", "boss@example.com", "--password", "short"])
+    assert result.exit_code != 0
+
+
+def test_purge_expired_removes_only_expired_rows(app, runner, player):
+    with app.app_context():
+        tokens.revoke("old-jti", player.id, utcnow() - timedelta(minutes=1))
+        tokens.revoke("live-jti", player.id, utcnow() + timedelta(minutes=10))
+        db.session.add(IdempotencyRecord(user_id=player.id, key="k", request_hash="h", status_code=200, response_body="{}"))
+        db.session.commit()
+        db.session.execute(update(IdempotencyRecord).values(created_at=utcnow() - timedelta(hours=30)))
+        db.session.commit()
+    result = runner.invoke(args=["purge-expired"])
+    assert "purged 1 idempotency keys and 1 token revocations" in result.output
+    with app.app_context():
+        assert db.session.execute(select(RevokedToken.jti)).scalars().all() == ["live-jti"]
