@@ -58,6 +58,12 @@ class Config:
     SIGNUP_BONUS = _env_int("SIGNUP_BONUS", 1000)
     BIG_WIN_THRESHOLD = _env_int("BIG_WIN_THRESHOLD", 1000)
 
+    # Table limits, in coins per round (roulette: all bets of one spin together).
+    SLOTS_MAX_BET = _env_int("SLOTS_MAX_BET", 100)
+    BLACKJACK_MAX_WAGER = _env_int("BLACKJACK_MAX_WAGER", 1000)
+    ROULETTE_MAX_TOTAL_BET = _env_int("ROULETTE_MAX_TOTAL_BET", 1000)
+    ROULETTE_MAX_BETS = 40
+
     MAX_CONTENT_LENGTH = 64 * 1024
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15

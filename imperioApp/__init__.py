@@ -76,9 +76,10 @@ def register_extensions(app):
         message_queue=redis_url,
         cors_allowed_origins=app.config["CORS_ORIGINS"] or [],
     )
-    from .services import passwords
+    from .services import events, passwords
 
     passwords.init_app(app)
+    events.init_app(app)
 
 
 def register_database_pragmas(app):

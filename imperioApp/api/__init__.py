@@ -2,11 +2,11 @@
 
 from flask_smorest import Api
 
-from . import auth, health, profile, wallet
+from . import auth, compat, fairness, games, health, profile, wallet
 from .errors import handle_http_exception
 from .schemas import ErrorSchema
 
-BLUEPRINTS = (health.blp, auth.blp, wallet.blp, profile.blp)
+BLUEPRINTS = (health.blp, auth.blp, wallet.blp, profile.blp, games.blp, compat.blp, fairness.blp)
 
 
 class JsonApi(Api):

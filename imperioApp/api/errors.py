@@ -8,6 +8,7 @@ from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..extensions import db
+from ..games.errors import GameError, IllegalAction
 from ..services.errors import AccountLocked, DomainError
 
 log = structlog.get_logger(__name__)
@@ -55,6 +56,12 @@ def handle_domain_error(error):
     return error_response(error.status, error.code, error.message, error.details, headers)
 
 
+def handle_game_error(error):
+    """Render an engine's refusal: a move the game's state forbids is 409, a malformed bet 400."""
+    status = 409 if isinstance(error, IllegalAction) and error.code != "unknown_action" else 400
+    return error_response(status, error.code, error.message)
+
+
 def handle_unexpected_error(error):
     """Log, roll back the session so nothing half-written survives, and answer 500."""
     if isinstance(error, HTTPException) and not isinstance(error, InternalServerError):
@@ -68,5 +75,6 @@ def register_error_handlers(app):
     """Install the handlers on the app."""
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(GameError, handle_game_error)
     app.register_error_handler(InternalServerError, handle_unexpected_error)
     app.register_error_handler(Exception, handle_unexpected_error)

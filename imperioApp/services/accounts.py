@@ -11,7 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..models import User
 from ..models.base import utcnow
-from . import passwords, tokens, wallet
+from . import fairness, passwords, tokens, wallet
 from .errors import AccountLocked, Conflict, NotFound, Unauthorized
 from .unit_of_work import atomic
 
@@ -38,6 +38,8 @@ def signup(username, email, password):
             user = User(username=username, email=email, password_hash=password_hash, balance=0)
             session.add(user)
             session.flush()
+            # The first seed pair's hash is published before the first round.
+            fairness.ensure_seed(user.id)
             bonus = current_app.config["SIGNUP_BONUS"]
             if bonus > 0:
                 # The wallet wrote the balance; tell the ORM without scheduling a write of its own.

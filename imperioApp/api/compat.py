@@ -1,0 +1,38 @@
+"""Endpoints kept for the existing roulette frontend's request format."""
+
+import marshmallow as ma
+from flask_jwt_extended import jwt_required
+from flask_smorest import Blueprint
+from marshmallow import validate
+
+from ..games import roulette
+from ..services import play
+from .games import RouletteResultSchema, roulette_result
+from .idempotency import idempotent
+from .schemas import Coins
+from .security import current_user_id
+
+blp = Blueprint("compat", __name__, description="Old clients' request formats")
+
+
+class LegacyBetSchema(ma.Schema):
+    amt = Coins(required=True)
+    numbers = ma.fields.String(required=True, validate=validate.Length(min=1, max=200),
+                               metadata={"description": 'covered numbers, e.g. "1,2,3"'})
+    odds = ma.fields.Raw(allow_none=True, metadata={"description": "ignored: the server pays its own odds"})
+    type = ma.fields.Raw(allow_none=True, metadata={"description": "ignored: the shape follows from the numbers"})
+
+
+class LegacyRouletteSchema(ma.Schema):
+    bet = ma.fields.List(ma.fields.Nested(LegacyBetSchema), required=True, validate=validate.Length(min=1, max=100))
+
+
+@blp.route("/roulette/action", methods=["POST"])
+@jwt_required()
+@idempotent
+@blp.arguments(LegacyRouletteSchema)
+@blp.response(200, RouletteResultSchema)
+def roulette_action(data):
+    """Spin for the old roulette client: each bet's shape is read from its numbers."""
+    bets = [roulette.legacy_bet(bet) for bet in data["bet"]]
+    return roulette_result(play.spin_roulette(current_user_id(), bets))

@@ -1,0 +1,252 @@
+"""Playing the three games, and recalling past rounds."""
+
+import marshmallow as ma
+from flask_jwt_extended import jwt_required
+from flask_smorest import Blueprint
+from marshmallow import validate
+
+from ..games import roulette
+from ..models import GAME_TYPES
+from ..services import play, rounds
+from .idempotency import idempotent
+from .schemas import Coins
+from .security import current_user_id
+
+blp = Blueprint("games", __name__, description="Slots, blackjack and roulette")
+
+MAX_ID = 2**63 - 1
+
+
+class FairnessFieldsSchema(ma.Schema):
+    server_seed_hash = ma.fields.String(required=True)
+    client_seed = ma.fields.String(required=True)
+    nonce = ma.fields.Integer(required=True)
+    server_seed = ma.fields.String(allow_none=True, metadata={"description": "once the seed is revealed"})
+    revealed_at = ma.fields.DateTime(allow_none=True)
+
+
+# --- slots -----------------------------------------------------------------------------
+
+
+class SpinSchema(ma.Schema):
+    bet = Coins(load_default=1, metadata={"description": "coins staked (1 to SLOTS_MAX_BET)"})
+
+
+class SpinResultSchema(ma.Schema):
+    stopSegments = ma.fields.List(ma.fields.Integer(), required=True, metadata={"description": "reel stops, 15..30"})
+    totalCoins = ma.fields.Integer(required=True, metadata={"description": "balance after the spin"})
+    fruits = ma.fields.List(ma.fields.String(), required=True)
+    combination = ma.fields.String(allow_none=True, required=True)
+    multiplier = ma.fields.Integer(required=True)
+    bet = ma.fields.Integer(required=True)
+    payout = ma.fields.Integer(required=True)
+    round_id = ma.fields.Integer(required=True)
+    fairness = ma.fields.Nested(FairnessFieldsSchema, required=True)
+
+
+@blp.route("/spin", methods=["POST"])
+@jwt_required()
+@idempotent
+@blp.arguments(SpinSchema, required=False)
+@blp.response(200, SpinResultSchema)
+def spin(data):
+    """Spin Cherry Charm (the response keeps the Cherry Charm client's fields)."""
+    result = play.spin_slots(current_user_id(), (data or {}).get("bet", 1))
+    return {
+        **result.outcome,
+        "stopSegments": result.outcome["segments"],
+        "totalCoins": result.balance,
+        "round_id": result.round_id,
+        "fairness": result.fairness,
+    }
+
+
+# --- blackjack -------------------------------------------------------------------------
+
+
+class BlackjackStartSchema(ma.Schema):
+    wager = Coins(required=True)
+
+
+class BlackjackActionSchema(ma.Schema):
+    action = ma.fields.String(required=True, validate=validate.Length(min=1, max=20),
+                              metadata={"description": "hit, stand, double_down (or double), split"})
+    game_id = ma.fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID))
+
+
+class CardSchema(ma.Schema):
+    suit = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    value = ma.fields.Integer(required=True)
+
+
+class HandResultSchema(ma.Schema):
+    hand = ma.fields.Integer()
+    result = ma.fields.String()
+    wager = ma.fields.Integer()
+    payout = ma.fields.Integer()
+    value = ma.fields.Integer()
+
+
+class BlackjackStateSchema(ma.Schema):
+    id = ma.fields.Integer(required=True, metadata={"description": "the game_id for actions"})
+    player_hand = ma.fields.List(ma.fields.Nested(CardSchema), required=True)
+    player_second_hand = ma.fields.List(ma.fields.Nested(CardSchema), required=True)
+    split = ma.fields.Boolean(required=True)
+    current_hand = ma.fields.Integer(required=True)
+    dealer_hand = ma.fields.List(ma.fields.Nested(CardSchema), required=True,
+                                 metadata={"description": "only the up card until the dealer plays"})
+    dealer_value = ma.fields.Integer(required=True)
+    player_value = ma.fields.Integer(required=True)
+    player_values = ma.fields.List(ma.fields.Integer(), required=True)
+    wager = ma.fields.Integer(required=True)
+    wagers = ma.fields.List(ma.fields.Integer(), required=True)
+    current_wager = ma.fields.Integer(required=True)
+    player_coins = ma.fields.Integer(required=True)
+    game_over = ma.fields.Boolean(required=True)
+    message = ma.fields.String(allow_none=True, required=True)
+    can_hit = ma.fields.Boolean(required=True)
+    can_stand = ma.fields.Boolean(required=True)
+    can_double_down = ma.fields.Boolean(required=True)
+    can_split = ma.fields.Boolean(required=True)
+    results = ma.fields.List(ma.fields.Nested(HandResultSchema), required=True)
+    total_payout = ma.fields.Integer(required=True)
+    fairness = ma.fields.Nested(FairnessFieldsSchema, required=True)
+
+
+def _blackjack_state(result):
+    return {**result.outcome, "id": result.round_id, "player_coins": result.balance, "fairness": result.fairness}
+
+
+@blp.route("/blackjack/start", methods=["POST"])
+@jwt_required()
+@idempotent
+@blp.arguments(BlackjackStartSchema)
+@blp.response(200, BlackjackStateSchema)
+def blackjack_start(data):
+    """Deal a blackjack round; naturals are settled at once."""
+    return _blackjack_state(play.start_blackjack(current_user_id(), data["wager"]))
+
+
+@blp.route("/blackjack/action", methods=["POST"])
+@jwt_required()
+@idempotent
+@blp.arguments(BlackjackActionSchema)
+@blp.response(200, BlackjackStateSchema)
+def blackjack_action(data):
+    """Hit, stand, double down or split in one of your open games."""
+    return _blackjack_state(play.act_blackjack(current_user_id(), data["game_id"], data["action"]))
+
+
+# --- roulette --------------------------------------------------------------------------
+
+
+class RouletteBetSchema(ma.Schema):
+    type = ma.fields.String(required=True, validate=validate.OneOf(sorted(roulette.ODDS)))
+    numbers = ma.fields.List(ma.fields.Integer(strict=True), validate=validate.Length(max=18))
+    index = ma.fields.Integer(strict=True, metadata={"description": "1-3, for dozen and column instead of numbers"})
+    amount = Coins(required=True)
+
+
+class RouletteSpinSchema(ma.Schema):
+    bets = ma.fields.List(ma.fields.Nested(RouletteBetSchema), required=True, validate=validate.Length(min=1, max=100))
+
+
+class PlacedBetSchema(ma.Schema):
+    type = ma.fields.String()
+    numbers = ma.fields.List(ma.fields.Integer())
+    amount = ma.fields.Integer()
+    odds = ma.fields.Integer()
+    payout = ma.fields.Integer()
+
+
+class RouletteResultSchema(ma.Schema):
+    winning_number = ma.fields.Integer(required=True)
+    color = ma.fields.String(required=True)
+    bets = ma.fields.List(ma.fields.Nested(PlacedBetSchema), required=True)
+    total_bet = ma.fields.Integer(required=True)
+    total_win = ma.fields.Integer(required=True)
+    new_coins = ma.fields.Integer(required=True)
+    round_id = ma.fields.Integer(required=True)
+    fairness = ma.fields.Nested(FairnessFieldsSchema, required=True)
+
+
+def roulette_result(result):
+    """The response both roulette endpoints give (the legacy client reads four of its fields)."""
+    outcome = result.outcome
+    return {
+        "winning_number": outcome["pocket"],
+        "color": outcome["color"],
+        "bets": outcome["bets"],
+        "total_bet": outcome["total_bet"],
+        "total_win": outcome["total_payout"],
+        "new_coins": result.balance,
+        "round_id": result.round_id,
+        "fairness": result.fairness,
+    }
+
+
+@blp.route("/roulette/spin", methods=["POST"])
+@jwt_required()
+@idempotent
+@blp.arguments(RouletteSpinSchema)
+@blp.response(200, RouletteResultSchema)
+def roulette_spin(data):
+    """Spin European roulette once for a list of bets, paid at standard odds."""
+    bets = [roulette.make_bet(b["type"], b["amount"], b.get("numbers"), b.get("index")) for b in data["bets"]]
+    return roulette_result(play.spin_roulette(current_user_id(), bets))
+
+
+# --- recall ----------------------------------------------------------------------------
+
+
+class HistoryQuerySchema(ma.Schema):
+    game_type = ma.fields.String(validate=validate.OneOf(GAME_TYPES))
+    status = ma.fields.String(validate=validate.OneOf(("open", "settled")))
+    cursor = ma.fields.Integer(validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "next_cursor of the previous page"})
+    limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class RoundSummarySchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    game_type = ma.fields.String(required=True)
+    status = ma.fields.String(required=True)
+    bet = ma.fields.Integer(required=True)
+    payout = ma.fields.Integer(required=True)
+    net = ma.fields.Integer(allow_none=True)
+    created_at = ma.fields.DateTime(required=True)
+    settled_at = ma.fields.DateTime(allow_none=True)
+    fairness = ma.fields.Nested(FairnessFieldsSchema, required=True)
+
+
+class HistoryPageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(RoundSummarySchema), required=True)
+    next_cursor = ma.fields.Integer(allow_none=True, required=True)
+
+
+class RoundDetailSchema(RoundSummarySchema):
+    inputs = ma.fields.Dict(required=True)
+    outcome = ma.fields.Dict(required=True)
+
+
+@blp.route("/games/history", methods=["GET"])
+@jwt_required()
+@blp.arguments(HistoryQuerySchema, location="query")
+@blp.response(200, HistoryPageSchema)
+def history(query):
+    """Your rounds, newest first (filter by game and status; follow next_cursor)."""
+    return rounds.history(
+        current_user_id(),
+        game_type=query.get("game_type"),
+        status=query.get("status"),
+        before=query.get("cursor"),
+        limit=query["limit"],
+    )
+
+
+@blp.route("/games/<int:round_id>", methods=["GET"])
+@jwt_required()
+@blp.response(200, RoundDetailSchema)
+def round_detail(round_id):
+    """One of your rounds in full: bets, every step, outcome, payout and fairness inputs."""
+    return rounds.get_round(current_user_id(), round_id)

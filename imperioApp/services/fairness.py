@@ -1,0 +1,156 @@
+"""Seed pairs per player: publish the hash, consume nonces, rotate and reveal, verify.
+
+The engines' algorithm is documented in `imperioApp.games.fairness`. Here live the rules
+around it: a player always has one active pair; each round consumes the next nonce inside
+the round's own transaction (a refused round consumes none); a server seed is revealed only
+by rotation, and never while a round that drew from it is still open.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .. import games
+from ..games import fairness as rng
+from ..models import FairnessSeed, GameRound
+from ..models.base import utcnow
+from .errors import Conflict, ValidationFailed
+from .unit_of_work import atomic
+
+_seeds = FairnessSeed.__table__
+_rounds = GameRound.__table__
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+@dataclass(frozen=True)
+class Draw:
+    """The fairness inputs of one round."""
+
+    seed_id: int
+    server_seed: str
+    server_seed_hash: str
+    client_seed: str
+    nonce: int
+
+    def rng(self):
+        """The round's provably fair random stream."""
+        return rng.FairRNG(self.server_seed, self.client_seed, self.nonce)
+
+
+def ensure_seed(user_id, client_seed=None):
+    """Create the player's active pair if there is none (safe under concurrency)."""
+    server_seed = rng.generate_server_seed()
+    with atomic() as session:
+        session.execute(
+            _INSERTS[session.get_bind().dialect.name](_seeds)
+            .values(
+                user_id=user_id,
+                server_seed=server_seed,
+                server_seed_hash=rng.hash_server_seed(server_seed),
+                client_seed=client_seed or rng.generate_client_seed(),
+                nonce=0,
+                active=True,
+                created_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=["user_id"], index_where=_seeds.c.active)
+        )
+
+
+def current(user_id):
+    """The active pair as the player may see it: hash, client seed and next nonce."""
+    ensure_seed(user_id)
+    with atomic() as session:
+        row = session.execute(
+            select(_seeds.c.server_seed_hash, _seeds.c.client_seed, _seeds.c.nonce).where(
+                _seeds.c.user_id == user_id, _seeds.c.active
+            )
+        ).one()
+    return {"server_seed_hash": row.server_seed_hash, "client_seed": row.client_seed, "nonce": row.nonce}
+
+
+def draw(user_id):
+    """Consume the next nonce of the player's active pair, inside the caller's transaction."""
+    statement = (
+        update(_seeds)
+        .where(_seeds.c.user_id == user_id, _seeds.c.active)
+        .values(nonce=_seeds.c.nonce + 1)
+        .returning(_seeds.c.id, _seeds.c.server_seed, _seeds.c.server_seed_hash, _seeds.c.client_seed, _seeds.c.nonce)
+    )
+    with atomic() as session:
+        row = session.execute(statement).one_or_none()
+        if row is None:
+            ensure_seed(user_id)
+            row = session.execute(statement).one()
+    return Draw(row.id, row.server_seed, row.server_seed_hash, row.client_seed, row.nonce - 1)
+
+
+def set_client_seed(user_id, client_seed):
+    """Change the client seed of the active pair; later rounds use it."""
+    client_seed = _valid_client_seed(client_seed)
+    ensure_seed(user_id)
+    with atomic() as session:
+        session.execute(
+            update(_seeds).where(_seeds.c.user_id == user_id, _seeds.c.active).values(client_seed=client_seed)
+        )
+    return current(user_id)
+
+
+def rotate(user_id, client_seed=None):
+    """Reveal the active server seed and start a new pair at nonce 0.
+
+    Refused while a round that drew from the active seed is open: revealing the seed would
+    reveal that round's remaining cards.
+    """
+    if client_seed is not None:
+        client_seed = _valid_client_seed(client_seed)
+    ensure_seed(user_id)
+    with atomic() as session:
+        old = session.execute(
+            select(_seeds).where(_seeds.c.user_id == user_id, _seeds.c.active).with_for_update()
+        ).one()
+        open_round = session.execute(
+            select(exists().where(_rounds.c.seed_id == old.id, _rounds.c.status == "open"))
+        ).scalar()
+        if open_round:
+            raise Conflict(
+                "finish your open blackjack game before rotating: rotating reveals the seed it is dealt from",
+                code="open_round",
+            )
+        now = utcnow()
+        session.execute(update(_seeds).where(_seeds.c.id == old.id).values(active=False, revealed_at=now))
+        ensure_seed(user_id, client_seed or old.client_seed)
+    return {
+        "revealed": {
+            "server_seed": old.server_seed,
+            "server_seed_hash": old.server_seed_hash,
+            "client_seed": old.client_seed,
+            "rounds_played": old.nonce,
+            "revealed_at": now.isoformat(),
+        },
+        "active": current(user_id),
+    }
+
+
+def revealed_seed(server_seed_hash):
+    """The server seed behind this hash if it has been revealed, else None."""
+    with atomic() as session:
+        return session.execute(
+            select(_seeds.c.server_seed).where(
+                _seeds.c.server_seed_hash == server_seed_hash, _seeds.c.revealed_at.is_not(None)
+            )
+        ).scalar_one_or_none()
+
+
+def verify(game_name, server_seed, client_seed, nonce, inputs):
+    """Recompute a round's outcome from its revealed inputs (pure; anyone may call it)."""
+    result = games.verify(game_name, server_seed, client_seed, nonce, inputs)
+    result["seed_revealed_here"] = revealed_seed(result["server_seed_hash"]) == server_seed
+    return result
+
+
+def _valid_client_seed(client_seed):
+    try:
+        return rng.validate_client_seed(client_seed)
+    except games.GameError as exc:
+        raise ValidationFailed(str(exc), code="invalid_client_seed") from None

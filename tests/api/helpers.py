@@ -1,0 +1,26 @@
+"""Assertions shared by the API tests."""
+
+from sqlalchemy import func, select
+
+from imperioApp.extensions import db
+from imperioApp.models import FairnessSeed, GameRound, LedgerEntry
+
+
+def assert_error(response, status, code=None):
+    """The response is the JSON error shape with this status (and code)."""
+    assert response.status_code == status, response.get_json()
+    body = response.get_json()
+    assert set(body) == {"error"} and {"code", "message"} <= set(body["error"]), body
+    if code:
+        assert body["error"]["code"] == code, body
+    return body["error"]
+
+
+def money_snapshot(app, user_id):
+    """Balance-relevant state of one player: ledger rows, rounds and nonces consumed."""
+    with app.app_context():
+        ledger = db.session.execute(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.user_id == user_id)).scalar_one()
+        rounds = db.session.execute(select(func.count()).select_from(GameRound).where(GameRound.user_id == user_id)).scalar_one()
+        nonce = db.session.execute(select(func.sum(FairnessSeed.nonce)).where(FairnessSeed.user_id == user_id)).scalar_one()
+        db.session.remove()
+    return {"ledger_rows": ledger, "rounds": rounds, "nonce": nonce or 0}

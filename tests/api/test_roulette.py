@@ -1,0 +1,115 @@
+"""European roulette over HTTP, in the new and the old client's formats."""
+
+import pytest
+
+from imperioApp.games import roulette
+
+from .helpers import assert_error, money_snapshot
+
+
+@pytest.fixture
+def pocket(monkeypatch):
+    """Make the next spins land on a chosen pocket."""
+
+    def land_on(number):
+        monkeypatch.setattr(roulette, "spin", lambda rng: number)
+
+    return land_on
+
+
+def spin(client, player, bets):
+    return client.post("/roulette/spin", json={"bets": bets}, headers=player.headers)
+
+
+def test_bets_are_paid_at_standard_odds(client, player, pocket):
+    pocket(17)
+    bets = [
+        {"type": "straight", "numbers": [17], "amount": 2},
+        {"type": "split", "numbers": [17, 20], "amount": 2},
+        {"type": "corner", "numbers": [13, 14, 16, 17], "amount": 2},
+        {"type": "black", "amount": 5},
+        {"type": "dozen", "index": 2, "amount": 3},
+        {"type": "even", "amount": 4},
+    ]
+    body = spin(client, player, bets).get_json()
+    assert body["winning_number"] == 17 and body["color"] == "black"
+    assert [b["payout"] for b in body["bets"]] == [72, 36, 18, 10, 9, 0]
+    assert body["total_bet"] == 18 and body["total_win"] == 145
+    assert body["new_coins"] == 1000 - 18 + 145
+
+
+def test_zero_loses_the_even_money_bets(client, player, pocket):
+    pocket(0)
+    body = spin(client, player, [{"type": t, "amount": 1} for t in ("red", "black", "odd", "even", "low", "high")]).get_json()
+    assert body["total_win"] == 0 and body["new_coins"] == 994
+    pocket(0)
+    assert spin(client, player, [{"type": "trio", "numbers": [0, 1, 2], "amount": 1}]).get_json()["total_win"] == 12
+
+
+def test_the_old_roulette_client(client, player, pocket):
+    """Exactly the old client's request: its odds are ignored and the shape comes from the numbers."""
+    pocket(2)
+    response = client.post(
+        "/roulette/action",
+        json={"bet": [{"amt": 5, "numbers": "1,2,3", "odds": 1000, "type": "street"},
+                      {"amt": 1, "numbers": "2", "odds": 35, "type": "straight"}]},
+        headers=player.headers,
+    )
+    body = response.get_json()
+    assert response.status_code == 200
+    assert {"winning_number", "total_bet", "total_win", "new_coins"} <= set(body)
+    assert body["winning_number"] == 2
+    assert body["total_bet"] == 6
+    assert body["total_win"] == 5 * 12 + 36
+    assert body["new_coins"] == 1000 - 6 + 96
+
+
+@pytest.mark.parametrize(
+    "bet",
+    [
+        {"amt": 5, "numbers": "1,5", "odds": 17, "type": "split"},
+        {"amt": 5, "numbers": "1,2,3,4,5", "odds": 1, "type": "x"},
+        {"amt": 5, "numbers": "37", "odds": 35, "type": "straight"},
+        {"amt": 5, "numbers": "a,b", "odds": 35, "type": "straight"},
+        {"amt": 5, "numbers": "1,1", "odds": 35, "type": "split"},
+    ],
+)
+def test_the_old_client_format_rejects_illegal_shapes_with_400(app, client, player, bet):
+    before = money_snapshot(app, player.id)
+    assert_error(client.post("/roulette/action", json={"bet": [bet]}, headers=player.headers), 400)
+    assert money_snapshot(app, player.id) == before
+
+
+@pytest.mark.parametrize(
+    ("bets", "status"),
+    [
+        ([{"type": "split", "numbers": [1, 3], "amount": 1}], 400),
+        ([{"type": "corner", "numbers": [1, 2, 3, 4], "amount": 1}], 400),
+        ([{"type": "street", "numbers": [1, 2, 3], "amount": 1}, {"type": "straight", "numbers": [40], "amount": 1}], 400),
+        ([{"type": "dozen", "amount": 1}], 400),
+        ([{"type": "red", "numbers": [1], "amount": 1}], 400),
+        ([{"type": "poker", "amount": 1}], 422),
+        ([{"type": "red", "amount": 0}], 422),
+        ([{"type": "red", "amount": -3}], 422),
+        ([{"type": "red", "amount": 1.5}], 422),
+        ([{"type": "red", "amount": "1"}], 422),
+        ([{"type": "red", "amount": True}], 422),
+        ([{"type": "red", "amount": 2**63}], 422),
+        ([{"type": "straight", "numbers": ["1"], "amount": 1}], 422),
+        ([{"type": "red", "amount": 600}, {"type": "black", "amount": 600}], 422),
+        ([], 422),
+        ("red", 422),
+        ([{"type": "red", "amount": 1, "odds": 99}], 422),
+    ],
+)
+def test_bad_roulette_bets_move_nothing(app, client, player, bets, status):
+    before = money_snapshot(app, player.id)
+    assert_error(spin(client, player, bets), status)
+    assert money_snapshot(app, player.id) == before
+
+
+def test_total_bet_above_balance_is_refused(app, client, make_player):
+    player = make_player(balance=10)
+    before = money_snapshot(app, player.id)
+    assert_error(spin(client, player, [{"type": "red", "amount": 6}, {"type": "black", "amount": 6}]), 409, "insufficient_funds")
+    assert money_snapshot(app, player.id) == before
