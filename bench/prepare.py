@@ -1,0 +1,63 @@
+"""Create a clean benchmark database and N players with long-lived tokens.
+
+    python bench/prepare.py --users 256 --tokens bench/results/tokens.txt
+
+Reads DATABASE_URL (PostgreSQL) and REDIS_URL from the environment. Players get their
+coins through the ledger like everyone else (a large sign-up bonus).
+"""
+
+import argparse
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from flask_jwt_extended import create_access_token  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from imperioApp import create_app  # noqa: E402
+from imperioApp.extensions import db, redis_store  # noqa: E402
+from imperioApp.services import accounts  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=256)
+    parser.add_argument("--tokens", default="bench/results/tokens.txt")
+    parser.add_argument("--bonus", type=int, default=10_000_000)
+    args = parser.parse_args()
+
+    app = create_app(
+        "production",
+        SQLALCHEMY_DATABASE_URI=os.environ["DATABASE_URL"],
+        SIGNUP_BONUS=args.bonus,
+        ARGON2_TIME_COST=1,
+        ARGON2_MEMORY_COST=1024,
+        ARGON2_PARALLELISM=1,
+    )
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        upgrade()
+        if redis_store.client is not None:
+            redis_store.client.flushdb()
+        lines = []
+        for n in range(args.users):
+            user = accounts.signup(f"bench{n}", f"bench{n}@example.com", "bench-password")
+            token = create_access_token(
+                identity=str(user.id),
+                additional_claims={"username": user.username, "role": "player"},
+                expires_delta=timedelta(hours=3),
+            )
+            lines.append(token)
+    Path(args.tokens).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.tokens).write_text("\n".join(lines) + "\n")
+    print(f"prepared {args.users} players; tokens in {args.tokens}")
+
+
+if __name__ == "__main__":
+    main()
