@@ -8,7 +8,7 @@ by rotation, and never while a round that drew from it is still open.
 
 from dataclasses import dataclass
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import games
@@ -69,19 +69,22 @@ def current(user_id):
     return {"server_seed_hash": row.server_seed_hash, "client_seed": row.client_seed, "nonce": row.nonce}
 
 
+# Built once: every round runs it.
+_NEXT_NONCE = (
+    update(_seeds)
+    .where(_seeds.c.user_id == bindparam("owner"), _seeds.c.active)
+    .values(nonce=_seeds.c.nonce + 1)
+    .returning(_seeds.c.id, _seeds.c.server_seed, _seeds.c.server_seed_hash, _seeds.c.client_seed, _seeds.c.nonce)
+)
+
+
 def draw(user_id):
     """Consume the next nonce of the player's active pair, inside the caller's transaction."""
-    statement = (
-        update(_seeds)
-        .where(_seeds.c.user_id == user_id, _seeds.c.active)
-        .values(nonce=_seeds.c.nonce + 1)
-        .returning(_seeds.c.id, _seeds.c.server_seed, _seeds.c.server_seed_hash, _seeds.c.client_seed, _seeds.c.nonce)
-    )
     with atomic() as session:
-        row = session.execute(statement).one_or_none()
+        row = session.connection().execute(_NEXT_NONCE, {"owner": user_id}).one_or_none()
         if row is None:
             ensure_seed(user_id)
-            row = session.execute(statement).one()
+            row = session.connection().execute(_NEXT_NONCE, {"owner": user_id}).one()
     return Draw(row.id, row.server_seed, row.server_seed_hash, row.client_seed, row.nonce - 1)
 
 

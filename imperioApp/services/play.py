@@ -54,27 +54,29 @@ def _fairness_fields(draw):
     return {"server_seed_hash": draw.server_seed_hash, "client_seed": draw.client_seed, "nonce": draw.nonce}
 
 
+_INSERT_ROUND = insert(_rounds).returning(_rounds.c.id)
+
+
 def _insert_round(session, user_id, game_type, draw, *, bet, payout, inputs, outcome, hidden_state=None, open_=False):
     now = utcnow()
-    return session.execute(
-        insert(_rounds)
-        .values(
-            user_id=user_id,
-            game_type=game_type,
-            status="open" if open_ else "settled",
-            bet=bet,
-            payout=payout,
-            inputs=inputs,
-            outcome=outcome,
-            hidden_state=hidden_state,
-            seed_id=draw.seed_id,
-            server_seed_hash=draw.server_seed_hash,
-            client_seed=draw.client_seed,
-            nonce=draw.nonce,
-            created_at=now,
-            settled_at=None if open_ else now,
-        )
-        .returning(_rounds.c.id)
+    return session.connection().execute(
+        _INSERT_ROUND,
+        {
+            "user_id": user_id,
+            "game_type": game_type,
+            "status": "open" if open_ else "settled",
+            "bet": bet,
+            "payout": payout,
+            "inputs": inputs,
+            "outcome": outcome,
+            "hidden_state": hidden_state,
+            "seed_id": draw.seed_id,
+            "server_seed_hash": draw.server_seed_hash,
+            "client_seed": draw.client_seed,
+            "nonce": draw.nonce,
+            "created_at": now,
+            "settled_at": None if open_ else now,
+        },
     ).scalar_one()
 
 

@@ -11,9 +11,10 @@ in one multi-row statement, each with the balance it left behind.
 
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from ..models import LEDGER_TYPES, LedgerEntry, User
+from ..models.base import utcnow
 from .errors import InsufficientFunds, NotFound, ValidationFailed
 from .unit_of_work import atomic
 
@@ -22,6 +23,17 @@ IDEMPOTENCY_KEY_INFO = "idempotency_key"
 
 _users = User.__table__
 _ledger = LedgerEntry.__table__
+
+# Built once: this is every round's hot path, and statement construction costs more CPU
+# than the database spends executing it.
+_APPLY = (
+    update(_users)
+    .where(_users.c.id == bindparam("owner"), _users.c.balance >= bindparam("need"))
+    .values(balance=_users.c.balance + bindparam("net"))
+    .returning(_users.c.balance)
+)
+_BALANCE = select(_users.c.balance).where(_users.c.id == bindparam("owner"))
+_INSERT_ENTRIES = insert(_ledger)
 
 
 @dataclass(frozen=True)
@@ -59,16 +71,10 @@ def post(user_id, movements, *, game_type=None, round_id=None):
         need = max(need, -running)
         net = running
     with atomic() as session:
-        balance = session.execute(
-            update(_users)
-            .where(_users.c.id == user_id, _users.c.balance >= need)
-            .values(balance=_users.c.balance + net)
-            .returning(_users.c.balance)
-        ).scalar_one_or_none()
+        connection = session.connection()
+        balance = connection.execute(_APPLY, {"owner": user_id, "need": need, "net": net}).scalar_one_or_none()
         if balance is None:
-            current = session.execute(
-                select(_users.c.balance).where(_users.c.id == user_id)
-            ).scalar_one_or_none()
+            current = connection.execute(_BALANCE, {"owner": user_id}).scalar_one_or_none()
             if current is None:
                 raise NotFound("user not found", code="user_not_found")
             raise InsufficientFunds(f"insufficient funds: balance is {current}, {need} needed")
@@ -88,7 +94,10 @@ def post(user_id, movements, *, game_type=None, round_id=None):
                     "idempotency_key": key,
                 }
             )
-        session.execute(insert(LedgerEntry), rows)
+        now = utcnow()
+        for row in rows:
+            row["created_at"] = now
+        connection.execute(_INSERT_ENTRIES, rows)
         return balance
 
 
@@ -107,9 +116,7 @@ def credit(user_id, amount, *, type="win", game_type=None, round_id=None):
 def balance_of(user_id):
     """The user's current balance."""
     with atomic() as session:
-        balance = session.execute(
-            select(_users.c.balance).where(_users.c.id == user_id)
-        ).scalar_one_or_none()
+        balance = session.connection().execute(_BALANCE, {"owner": user_id}).scalar_one_or_none()
     if balance is None:
         raise NotFound("user not found", code="user_not_found")
     return balance
