@@ -75,13 +75,30 @@ class Config:
     ARGON2_PARALLELISM = _env_int("ARGON2_PARALLELISM", 4)
 
     RATELIMIT_ENABLED = True
-    RATELIMIT_DEFAULT = _env("RATELIMIT_DEFAULT", "1200 per minute")
+    # Per-address limit on every endpoint; off unless set (see extensions.py for why).
+    RATELIMIT_DEFAULT = _env("RATELIMIT_DEFAULT")
     RATELIMIT_LOGIN = _env("RATELIMIT_LOGIN", "10 per minute")
     RATELIMIT_SIGNUP = _env("RATELIMIT_SIGNUP", "5 per hour")
-    RATELIMIT_HEADERS_ENABLED = True
+    # X-RateLimit-* headers cost two storage round trips per request; a 429 still says Retry-After.
+    RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_SWALLOW_ERRORS = True  # Redis down must not take the API down with it.
 
     SOCKETIO_ASYNC_MODE = _env("SOCKETIO_ASYNC_MODE", "gevent")
+    # With REDIS_URL set, Socket.IO emits travel through Redis to every process.
+    SOCKETIO_USE_MESSAGE_QUEUE = True
+    # REST-only processes publish emits but need not listen to the queue.
+    SOCKETIO_WRITE_ONLY = _env("SOCKETIO_WRITE_ONLY", "0") == "1"
+    # Engine.IO drops a connection sending more; below it, events over the app cap get `error`.
+    SOCKETIO_MAX_HTTP_BUFFER = _env_int("SOCKETIO_MAX_HTTP_BUFFER", 64 * 1024)
+    SOCKETIO_MAX_EVENT_BYTES = _env_int("SOCKETIO_MAX_EVENT_BYTES", 8 * 1024)
+    LEADERBOARD_PUSH_INTERVAL = float(_env("LEADERBOARD_PUSH_INTERVAL", "0.5"))
+    LEADERBOARD_PUSH_SIZE = 10
+    CHAT_RATE_LIMIT = _env_int("CHAT_RATE_LIMIT", 5)
+    CHAT_RATE_WINDOW_SECONDS = _env_int("CHAT_RATE_WINDOW_SECONDS", 5)
+    CHAT_HISTORY_SIZE = 50
+    CHAT_MAX_MUTE_MINUTES = 7 * 24 * 60
+    ROOM_TTL_SECONDS = _env_int("ROOM_TTL_SECONDS", 6 * 3600)
+    TABLE_BETTING_SECONDS = float(_env("TABLE_BETTING_SECONDS", "15"))
 
     API_TITLE = "ImperioCasino API"
     API_VERSION = "1.0"
@@ -124,7 +141,10 @@ class TestingConfig(Config):
     RATELIMIT_LOGIN = "100000 per minute"
     RATELIMIT_SIGNUP = "100000 per minute"
     SOCKETIO_ASYNC_MODE = "threading"
-    LOG_LEVEL = "WARNING"
+    # Flask-SocketIO's test client refuses a message queue; the integration tests use one.
+    SOCKETIO_USE_MESSAGE_QUEUE = False
+    TABLE_BETTING_SECONDS = 0.3
+    LOG_LEVEL = "INFO"
 
 
 class ProductionConfig(Config):
