@@ -9,14 +9,15 @@ from ..games import roulette
 from ..services import play
 from .games import RouletteResultSchema, roulette_result
 from .idempotency import idempotent
-from .schemas import Coins
+from ..services.wallet import MAX_COINS
 from .security import current_user_id
 
 blp = Blueprint("compat", __name__, description="Old clients' request formats")
 
 
 class LegacyBetSchema(ma.Schema):
-    amt = Coins(required=True)
+    # The old client keeps a 0 entry when a chip is taken back off the table.
+    amt = ma.fields.Integer(strict=True, required=True, validate=validate.Range(min=0, max=MAX_COINS))
     numbers = ma.fields.String(required=True, validate=validate.Length(min=1, max=200),
                                metadata={"description": 'covered numbers, e.g. "1,2,3"'})
     odds = ma.fields.Raw(allow_none=True, metadata={"description": "ignored: the server pays its own odds"})
@@ -34,5 +35,5 @@ class LegacyRouletteSchema(ma.Schema):
 @blp.response(200, RouletteResultSchema)
 def roulette_action(data):
     """Spin for the old roulette client: each bet's shape is read from its numbers."""
-    bets = [roulette.legacy_bet(bet) for bet in data["bet"]]
+    bets = [roulette.legacy_bet(bet) for bet in data["bet"] if bet["amt"] > 0]
     return roulette_result(play.spin_roulette(current_user_id(), bets))

@@ -104,7 +104,11 @@ class BlackjackStateSchema(ma.Schema):
     current_wager = ma.fields.Integer(required=True)
     player_coins = ma.fields.Integer(required=True)
     game_over = ma.fields.Boolean(required=True)
-    message = ma.fields.String(allow_none=True, required=True)
+    message = ma.fields.String(
+        allow_none=True, required=True,
+        metadata={"description": "empty in /blackjack/start (the old client reads any text there as an error)"},
+    )
+    result_message = ma.fields.String(allow_none=True, metadata={"description": "how the round ended, once it has"})
     can_hit = ma.fields.Boolean(required=True)
     can_stand = ma.fields.Boolean(required=True)
     can_double_down = ma.fields.Boolean(required=True)
@@ -114,8 +118,13 @@ class BlackjackStateSchema(ma.Schema):
     fairness = ma.fields.Nested(FairnessFieldsSchema, required=True)
 
 
-def _blackjack_state(result):
-    return {**result.outcome, "id": result.round_id, "player_coins": result.balance, "fairness": result.fairness}
+def _blackjack_state(result, *, dealt=False):
+    state = {**result.outcome, "id": result.round_id, "player_coins": result.balance, "fairness": result.fairness}
+    state["result_message"] = state["message"]
+    if dealt:
+        # The existing blackjack client shows any message from /blackjack/start as an error.
+        state["message"] = ""
+    return state
 
 
 @blp.route("/blackjack/start", methods=["POST"])
@@ -125,7 +134,7 @@ def _blackjack_state(result):
 @blp.response(200, BlackjackStateSchema)
 def blackjack_start(data):
     """Deal a blackjack round; naturals are settled at once."""
-    return _blackjack_state(play.start_blackjack(current_user_id(), data["wager"]))
+    return _blackjack_state(play.start_blackjack(current_user_id(), data["wager"]), dealt=True)
 
 
 @blp.route("/blackjack/action", methods=["POST"])

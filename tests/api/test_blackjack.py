@@ -59,6 +59,8 @@ def test_natural_blackjack_pays_three_to_two_at_the_deal(client, player, deal):
     state = start(client, player, wager=10)
     assert state["game_over"] and state["results"][0]["result"] == "blackjack"
     assert state["player_coins"] == 1000 - 10 + 25
+    # The old client treats a message from /blackjack/start as an error; the text moves aside.
+    assert state["message"] == "" and "Blackjack" in state["result_message"]
 
 
 def test_dealer_natural_takes_the_wager_at_the_deal(client, player, deal):

@@ -64,9 +64,29 @@ def test_the_old_roulette_client(client, player, pocket):
     assert body["new_coins"] == 1000 - 6 + 96
 
 
+def test_the_old_client_leaves_zero_bets_for_removed_chips(client, player, pocket):
+    pocket(5)
+    body = client.post(
+        "/roulette/action",
+        json={"bet": [{"amt": 0, "numbers": "1, 2, 3", "odds": 11, "type": "street"},
+                      {"amt": 2, "numbers": "5", "odds": 35, "type": "straight"}]},
+        headers=player.headers,
+    ).get_json()
+    assert body["total_bet"] == 2 and body["total_win"] == 72
+
+
+def test_only_zero_bets_is_no_bet(app, client, player):
+    before = money_snapshot(app, player.id)
+    response = client.post("/roulette/action", json={"bet": [{"amt": 0, "numbers": "5", "odds": 35, "type": "x"}]}, headers=player.headers)
+    assert_error(response, 422, "no_bets")
+    assert money_snapshot(app, player.id) == before
+
+
 @pytest.mark.parametrize(
     "bet",
     [
+        {"amt": -1, "numbers": "5", "odds": 35, "type": "straight"},
+        {"amt": 1.5, "numbers": "5", "odds": 35, "type": "straight"},
         {"amt": 5, "numbers": "1,5", "odds": 17, "type": "split"},
         {"amt": 5, "numbers": "1,2,3,4,5", "odds": 1, "type": "x"},
         {"amt": 5, "numbers": "37", "odds": 35, "type": "straight"},
@@ -74,9 +94,10 @@ def test_the_old_roulette_client(client, player, pocket):
         {"amt": 5, "numbers": "1,1", "odds": 35, "type": "split"},
     ],
 )
-def test_the_old_client_format_rejects_illegal_shapes_with_400(app, client, player, bet):
+def test_the_old_client_format_rejects_bad_bets(app, client, player, bet):
     before = money_snapshot(app, player.id)
-    assert_error(client.post("/roulette/action", json={"bet": [bet]}, headers=player.headers), 400)
+    response = client.post("/roulette/action", json={"bet": [bet]}, headers=player.headers)
+    assert_error(response, 422 if not isinstance(bet["amt"], int) or bet["amt"] < 0 else 400)
     assert money_snapshot(app, player.id) == before
 
 
