@@ -6,6 +6,8 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:5011")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gevent")
+# Threads per worker when worker_class is gthread.
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 # Bounded concurrency per worker keeps tail latency bounded under overload.
 worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "100"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))

@@ -38,12 +38,9 @@ def is_revoked(jti, token_type="access"):
     client = redis_store.client
     if client is not None and token_type == "access":
         try:
-            pipe = client.pipeline(transaction=False)
-            pipe.exists(LOADED_MARKER)
-            pipe.exists(KEY_PREFIX + jti)
-            loaded, revoked = pipe.execute()
+            loaded, revoked = client.mget(LOADED_MARKER, KEY_PREFIX + jti)
             if loaded:
-                return bool(revoked)
+                return revoked is not None
             _reload_index(client)
         except RedisError as exc:
             log.warning("revocation_index_unavailable", error=str(exc))

@@ -226,3 +226,23 @@ def test_expired_tampered_and_unsigned_tokens_are_401(app, client, player):
         error_code(response)
     missing = client.get("/wallet")
     assert missing.status_code == 401 and error_code(missing) == "authorization_required"
+
+
+def test_a_verified_token_still_expires(app, client, player):
+    """Verified tokens are remembered per process; that must not outlive their expiry."""
+    import time
+
+    with app.app_context():
+        short = create_access_token(identity=str(player.id), expires_delta=timedelta(seconds=1))
+    headers = {"Authorization": f"Bearer {short}"}
+    assert client.get("/wallet", headers=headers).status_code == 200
+    time.sleep(1.1)
+    response = client.get("/wallet", headers=headers)
+    assert response.status_code == 401
+    assert error_code(response) == "token_expired"
+
+
+def test_a_remembered_token_is_refused_by_an_app_with_another_key(make_app, app, client, player):
+    assert client.get("/wallet", headers=player.headers).status_code == 200
+    other = make_app(SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], JWT_SECRET_KEY="another-key-of-at-least-32-characters!")
+    assert other.test_client().get("/wallet", headers=player.headers).status_code == 401
