@@ -14,6 +14,8 @@ from sqlalchemy import inspect, text
 from imperioApp import create_app
 from imperioApp.extensions import db as _db
 from imperioApp.extensions import limiter, redis_store
+from imperioApp.realtime import init_socketio
+from imperioApp.realtime import reset_state as reset_realtime_state
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
@@ -119,6 +121,7 @@ def _fresh_state_and_ledger_invariant(request):
         if client is not None:
             client.flushdb()
         limiter.reset()
+    reset_realtime_state(app)
     assert not drift, f"ledger drift (user, what, stored, from ledger): {drift}"
 
 
@@ -145,16 +148,10 @@ def make_app(app):
     Flask-Limiter and Flask-SocketIO keep their state on the one global extension object,
     so the last app initialised owns it; the session app takes it back afterwards.
     """
-    from imperioApp.extensions import socketio
-
     def factory(config="testing", **overrides):
         overrides.setdefault("SQLALCHEMY_DATABASE_URI", "sqlite://")
         return create_app(config, **overrides)
 
     yield factory
     limiter.init_app(app)
-    socketio.init_app(
-        app,
-        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        message_queue=app.config["REDIS_URL"],
-    )
+    init_socketio(app)

@@ -8,8 +8,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import DEFAULT_JWT_SECRET_KEY, DEFAULT_SECRET_KEY, get_config, normalise_database_url
 
-from .extensions import cache, cors, db, jwt, limiter, migrate, redis_store, socketio
+from .extensions import cache, cors, db, jwt, limiter, migrate, redis_store
 from .observability import configure_logging, register_request_logging
+from .realtime import init_socketio, register_realtime
 
 
 def create_app(config=None, **overrides):
@@ -28,6 +29,7 @@ def create_app(config=None, **overrides):
     register_jwt_callbacks(app)
     register_cli(app)
     register_shell_context(app)
+    register_realtime(app)
     return app
 
 
@@ -70,12 +72,8 @@ def register_extensions(app):
     jwt.init_app(app)
     redis_store.init_app(app)
     cors.init_app(app, origins=app.config["CORS_ORIGINS"] or [], expose_headers=["X-Request-ID"])
-    socketio.init_app(
-        app,
-        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        message_queue=redis_url,
-        cors_allowed_origins=app.config["CORS_ORIGINS"] or [],
-    )
+    # Before ProxyFix wraps the app, so Socket.IO requests see the client's real address too.
+    init_socketio(app)
     from .services import events, passwords
 
     passwords.init_app(app)

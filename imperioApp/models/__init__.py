@@ -1,10 +1,14 @@
 """Database models, one module per aggregate."""
 
+from .chat import CHAT_ROOMS, ChatMessage, ChatSanction
 from .game import GAME_TYPES, FairnessSeed, GameRound
 from .ledger import LEDGER_TYPES, IdempotencyRecord, LedgerEntry
 from .user import ROLES, RevokedToken, User
 
 __all__ = [
+    "CHAT_ROOMS",
+    "ChatMessage",
+    "ChatSanction",
     "GAME_TYPES",
     "LEDGER_TYPES",
     "ROLES",

@@ -11,7 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..models import User
 from ..models.base import utcnow
-from . import fairness, passwords, tokens, wallet
+from . import events, fairness, passwords, tokens, wallet
 from .errors import AccountLocked, Conflict, NotFound, Unauthorized
 from .unit_of_work import atomic
 
@@ -150,6 +150,8 @@ def logout(access_claims, refresh_token=None):
             raise Unauthorized("that is not your refresh token", code="invalid_token")
         tokens.revoke(claims["jti"], user_id, claims["exp"])
     security_log.info("logout", user_id=user_id)
+    # The revocations have committed: the realtime layer now disconnects the user's sockets.
+    events.bus().publish("logged_out", {"user_id": user_id})
 
 
 def get_user(user_id):
@@ -159,6 +161,12 @@ def get_user(user_id):
     if user is None:
         raise NotFound("user not found", code="user_not_found")
     return user
+
+
+def usernames(user_ids):
+    """{user_id: username} for these users."""
+    with atomic() as session:
+        return dict(session.execute(select(_users.c.id, _users.c.username).where(_users.c.id.in_(list(user_ids)))).all())
 
 
 def get_user_by_username(username):

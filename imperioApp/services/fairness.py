@@ -88,6 +88,15 @@ def draw(user_id):
     return Draw(row.id, row.server_seed, row.server_seed_hash, row.client_seed, row.nonce - 1)
 
 
+def redraw(seed_id, nonce):
+    """The Draw of an earlier round of this seed pair (a shared table's spin, settled later)."""
+    with atomic() as session:
+        row = session.execute(
+            select(_seeds.c.server_seed, _seeds.c.server_seed_hash, _seeds.c.client_seed).where(_seeds.c.id == seed_id)
+        ).one()
+    return Draw(seed_id, row.server_seed, row.server_seed_hash, row.client_seed, nonce)
+
+
 def set_client_seed(user_id, client_seed):
     """Change the client seed of the active pair; later rounds use it."""
     client_seed = _valid_client_seed(client_seed)

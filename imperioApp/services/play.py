@@ -131,15 +131,20 @@ def spin_slots(user_id, bet=1):
     return _play_instant(user_id, "slots", bet, {"bet": bet}, run)
 
 
-def spin_roulette(user_id, bets):
-    """Spin the wheel once for validated `roulette.Bet`s."""
+def _roulette_stake(bets):
+    """Check one player's bets on a spin against the table limits; return (total, inputs)."""
     if not bets:
         raise ValidationFailed("place at least one bet", code="no_bets")
     if len(bets) > current_app.config["ROULETTE_MAX_BETS"]:
         raise ValidationFailed(f"at most {current_app.config['ROULETTE_MAX_BETS']} bets per spin", code="too_many_bets")
     total = sum(bet.amount for bet in bets)
     _check_limit(total, current_app.config["ROULETTE_MAX_TOTAL_BET"], "the total bet")
-    inputs = {"bets": [{"type": b.type, "numbers": list(b.numbers), "amount": b.amount} for b in bets]}
+    return total, {"bets": [{"type": b.type, "numbers": list(b.numbers), "amount": b.amount} for b in bets]}
+
+
+def spin_roulette(user_id, bets):
+    """Spin the wheel once for validated `roulette.Bet`s."""
+    total, inputs = _roulette_stake(bets)
 
     def run(rng):
         outcome = roulette.play(rng, bets)
@@ -221,3 +226,95 @@ def act_blackjack(user_id, round_id, action):
         )
         _announce(result)
     return result
+
+
+# --- the shared roulette table ----------------------------------------------------------
+# One spin settles every player's bets. The spin draws once, when its first bet is taken,
+# from the room host's seed pair; each player's bet is an open roulette round recording
+# that draw (seed, nonce), with the stake debited through the wallet at once. While any of
+# those rounds is open the host cannot rotate the seed (fairness.rotate refuses), so the
+# seed stays secret until after the spin. Settlement replays the draw for each round with
+# the same engine as a solo spin, so each round verifies on its own with /fairness/verify.
+
+def _table_draw_fields(draw):
+    return {"seed_id": draw.seed_id, **_fairness_fields(draw)}
+
+
+def _stake_table_bet(session, user_id, table_id, draw, bets):
+    total, inputs = _roulette_stake(bets)
+    round_id = _insert_round(
+        session, user_id, "roulette", draw, bet=total, payout=0,
+        inputs={**inputs, "table": table_id}, outcome={"table": table_id, "status": "betting"}, open_=True,
+    )
+    balance = wallet.post(user_id, [Movement("bet", -total)], game_type="roulette", round_id=round_id)
+    return {"round_id": round_id, "bet": total, "balance": balance}
+
+
+def open_table_spin(host_id, user_id, table_id, bets):
+    """Draw a shared spin from the host's seed pair and stake its first bet; return
+    (the draw's public fields with seed_id, the stake)."""
+    with atomic() as session:
+        draw = fairness.draw(host_id)
+        stake = _stake_table_bet(session, user_id, table_id, draw, bets)
+    return _table_draw_fields(draw), stake
+
+
+def place_table_bet(user_id, table_id, spin, bets):
+    """Stake a player's bets on an opened shared spin (one placement per player per spin)."""
+    with atomic() as session:
+        wallet.lock(user_id)  # serialises one player's racing placements, so the check below holds
+        taken = session.execute(
+            select(_rounds.c.id).where(
+                _rounds.c.seed_id == spin["seed_id"], _rounds.c.nonce == spin["nonce"],
+                _rounds.c.user_id == user_id, _rounds.c.game_type == "roulette",
+            )
+        ).first()
+        if taken is not None:
+            raise Conflict("you have already bet on this spin", code="already_bet")
+        draw = fairness.redraw(spin["seed_id"], spin["nonce"])
+        return _stake_table_bet(session, user_id, table_id, draw, bets)
+
+
+def settle_table_spin(seed_id, nonce):
+    """Spin once and settle every open bet on it; return the SettledRounds (idempotent)."""
+    results = []
+    with atomic() as session:
+        rows = session.execute(
+            select(_rounds.c.id, _rounds.c.user_id, _rounds.c.bet, _rounds.c.inputs)
+            .where(_rounds.c.seed_id == seed_id, _rounds.c.nonce == nonce,
+                   _rounds.c.status == "open", _rounds.c.game_type == "roulette")
+            .order_by(_rounds.c.id)
+            .with_for_update()
+        ).all()
+        if not rows:
+            return results
+        draw = fairness.redraw(seed_id, nonce)
+        now = utcnow()
+        for row in rows:
+            outcome = roulette.play(draw.rng(), [roulette.parse_bet(bet) for bet in row.inputs["bets"]])
+            payout = outcome.total_payout
+            if payout:
+                balance = wallet.post(row.user_id, [Movement("win", payout)], game_type="roulette", round_id=row.id)
+            else:
+                balance = wallet.balance_of(row.user_id)
+            record = {**outcome.to_dict(), "table": row.inputs.get("table")}
+            session.execute(
+                update(_rounds).where(_rounds.c.id == row.id)
+                .values(status="settled", payout=payout, outcome=record, settled_at=now)
+            )
+            result = SettledRound(row.id, row.user_id, "roulette", row.bet, payout, balance, record, _fairness_fields(draw))
+            _announce(result)
+            results.append(result)
+    return results
+
+
+def stale_table_spins(older_than):
+    """(seed_id, nonce) of shared spins still open since before `older_than` (a crashed timer)."""
+    with atomic() as session:
+        return [
+            tuple(row) for row in session.execute(
+                select(_rounds.c.seed_id, _rounds.c.nonce)
+                .where(_rounds.c.status == "open", _rounds.c.game_type == "roulette", _rounds.c.created_at < older_than)
+                .distinct()
+            )
+        ]

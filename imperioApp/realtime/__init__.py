@@ -1,0 +1,50 @@
+"""The real-time layer: Socket.IO handlers and the event bus → emit bridge.
+
+Handlers live in `connection`, `chat` and `multiplayer` and call services only; `bridge`
+turns domain events into emits. With REDIS_URL set (and SOCKETIO_USE_MESSAGE_QUEUE on),
+every emit goes through the Redis message queue to every process.
+"""
+
+from ..extensions import socketio
+from .manager import RealtimeRedisManager
+
+
+def init_socketio(app):
+    """Bind the global SocketIO to `app`, with the Redis message queue when configured.
+
+    The client manager is always passed explicitly: Flask-SocketIO keeps options across
+    init_app calls, so an app without Redis must not inherit a previous app's queue.
+    """
+    # Handlers must be declared before the first init_app: Flask-SocketIO only remembers
+    # (and so re-registers on later servers) handlers declared while it has no server.
+    from . import chat, connection, leaderboards, multiplayer  # noqa: F401
+
+    url = app.config.get("REDIS_URL") if app.config["SOCKETIO_USE_MESSAGE_QUEUE"] else None
+    manager = None
+    if url:
+        manager = RealtimeRedisManager(url, channel="imperio-socketio", write_only=app.config["SOCKETIO_WRITE_ONLY"])
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        client_manager=manager,
+        cors_allowed_origins=app.config["CORS_ORIGINS"] or [],
+        max_http_buffer_size=app.config["SOCKETIO_MAX_HTTP_BUFFER"],
+    )
+
+
+def register_realtime(app):
+    """Subscribe the bus → emit bridge to the app's event bus (handlers came with init_socketio)."""
+    from . import bridge
+
+    bridge.init_app(app)
+
+
+def reset_state(app):
+    """Forget in-process realtime state between tests (Redis state goes with FLUSHDB)."""
+    from ..services import rooms, throttle
+    from . import bridge
+
+    with app.app_context():
+        rooms.reset()
+        throttle.reset()
+        bridge.reset(app)

@@ -1,0 +1,66 @@
+"""The event bus → Socket.IO bridge: domain events published after commit become emits.
+
+Runs in whichever process settled the round (a REST worker, or a table timer); with the
+message queue each emit reaches the sockets of every process. A failing emit is logged by
+the bus and never touches the committed round.
+"""
+
+from ..extensions import socketio
+from ..services import events
+from . import leaderboards
+from .manager import act_on_room
+from .protocol import user_room
+
+
+def on_round_settled(name, payload):
+    """Every board may have moved: let the coalescer push them."""
+    pusher = leaderboards.pusher()
+    pusher.boards_changed(leaderboards.source().boards())
+
+
+def on_big_win(name, payload):
+    """Announce a big win to everyone connected."""
+    socketio.emit("big_win_announcement", {
+        "username": payload["username"],
+        "amount": payload["amount"],
+        "game_type": payload["game_type"],
+    })
+
+
+def on_notification(name, payload):
+    """Deliver a stored notification to its user's sockets."""
+    socketio.emit("new_notification", {"notification": payload["notification"]}, to=user_room(payload["user_id"]))
+
+
+def on_achievement_unlocked(name, payload):
+    """Tell the player's sockets (the notification that also follows is the durable record)."""
+    body = {key: value for key, value in payload.items() if key != "user_id"}
+    socketio.emit("achievement_unlocked", body, to=user_room(payload["user_id"]))
+
+
+def on_logged_out(name, payload):
+    """Disconnect every socket of a user who logged out, on every process."""
+    act_on_room(socketio.server, user_room(payload["user_id"]), "disconnect")
+
+
+SUBSCRIPTIONS = {
+    "round_settled": on_round_settled,
+    "big_win": on_big_win,
+    "notification": on_notification,
+    "achievement_unlocked": on_achievement_unlocked,
+    "logged_out": on_logged_out,
+}
+
+
+def init_app(app):
+    """Subscribe the bridge to the app's bus."""
+    leaderboards.init_app(app)
+    with app.app_context():
+        bus = events.bus()
+    for name, handler in SUBSCRIPTIONS.items():
+        bus.subscribe(name, handler)
+
+
+def reset(app):
+    """Close every in-process push window (tests)."""
+    leaderboards.init_app(app)

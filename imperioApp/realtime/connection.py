@@ -1,0 +1,58 @@
+"""Connecting, authenticating and disconnecting sockets.
+
+A token may come in the connect `auth` payload ({"token": ...}; a bad one refuses the
+connection) or later in `authenticate {token}` (a bad one is answered with `error`, and
+the socket stays connected but unauthenticated). Either way the socket joins its private
+room `user:<id>` and gets `authenticated {status, username, user_id}`.
+"""
+
+import marshmallow as ma
+from flask_socketio import ConnectionRefusedError, emit, join_room
+
+from ..extensions import socketio
+from ..services import identity as identities
+from ..services.errors import DomainError
+from . import multiplayer
+from .protocol import event, identity, set_identity, user_room
+
+
+class AuthenticateSchema(ma.Schema):
+    token = ma.fields.String(required=True)
+
+
+@socketio.on("connect")
+def on_connect(auth=None):
+    """Accept the connection; authenticate it at once if the connect payload has a token."""
+    token = auth.get("token") if isinstance(auth, dict) else None
+    if token is None:
+        return True
+    try:
+        _authenticate(token)
+    except DomainError as exc:
+        raise ConnectionRefusedError({"code": exc.code, "message": exc.message}) from None
+    return True
+
+
+@event("authenticate", AuthenticateSchema, authenticated=False)
+def on_authenticate(current, data):
+    """Authenticate a connected socket with an access token."""
+    return _authenticate(data["token"], current)
+
+
+def _authenticate(token, current=None):
+    who = identities.identify(token)
+    if current is not None and current.user_id != who.user_id:
+        raise DomainError("this socket is already authenticated as another user", code="already_authenticated")
+    set_identity(who)
+    join_room(user_room(who.user_id))
+    reply = {"status": "ok", "username": who.username, "user_id": who.user_id}
+    emit("authenticated", reply)
+    return reply
+
+
+@socketio.on("disconnect")
+def on_disconnect(reason=None):
+    """Give up the seats this socket held in multiplayer rooms."""
+    who = identity()
+    if who is not None:
+        multiplayer.release_all(who)

@@ -1,0 +1,53 @@
+"""Acting on every socket in a room, in every process: disconnect them, or make them leave rooms.
+
+python-socketio's Redis manager carries emits, single-socket disconnects and room closes
+to every process, but a process only knows its own sockets, so "disconnect all of user
+42's sockets" has no built-in form. This manager adds it as a variant of the `close_room`
+message the protocol already carries: each process applies the action to its own members
+of the room. (A process without this class would merely close the room: a safe degradation.)
+"""
+
+import socketio
+
+ACTIONS = ("disconnect", "leave")
+
+
+class RealtimeRedisManager(socketio.RedisManager):
+    """The Redis client manager, plus `act_on_room` across processes."""
+
+    def act_on_room(self, room, action, rooms=(), namespace="/"):
+        """Apply `action` to the room's sockets here and in every other process."""
+        message = {
+            "method": "close_room", "room": room, "namespace": namespace, "host_id": self.host_id,
+            "imperio_action": action, "rooms": list(rooms),
+        }
+        self._handle_close_room(message)
+        self._publish(message)
+
+    def _handle_close_room(self, message):
+        action = message.get("imperio_action")
+        if action is None:
+            return super()._handle_close_room(message)
+        apply_room_action(self.server, message.get("room"), action, message.get("rooms") or (), message.get("namespace") or "/")
+
+
+def apply_room_action(server, room, action, rooms=(), namespace="/"):
+    """Apply `action` to this process's sockets in `room`."""
+    if action not in ACTIONS:
+        return
+    sids = [sid for sid, _ in server.manager.get_participants(namespace, room)]
+    for sid in sids:
+        if action == "disconnect":
+            server.disconnect(sid, namespace=namespace, ignore_queue=True)
+        else:
+            for other in rooms:
+                server.leave_room(sid, other, namespace=namespace)
+
+
+def act_on_room(server, room, action, rooms=()):
+    """Apply `action` to the room's sockets in every process (just this one without a queue)."""
+    manager = server.manager
+    if isinstance(manager, RealtimeRedisManager):
+        manager.act_on_room(room, action, rooms)
+    else:
+        apply_room_action(server, room, action, rooms)

@@ -1,0 +1,154 @@
+"""Multiplayer room events, and the shared roulette table played in roulette rooms.
+
+A socket's seats are remembered in its environ so a disconnect gives them up. Room
+broadcasts go to the Socket.IO room `mp:<room_id>`, which through the message queue
+reaches the room's players on every process.
+"""
+
+import marshmallow as ma
+import structlog
+from flask import current_app, request
+from flask_socketio import emit, join_room, leave_room
+
+from ..extensions import socketio
+from ..services import rooms, tables
+from ..services.errors import Conflict, DomainError, Forbidden
+from .protocol import StrictBoolean, event, user_room
+
+log = structlog.get_logger(__name__)
+_HELD = "imperio.multiplayer_rooms"
+MAX_ROOMS_PER_SOCKET = 5
+
+
+def mp_room(room_id):
+    """The Socket.IO room of a multiplayer room."""
+    return f"mp:{room_id}"
+
+
+def _held():
+    return request.environ.setdefault(_HELD, set())
+
+
+class CreateRoomSchema(ma.Schema):
+    game_type = ma.fields.String(required=True)
+    max_players = ma.fields.Integer(strict=True, required=True)
+    private = StrictBoolean(load_default=False)
+
+
+class JoinRoomSchema(ma.Schema):
+    room_id = ma.fields.String(required=True)
+    invite_code = ma.fields.String(load_default=None)
+
+
+class RoomIdSchema(ma.Schema):
+    room_id = ma.fields.String(required=True)
+
+
+class TableBetSchema(ma.Schema):
+    room_id = ma.fields.String(required=True)
+    bets = ma.fields.List(ma.fields.Dict(), required=True)
+
+
+def _players_changed(event_name, room_id, username, room):
+    socketio.emit(event_name, {"room_id": room_id, "username": username, "players": room.usernames}, to=mp_room(room_id))
+
+
+@event("create_multiplayer_room", CreateRoomSchema)
+def on_create(who, data):
+    """Open a room and take its first seat; the reply has its id (and invite code if private)."""
+    held = _held()
+    if len(held) >= MAX_ROOMS_PER_SOCKET:
+        raise Conflict(f"a connection may sit in at most {MAX_ROOMS_PER_SOCKET} rooms", code="too_many_rooms")
+    room = rooms.create(who.user_id, who.username, data["game_type"], data["max_players"], data["private"])
+    join_room(mp_room(room.id))
+    held.add(room.id)
+    reply = room.public(with_invite=True)
+    emit("multiplayer_room_created", reply)
+    return reply
+
+
+@event("join_multiplayer_room", JoinRoomSchema)
+def on_join(who, data):
+    """Take a seat; everyone in the room gets `player_joined {username, players}`."""
+    held = _held()
+    room_id = data["room_id"]
+    if room_id in held:
+        raise Conflict("this connection is already in the room", code="already_in_room")
+    if len(held) >= MAX_ROOMS_PER_SOCKET:
+        raise Conflict(f"a connection may sit in at most {MAX_ROOMS_PER_SOCKET} rooms", code="too_many_rooms")
+    change = rooms.join(room_id, who.user_id, who.username, data["invite_code"])
+    join_room(mp_room(room_id))
+    held.add(room_id)
+    reply = change.room.public(with_invite=True)
+    emit("multiplayer_room_joined", reply)
+    if change.seat_changed:
+        _players_changed("player_joined", room_id, who.username, change.room)
+    return reply
+
+
+@event("leave_multiplayer_room", RoomIdSchema)
+def on_leave(who, data):
+    """Give up the seat; the others get `player_left`. The last one out closes the room."""
+    room_id = data["room_id"]
+    if room_id not in _held():
+        raise Forbidden("this connection is not in that room", code="not_in_room")
+    _release(who, room_id)
+    leave_room(mp_room(room_id))
+    reply = {"room_id": room_id}
+    emit("multiplayer_room_left", reply)
+    return reply
+
+
+def release_all(who):
+    """Give up every seat this socket held (it is disconnecting)."""
+    for room_id in list(_held()):
+        try:
+            _release(who, room_id)
+        except DomainError as exc:
+            log.info("release_on_disconnect_refused", room_id=room_id, code=exc.code)
+
+
+def _release(who, room_id):
+    _held().discard(room_id)
+    change = rooms.leave(room_id, who.user_id)
+    if change.seat_changed and not change.closed:
+        _players_changed("player_left", room_id, who.username, change.room)
+
+
+# --- the shared roulette table -----------------------------------------------------------
+
+
+@event("place_table_bet", TableBetSchema)
+def on_place_table_bet(who, data):
+    """Bet on the room's current roulette spin (the first bet opens the betting window)."""
+    room_id = data["room_id"]
+    placed = tables.place_bet(room_id, who.user_id, data["bets"])
+    spin, stake = placed["spin"], placed["stake"]
+    if placed["opened"]:
+        socketio.emit("table_betting_open", {
+            "room_id": room_id,
+            "closes_in": placed["closes_in"],
+            "fairness": {key: spin[key] for key in ("server_seed_hash", "client_seed", "nonce")},
+        }, to=mp_room(room_id))
+        socketio.start_background_task(_settle_later, current_app._get_current_object(), room_id, spin, placed["closes_in"])
+    socketio.emit("table_bet_placed", {"room_id": room_id, "username": who.username, "bet": stake["bet"]}, to=mp_room(room_id))
+    reply = {"room_id": room_id, **stake}
+    emit("table_bet_accepted", reply)
+    return reply
+
+
+def _settle_later(app, room_id, spin, seconds):
+    """At the end of the betting window: one spin settles every bet; the room sees the result."""
+    socketio.sleep(seconds)
+    with app.app_context():
+        try:
+            result = tables.settle(room_id, spin)
+        except Exception:
+            log.exception("table_settlement_failed", room_id=room_id)
+            return
+    if result is None:
+        return
+    socketio.emit("table_result", result["public"], to=mp_room(room_id))
+    for user_id, own in result["private"].items():
+        # Balances are private: each player hears only their own.
+        socketio.emit("table_settled", own, to=user_room(user_id))
