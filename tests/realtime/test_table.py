@@ -10,7 +10,6 @@ from imperioApp.models import GameRound, LedgerEntry
 from imperioApp.models.base import utcnow
 from imperioApp.services import fairness, play, rooms, tables
 from imperioApp.services.errors import Conflict
-
 from tests.api.helpers import money_snapshot
 
 from .conftest import assert_error

@@ -1,0 +1,39 @@
+"""Gunicorn settings for the Socket.IO service (NGINX routes /socket.io/ here; REST goes to
+the service of gunicorn_config.py). Same app, different shape:
+
+    gunicorn -c deployment/gunicorn_socketio.py imperioApp.wsgi:app
+
+- One worker per service. Socket.IO's long-polling transport needs every request of a
+  session to reach the process holding it, and Gunicorn balances requests across workers
+  without affinity. Scale out by running more of these services (one port each) behind
+  NGINX `ip_hash`; the Redis message queue joins them.
+- The plain gevent worker: with gevent-websocket absent, python-engineio takes the raw
+  socket Gunicorn exposes (`gunicorn.socket`) through simple-websocket, so no custom
+  worker class is needed.
+- worker_connections bounds the sockets held, not the requests in flight: each WebSocket
+  occupies one for its lifetime. The REST service's small cap (which keeps its tail
+  latency bounded) would cap this one at that many players, so it is set high here; the
+  process's open-file limit (systemd LimitNOFILE, `ulimit -n`) must exceed it.
+- timeout: the gevent worker's heartbeat runs in its own greenlet, so long-lived sockets
+  never trip it; it only catches a worker whose event loop is blocked.
+"""
+
+import os
+
+bind = os.environ.get("SOCKETIO_BIND", "127.0.0.1:5012")
+workers = 1
+worker_class = "gevent"
+worker_connections = int(os.environ.get("SOCKETIO_WORKER_CONNECTIONS", "10000"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 10
+keepalive = 75
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Gunicorn 27 opens a control socket at one default path per user, so a second service on
+# the host would take it over from the first. Off unless a path of its own is given.
+if os.environ.get("GUNICORN_CONTROL_SOCKET"):
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+else:
+    control_socket_disable = True
