@@ -1,11 +1,29 @@
 """Database models, one module per aggregate."""
 
 from .chat import CHAT_ROOMS, ChatMessage, ChatSanction
+from .engagement import (
+    ALL_GAMES,
+    LEADERBOARD_METRICS,
+    NOTIFICATION_TYPES,
+    Achievement,
+    LeaderboardEntry,
+    Notification,
+    UserAchievement,
+    UserStats,
+)
 from .game import GAME_TYPES, FairnessSeed, GameRound
 from .ledger import LEDGER_TYPES, IdempotencyRecord, LedgerEntry
 from .user import ROLES, RevokedToken, User
 
 __all__ = [
+    "ALL_GAMES",
+    "LEADERBOARD_METRICS",
+    "NOTIFICATION_TYPES",
+    "Achievement",
+    "LeaderboardEntry",
+    "Notification",
+    "UserAchievement",
+    "UserStats",
     "CHAT_ROOMS",
     "ChatMessage",
     "ChatSanction",

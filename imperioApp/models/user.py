@@ -1,6 +1,6 @@
 """Players and operators, and revoked tokens."""
 
-from sqlalchemy import BigInteger, CheckConstraint, Index, String, func
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Index, String, false, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -28,6 +28,8 @@ class User(db.Model):
     last_login_at = mapped_column(UTCDateTime, nullable=True)
     failed_logins: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
     locked_until = mapped_column(UTCDateTime, nullable=True)
+    # The player's choice to show their statistics on their public profile.
+    public_stats: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
 
     def __repr__(self):
         return f"<User {self.id} {self.username}>"
