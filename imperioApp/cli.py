@@ -1,4 +1,4 @@
-"""Operator commands: `flask seed`, `flask purge-expired`, `flask create-admin`."""
+"""Operator commands: `flask seed`, `flask purge-expired`, `flask create-admin`, `flask leaderboard rebuild`."""
 
 import os
 
@@ -7,7 +7,7 @@ from flask import Blueprint
 from sqlalchemy import update
 
 from .models import User
-from .services import accounts, idempotency, tokens
+from .services import accounts, idempotency, leaderboards, tokens
 from .services.errors import Conflict
 from .services.unit_of_work import atomic
 
@@ -52,3 +52,19 @@ def purge_expired():
     keys = idempotency.purge_expired()
     revoked = tokens.purge_expired()
     click.echo(f"purged {keys} idempotency keys and {revoked} token revocations")
+
+
+@blp.cli.group("leaderboard")
+def leaderboard():
+    """Leaderboard maintenance."""
+
+
+@leaderboard.command("rebuild")
+def leaderboard_rebuild():
+    """Reload every current board into the Redis index from the database."""
+    rebuilt = leaderboards.rebuild_index()
+    if not rebuilt:
+        click.echo("REDIS_URL is unset: the database is the only leaderboard, nothing to rebuild")
+        return
+    for metric, timeframe, period, done in rebuilt:
+        click.echo(f"{metric} {timeframe} {period}: {'rebuilt' if done else 'skipped (another rebuild is running)'}")

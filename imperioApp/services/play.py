@@ -16,7 +16,7 @@ from sqlalchemy import insert, select, update
 from ..games import blackjack, roulette, slots
 from ..models import GameRound, User
 from ..models.base import utcnow
-from . import events, fairness, wallet
+from . import engagement, events, fairness, wallet
 from .errors import Conflict, NotFound, ValidationFailed
 from .unit_of_work import atomic
 from .wallet import Movement
@@ -88,9 +88,10 @@ def _stake_and_win(stake, payout):
 
 
 def _announce(result):
-    """Queue the round's events for after the commit."""
+    """Record what a settled round changes besides money; queue its events for after the commit."""
     if not result.settled:
         return
+    engagement.record_settled_round(result)
     payload = {
         "round_id": result.round_id,
         "user_id": result.user_id,

@@ -1,0 +1,215 @@
+"""The leaderboards' Redis read index: one sorted set per board, rebuilt from the database.
+
+The database (`leaderboard_entries`) is the truth; this is a copy that answers rank
+queries in O(log n). Keys, for a board (metric, period):
+
+- `imperio:lb:{metric}:{period}`: sorted set, member = the user's id encoded so that
+  Redis orders ties as the database does (see `member`), score = the board score;
+- `...:v`: hash member -> version of the entry. The version is the player's all-time
+  round count after the round that wrote it; every write is applied only if newer, so
+  after-commit writes that reach Redis out of order, or a rebuild racing with rounds,
+  can never put an older score back;
+- `...:ready`: set once the board was loaded from the database. Without it (a fresh
+  Redis, an evicted key, a board this process failed to update) reads go to the database
+  and the board is rebuilt.
+
+Scores are exact up to 2**53 coins (Redis scores are doubles).
+"""
+
+import uuid
+
+import structlog
+from flask import current_app
+from redis.exceptions import RedisError
+
+from ..extensions import redis_store
+from . import breaker
+
+log = structlog.get_logger(__name__)
+BREAKER = "leaderboard_index"
+
+PREFIX = "imperio:lb:"
+# Past daily and weekly boards are never read again; let Redis drop them.
+TTL_SECONDS = {"daily": 3 * 86400, "weekly": 15 * 86400, "all_time": 0}
+REBUILD_CHUNK = 2000
+_MEMBER_BASE = 10**19 - 1  # above every BIGINT id, so the encoding never goes negative
+_STALE = "imperio.leaderboard_index.stale"
+
+# KEYS: boards. ARGV: one TTL per board, then (board index, member, version, score)
+# quadruples. Applies each write only if its version is newer than the stored one.
+_APPLY = """
+local boards = #KEYS
+for i = boards + 1, #ARGV, 4 do
+  local key = KEYS[tonumber(ARGV[i])]
+  local seen = redis.call('HGET', key .. ':v', ARGV[i + 1])
+  if not seen or tonumber(seen) < tonumber(ARGV[i + 2]) then
+    redis.call('ZADD', key, ARGV[i + 3], ARGV[i + 1])
+    redis.call('HSET', key .. ':v', ARGV[i + 1], ARGV[i + 2])
+  end
+end
+for i = 1, boards do
+  local ttl = tonumber(ARGV[i])
+  if ttl > 0 then
+    redis.call('EXPIRE', KEYS[i], ttl)
+    redis.call('EXPIRE', KEYS[i] .. ':v', ttl)
+  end
+end
+return 1
+"""
+
+
+def client():
+    """The Redis client, or None when the index is not in use (no REDIS_URL)."""
+    return redis_store.client
+
+
+def available():
+    """True if the index is configured and has not just failed (see services.breaker)."""
+    return redis_store.client is not None and not breaker.is_open(BREAKER)
+
+
+def failed(exc, action):
+    """Log a failure of the index and skip it for the breaker's cooldown."""
+    breaker.trip(BREAKER)
+    log.warning("leaderboard_index_unavailable", action=action, error=str(exc))
+
+
+def key(metric, period):
+    """The sorted set of one board."""
+    return f"{PREFIX}{metric}:{period}"
+
+
+def member(user_id):
+    """The sorted-set member of a user.
+
+    Redis orders equal scores by member in reverse byte order when reading high to low;
+    the inverted, zero-padded id makes that "lower user id first", the database's order.
+    """
+    return f"{_MEMBER_BASE - user_id:019d}"
+
+
+def user_of(member_name):
+    """The user id a member encodes."""
+    return _MEMBER_BASE - int(member_name)
+
+
+def _script(redis_client):
+    return redis_client.register_script(_APPLY)
+
+
+def _stale_boards():
+    return current_app.extensions.setdefault(_STALE, set())
+
+
+def _forget_stale(pipe):
+    """Queue the removal of ready markers of boards this process failed to update."""
+    stale = _stale_boards()
+    for board in stale:
+        pipe.delete(board + ":ready")
+    return set(stale)
+
+
+def push(writes):
+    """Apply [(metric, period, timeframe, user_id, version, score), ...] in one round trip.
+
+    Called after commit. On failure the boards lose their ready marker at the next
+    successful call, so they are read from the database and rebuilt, never served stale.
+    """
+    redis_client = client()
+    if redis_client is None or not writes:
+        return
+    boards = list(dict.fromkeys(key(metric, period) for metric, period, *_ in writes))
+    if breaker.is_open(BREAKER):
+        _stale_boards().update(boards)
+        return
+    ttls = {key(metric, period): TTL_SECONDS[timeframe] for metric, period, timeframe, *_ in writes}
+    args = [ttls[board] for board in boards]
+    for metric, period, _timeframe, user_id, version, score in writes:
+        args += [boards.index(key(metric, period)) + 1, member(user_id), version, score]
+    try:
+        pipe = redis_client.pipeline(transaction=False)
+        cleared = _forget_stale(pipe)
+        _script(redis_client)(keys=boards, args=args, client=pipe)
+        pipe.execute()
+        _stale_boards().difference_update(cleared)
+    except RedisError as exc:
+        _stale_boards().update(boards)
+        breaker.trip(BREAKER)
+        log.error("leaderboard_index_update_failed", boards=boards, error=str(exc))
+
+
+def read_range(metric, period, offset, count):
+    """[(user_id, score), ...] at ranks offset+1.. from the index; None if not ready."""
+    redis_client = client()
+    board = key(metric, period)
+    pipe = redis_client.pipeline(transaction=False)
+    _forget_stale(pipe)
+    pipe.exists(board + ":ready")
+    pipe.zrevrange(board, offset, offset + count - 1, withscores=True)
+    *_, ready, entries = pipe.execute()
+    if not ready:
+        return None
+    return [(user_of(name), int(score)) for name, score in entries]
+
+
+def standings(boards, user_id):
+    """{board key: (rank, score, [(user_id, score) for the entries just above, self, below])}.
+
+    `boards` are (metric, period) pairs; a board missing from the answer is not ready.
+    Rank is None for a board the user is not on. Two round trips whatever the board sizes.
+    """
+    redis_client = client()
+    name = member(user_id)
+    pipe = redis_client.pipeline(transaction=False)
+    _forget_stale(pipe)
+    for metric, period in boards:
+        board = key(metric, period)
+        pipe.exists(board + ":ready")
+        pipe.zrevrank(board, name)
+        pipe.zscore(board, name)
+    answers = pipe.execute()[-3 * len(boards):]
+    found, around = {}, redis_client.pipeline(transaction=False)
+    for index, (metric, period) in enumerate(boards):
+        ready, rank, score = answers[3 * index: 3 * index + 3]
+        if not ready:
+            continue
+        board = key(metric, period)
+        found[board] = (None if rank is None else rank + 1, None if score is None else int(score))
+        if rank is not None:
+            around.zrevrange(board, max(rank - 1, 0), rank + 1, withscores=True)
+    windows = iter(around.execute() if len(around) else ())
+    result = {}
+    for board, (rank, score) in found.items():
+        window = [] if rank is None else [(user_of(n), int(s)) for n, s in next(windows)]
+        result[board] = (rank, score, window)
+    return result
+
+
+def rebuild(metric, period, timeframe, load_rows):
+    """Reload one board from `load_rows()` -> [(user_id, score, version)]; False if busy.
+
+    The board is emptied before the database is read, so every round committed before the
+    read is in the snapshot and every later one is applied by its own (newer) write.
+    """
+    redis_client = client()
+    board = key(metric, period)
+    token = uuid.uuid4().hex
+    if not redis_client.set(board + ":lock", token, nx=True, ex=120):
+        return False
+    try:
+        redis_client.delete(board + ":ready", board, board + ":v")
+        rows = load_rows()
+        script = _script(redis_client)
+        ttl = TTL_SECONDS[timeframe]
+        for start in range(0, len(rows), REBUILD_CHUNK):
+            args = [ttl]
+            for user_id, score, version in rows[start: start + REBUILD_CHUNK]:
+                args += [1, member(user_id), version, score]
+            script(keys=[board], args=args)
+        redis_client.set(board + ":ready", 1, ex=ttl or None)
+        _stale_boards().discard(board)
+        log.info("leaderboard_index_rebuilt", board=board, entries=len(rows))
+        return True
+    finally:
+        if redis_client.get(board + ":lock") == token.encode():
+            redis_client.delete(board + ":lock")

@@ -1,0 +1,154 @@
+"""Player statistics, kept as running totals by settlement and read without scanning the ledger.
+
+One `user_stats` row per game the player has played, plus the overall row ('all'). Each
+settled round upserts both rows in one statement (INSERT .. ON CONFLICT DO UPDATE ..
+RETURNING), so the totals move in the round's own transaction and the new values come
+back for achievement evaluation without another query. A round is *won* when its payout
+exceeds its bet; a loss or a push ends the current win streak.
+"""
+
+from sqlalchemy import case, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..models import ALL_GAMES, GAME_TYPES, UserStats
+from . import caching
+from .errors import NotFound
+from .unit_of_work import atomic
+
+_stats = UserStats.__table__
+GAME_BITS = {game: 1 << index for index, game in enumerate(GAME_TYPES)}
+CACHE_TTL = 1  # seconds: a settled round shows in statistics within a second
+
+# Each game's best outcome, counted in `signature_hits`.
+SIGNATURES = {
+    "slots": "three cherries",
+    "blackjack": "a natural blackjack",
+    "roulette": "a straight-up hit",
+}
+
+
+def signature_hit(game_type, outcome):
+    """True if the round's public outcome is its game's signature (see SIGNATURES)."""
+    if game_type == "slots":
+        return outcome.get("combination") == "three_cherries"
+    if game_type == "blackjack":
+        return any(hand.get("result") == "blackjack" for hand in outcome.get("results", ()))
+    if game_type == "roulette":
+        return any(bet.get("type") == "straight" and bet.get("payout", 0) > 0 for bet in outcome.get("bets", ()))
+    return False
+
+
+def round_totals(result, *, big_win_threshold, now):
+    """What one settled round adds to a stats row (the values a fresh row starts from)."""
+    won = result.net > 0
+    return {
+        "games_played": 1,
+        "games_won": int(won),
+        "total_wagered": result.bet,
+        "total_won": result.payout,
+        "biggest_win": max(result.net, 0),
+        "current_streak": int(won),
+        "best_streak": int(won),
+        "big_wins": int(result.net >= big_win_threshold),
+        "signature_hits": int(signature_hit(result.game_type, result.outcome)),
+        "games_mask": GAME_BITS[result.game_type],
+        "achievements_mask": 0,
+        "last_played_at": now,
+    }
+
+
+def _build_upsert(insert):
+    statement = insert(_stats)
+    old, new = _stats.c, statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=[old.user_id, old.game_type],
+        set_={
+            "games_played": old.games_played + new.games_played,
+            "games_won": old.games_won + new.games_won,
+            "total_wagered": old.total_wagered + new.total_wagered,
+            "total_won": old.total_won + new.total_won,
+            "biggest_win": case((new.biggest_win > old.biggest_win, new.biggest_win), else_=old.biggest_win),
+            # Every SET expression reads the row as it was before this update.
+            "current_streak": case((new.current_streak > 0, old.current_streak + 1), else_=0),
+            "best_streak": case(
+                ((new.current_streak > 0) & (old.current_streak + 1 > old.best_streak), old.current_streak + 1),
+                else_=old.best_streak,
+            ),
+            "big_wins": old.big_wins + new.big_wins,
+            "signature_hits": old.signature_hits + new.signature_hits,
+            "games_mask": old.games_mask.op("|")(new.games_mask),
+            "last_played_at": new.last_played_at,
+        },
+    ).returning(*_stats.c)
+
+
+# Built once per dialect: this runs in every round.
+_UPSERTS = {"postgresql": _build_upsert(postgresql.insert), "sqlite": _build_upsert(sqlite.insert)}
+
+
+def record(result, *, big_win_threshold, now):
+    """Add a settled round to the player's game and overall rows; return (overall, game) rows."""
+    totals = round_totals(result, big_win_threshold=big_win_threshold, now=now)
+    rows = [
+        {"user_id": result.user_id, "game_type": ALL_GAMES, **totals},
+        {"user_id": result.user_id, "game_type": result.game_type, **totals},
+    ]
+    with atomic() as session:
+        connection = session.connection()
+        returned = connection.execute(_UPSERTS[connection.dialect.name], rows).all()
+    by_game = {row.game_type: row for row in returned}
+    return by_game[ALL_GAMES], by_game[result.game_type]
+
+
+def stats_rows(user_id):
+    """The player's stats rows keyed by game type ('all' included), straight from the database."""
+    with atomic() as session:
+        rows = session.execute(select(_stats).where(_stats.c.user_id == user_id)).all()
+    return {row.game_type: row for row in rows}
+
+
+def summary(row):
+    """The public shape of one stats row (or of no rounds at all, for None)."""
+    if row is None:
+        return {
+            "games_played": 0, "games_won": 0, "win_rate": 0.0, "total_wagered": 0, "total_won": 0, "net": 0,
+            "biggest_win": 0, "current_streak": 0, "best_streak": 0, "big_wins": 0, "signature_hits": 0,
+        }
+    return {
+        "games_played": row.games_played,
+        "games_won": row.games_won,
+        # A ratio, not money: the one float here.
+        "win_rate": round(row.games_won / row.games_played, 4) if row.games_played else 0.0,
+        "total_wagered": row.total_wagered,
+        "total_won": row.total_won,
+        "net": row.total_won - row.total_wagered,
+        "biggest_win": row.biggest_win,
+        "current_streak": row.current_streak,
+        "best_streak": row.best_streak,
+        "big_wins": row.big_wins,
+        "signature_hits": row.signature_hits,
+    }
+
+
+def overview(user_id):
+    """Overall and per-game statistics (cached for CACHE_TTL seconds)."""
+
+    def compute():
+        rows = stats_rows(user_id)
+        return {
+            "overall": summary(rows.get(ALL_GAMES)),
+            "games": {game: summary(rows.get(game)) for game in GAME_TYPES},
+        }
+
+    return caching.remember(f"stats:{user_id}", caching.ttl("STATISTICS_CACHE_TTL", CACHE_TTL), compute)
+
+
+def for_game(user_id, game_type):
+    """One game's statistics; NotFound for a game that does not exist."""
+    if game_type not in GAME_TYPES:
+        raise NotFound(
+            f"unknown game {game_type!r}; expected one of {', '.join(GAME_TYPES)}",
+            code="unknown_game",
+            details={"valid": list(GAME_TYPES)},
+        )
+    return {"game_type": game_type, **overview(user_id)["games"][game_type]}
