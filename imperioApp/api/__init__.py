@@ -2,11 +2,23 @@
 
 from flask_smorest import Api
 
-from . import auth, compat, fairness, games, health, profile, wallet
+from . import achievements, auth, compat, fairness, games, health, leaderboards, notifications, profile, transactions, wallet
 from .errors import handle_http_exception
 from .schemas import ErrorSchema
 
-BLUEPRINTS = (health.blp, auth.blp, wallet.blp, profile.blp, games.blp, compat.blp, fairness.blp)
+BLUEPRINTS = (
+    health.blp,
+    auth.blp,
+    wallet.blp,
+    profile.blp,
+    games.blp,
+    compat.blp,
+    fairness.blp,
+    transactions.blp,
+    achievements.blp,
+    leaderboards.blp,
+    notifications.blp,
+)
 
 
 class JsonApi(Api):
