@@ -1,6 +1,9 @@
 """Assertions shared by the API tests."""
 
-from sqlalchemy import func, select
+import threading
+from contextlib import contextmanager
+
+from sqlalchemy import event, func, select
 
 from imperioApp.extensions import db
 from imperioApp.models import FairnessSeed, GameRound, LedgerEntry
@@ -24,3 +27,37 @@ def money_snapshot(app, user_id):
         nonce = db.session.execute(select(func.sum(FairnessSeed.nonce)).where(FairnessSeed.user_id == user_id)).scalar_one()
         db.session.remove()
     return {"ledger_rows": ledger, "rounds": rounds, "nonce": nonce or 0}
+
+
+class QueryCount:
+    """The SQL statements a block sent to the database."""
+
+    def __init__(self):
+        self.statements = []
+
+    @property
+    def count(self):
+        return len(self.statements)
+
+
+@contextmanager
+def count_queries(app):
+    """Count the statements this thread sends to the app's engine inside the block (executemany counts once).
+
+    Only this thread's: background work (the realtime layer's leaderboard pushes) shares the engine.
+    """
+    counter = QueryCount()
+    thread = threading.get_ident()
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        # SQLite's explicit BEGIN IMMEDIATE is transaction control, not a query.
+        if threading.get_ident() == thread and not statement.lstrip().upper().startswith("BEGIN"):
+            counter.statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield counter
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

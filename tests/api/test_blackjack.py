@@ -4,23 +4,7 @@ import json
 
 import pytest
 
-from imperioApp.games import blackjack
-from imperioApp.services import play
-
 from .helpers import assert_error, money_snapshot
-
-C = blackjack.make_card
-
-
-@pytest.fixture
-def deal(monkeypatch):
-    """Stack the shoe: deal(order) makes the next round deal these cards, first to last."""
-
-    def stack(*names):
-        cards = [C(name) for name in names]
-        monkeypatch.setattr(play.blackjack, "start", lambda rng, wager: blackjack.deal(blackjack.Shoe.stacked(cards), wager))
-
-    return stack
 
 
 def start(client, player, wager=10):

@@ -2,19 +2,7 @@
 
 import pytest
 
-from imperioApp.games import roulette
-
 from .helpers import assert_error, money_snapshot
-
-
-@pytest.fixture
-def pocket(monkeypatch):
-    """Make the next spins land on a chosen pocket."""
-
-    def land_on(number):
-        monkeypatch.setattr(roulette, "spin", lambda rng: number)
-
-    return land_on
 
 
 def spin(client, player, bets):

@@ -40,7 +40,8 @@ def test_public_profile_hides_email_and_balance(client, player, make_player):
     assert response.status_code == 200
     body = response.get_json()
     assert body["username"] == "Bob_Public"
-    assert set(body) == {"username", "member_since"}
+    assert set(body) == {"username", "member_since", "achievements", "public_stats", "statistics"}
+    assert body["statistics"] is None  # not opted in
     assert other.email not in response.get_data(as_text=True)
 
 
