@@ -88,12 +88,18 @@ class RedisConnection:
         url = app.config.get("REDIS_URL")
         client = None
         if url:
-            client = redis.Redis.from_url(
+            timeout = app.config.get("REDIS_SOCKET_TIMEOUT", 1.0)
+            # A gevent process runs thousands of greenlets (one per socket): past the pool's
+            # size they wait briefly for a connection instead of failing "Too many connections".
+            pool = redis.BlockingConnectionPool.from_url(
                 url,
-                socket_timeout=app.config.get("REDIS_SOCKET_TIMEOUT", 1.0),
-                socket_connect_timeout=app.config.get("REDIS_SOCKET_TIMEOUT", 1.0),
+                max_connections=app.config.get("REDIS_MAX_CONNECTIONS", 100),
+                timeout=timeout,
+                socket_timeout=timeout,
+                socket_connect_timeout=timeout,
                 health_check_interval=30,
             )
+            client = redis.Redis(connection_pool=pool)
         app.extensions["redis"] = client
 
     @property

@@ -10,11 +10,9 @@ from .manager import RealtimeRedisManager
 
 
 def init_socketio(app):
-    """Bind the global SocketIO to `app`, with the Redis message queue when configured.
-
-    The client manager is always passed explicitly: Flask-SocketIO keeps options across
-    init_app calls, so an app without Redis must not inherit a previous app's queue.
-    """
+    """Bind the global SocketIO to `app`, with the Redis message queue when configured."""
+    # The client manager is always passed explicitly: Flask-SocketIO keeps options across
+    # init_app calls, so an app without Redis must not inherit a previous app's queue.
     # Handlers must be declared before the first init_app: Flask-SocketIO only remembers
     # (and so re-registers on later servers) handlers declared while it has no server.
     from . import chat, connection, leaderboards, multiplayer  # noqa: F401

@@ -7,13 +7,16 @@ room `user:<id>` and gets `authenticated {status, username, user_id}`.
 """
 
 import marshmallow as ma
+import structlog
 from flask_socketio import ConnectionRefusedError, emit, join_room
 
-from ..extensions import socketio
+from ..extensions import db, socketio
 from ..services import identity as identities
 from ..services.errors import DomainError
 from . import multiplayer
 from .protocol import event, identity, set_identity, user_room
+
+log = structlog.get_logger(__name__)
 
 
 class AuthenticateSchema(ma.Schema):
@@ -30,6 +33,11 @@ def on_connect(auth=None):
         _authenticate(token)
     except DomainError as exc:
         raise ConnectionRefusedError({"code": exc.code, "message": exc.message}) from None
+    except Exception:
+        # Anything else would leave the client waiting for an answer that never comes.
+        db.session.rollback()
+        log.exception("socket_connect_failed")
+        raise ConnectionRefusedError({"code": "internal_error", "message": "an unexpected error occurred"}) from None
     return True
 
 

@@ -149,8 +149,10 @@ return 0
 
 
 class RedisWindows:
-    """Push windows shared by every process. The window key outlives its owner only by a
-    safety TTL, so a crashed pusher delays a board's pushes by seconds, never for good."""
+    """Push windows shared by every process (Lua scripts on the app's Redis)."""
+
+    # A window key outlives its owner only by a safety TTL: a crashed pusher delays a
+    # board's pushes by seconds, never for good.
 
     def __init__(self, client, interval):
         self.client = client

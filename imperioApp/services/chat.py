@@ -111,8 +111,7 @@ def active_sanctions(user_id):
 
 
 def sanction(admin_id, username, kind, minutes=None):
-    """Mute or ban a player (for `minutes`, or for good when None); admins only.
-    Return {"user_id", "username", "kind", "expires_at"}."""
+    """Mute or ban a player for `minutes` (a ban: for good when None); admins only."""
     _require_admin(admin_id)
     if minutes is not None:
         limit = current_app.config["CHAT_MAX_MUTE_MINUTES"]

@@ -252,8 +252,7 @@ def _stake_table_bet(session, user_id, table_id, draw, bets):
 
 
 def open_table_spin(host_id, user_id, table_id, bets):
-    """Draw a shared spin from the host's seed pair and stake its first bet; return
-    (the draw's public fields with seed_id, the stake)."""
+    """Draw a shared spin from the host's seed pair and stake its first bet; return (spin, stake)."""
     with atomic() as session:
         draw = fairness.draw(host_id)
         stake = _stake_table_bet(session, user_id, table_id, draw, bets)

@@ -163,9 +163,9 @@ def require_seat(room_id, user_id):
 
 
 def table_begin_bet(room_id):
-    """Atomically decide what a new bet does: ("open", None) to start the spin, ("bet",
-    state) to join it (counted in flight until `table_bet_done`), ("wait", None) while the
-    spin is being opened, or ("closed", None) once betting has ended."""
+    """Atomically decide what a new bet does: (action, spin state) — see below."""
+    # ("open", None): start the spin; ("bet", state): join it, counted in flight until
+    # `table_bet_done`; ("wait", None): it is being opened; ("closed", None): betting ended.
     return _store().table_begin_bet(room_id, _table_ttl())
 
 

@@ -24,8 +24,7 @@ _OPENING_WAIT_SECONDS = 2.0
 
 
 def place_bet(room_id, user_id, raw_bets):
-    """Bet on the room's current spin (opening one if none); return what happened:
-    {"opened": bool, "spin": draw fields, "closes_in": seconds (when opened), "stake": ...}."""
+    """Bet on the room's current spin, opening one if none; return {opened, spin, stake, closes_in?}."""
     room = rooms.require_seat(room_id, user_id)
     if room.game_type != "roulette":
         raise Conflict("this room does not play roulette", code="not_a_roulette_room")
@@ -59,8 +58,8 @@ def place_bet(room_id, user_id, raw_bets):
 
 
 def settle(room_id, spin):
-    """Close betting on `spin` and settle it; return {"public": the result for the room,
-    "private": {user_id: that player's round and balance}}, or None if nobody bet."""
+    """Close betting on `spin` and settle it; return {public, private} (None if nobody bet)."""
+    # public: the result for the room; private: {user_id: that player's round and balance}.
     rooms.table_begin_settle(room_id)
     try:
         results = play.settle_table_spin(spin["seed_id"], spin["nonce"])
