@@ -8,10 +8,10 @@ would corrupt what a non-HTML client shows.
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import delete, exists, insert, literal, or_, select
 
 from ..models import CHAT_ROOMS, ChatMessage, ChatSanction, User
-from ..models.base import utcnow
+from ..models.base import UTCDateTime, utcnow
 from ..models.chat import CHAT_MESSAGE_MAX_LENGTH
 from . import accounts, throttle
 from .errors import DomainError, Forbidden, NotFound, ValidationFailed
@@ -71,12 +71,6 @@ def post(user_id, username, room, text):
         raise ValidationFailed("message must not be empty", code="empty_message")
     if len(text) > CHAT_MESSAGE_MAX_LENGTH:
         raise ValidationFailed(f"message must be at most {CHAT_MESSAGE_MAX_LENGTH} characters", code="message_too_long")
-    sanction = active_sanctions(user_id)
-    if "ban" in sanction:
-        raise Forbidden("you are banned from chat", code="banned")
-    if "mute" in sanction:
-        until = sanction["mute"]
-        raise Forbidden(f"you are muted{' until ' + until.isoformat() if until else ''}", code="muted")
     config = current_app.config
     allowed, retry_after = throttle.hit(f"chat:{user_id}", config["CHAT_RATE_LIMIT"], config["CHAT_RATE_WINDOW_SECONDS"])
     if not allowed:
@@ -85,11 +79,26 @@ def post(user_id, username, room, text):
             retry_after=retry_after,
         )
     now = utcnow()
+    # One statement stores the message unless a sanction is in force (the hot path: no
+    # separate sanction lookup); only a refused message pays for finding out which.
+    in_force = exists().where(
+        _sanctions.c.user_id == user_id, or_(_sanctions.c.expires_at.is_(None), _sanctions.c.expires_at > now)
+    )
+    row = select(literal(room), literal(user_id), literal(text), literal(now, UTCDateTime)).where(~in_force)
     with atomic() as session:
         message_id = session.execute(
-            insert(_messages).values(room=room, user_id=user_id, message=text, created_at=now).returning(_messages.c.id)
-        ).scalar_one()
+            insert(_messages).from_select(["room", "user_id", "message", "created_at"], row).returning(_messages.c.id)
+        ).scalar_one_or_none()
+    if message_id is None:
+        _refuse_sanctioned(active_sanctions(user_id))
     return _public(message_id, room, username, text, now)
+
+
+def _refuse_sanctioned(sanction):
+    if "ban" in sanction:
+        raise Forbidden("you are banned from chat", code="banned")
+    until = sanction.get("mute")
+    raise Forbidden(f"you are muted{' until ' + until.isoformat() if until else ''}", code="muted")
 
 
 def active_sanctions(user_id):

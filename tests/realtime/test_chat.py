@@ -247,3 +247,20 @@ def test_only_admins_moderate_even_with_an_admin_claim_in_the_token(app, connect
     sock.emit("ban_user", {"username": player.username})
     assert_error(sock, "admin_required")
     assert sanctions(app) == 0
+
+
+def test_the_service_refuses_posts_from_muted_and_banned_players(app, player, make_player, make_admin):
+    from imperioApp.services.errors import Forbidden
+
+    admin, other = make_admin(), make_player()
+    with app.app_context():
+        chat.sanction(admin.id, player.username, "mute", 5)
+        chat.sanction(admin.id, other.username, "ban")
+        with pytest.raises(Forbidden) as muted:
+            chat.post(player.id, player.username, "lobby", "hello")
+        with pytest.raises(Forbidden) as banned:
+            chat.post(other.id, other.username, "lobby", "hello")
+        db.session.remove()
+    assert muted.value.code == "muted" and "until" in muted.value.message
+    assert banned.value.code == "banned"
+    assert stored(app) == []
