@@ -24,6 +24,7 @@ from redis.exceptions import RedisError
 
 from ..extensions import redis_store
 from . import breaker
+from .redis_lua import LuaScript
 
 log = structlog.get_logger(__name__)
 BREAKER = "leaderboard_index"
@@ -31,31 +32,33 @@ BREAKER = "leaderboard_index"
 PREFIX = "imperio:lb:"
 # Past daily and weekly boards are never read again; let Redis drop them.
 TTL_SECONDS = {"daily": 3 * 86400, "weekly": 15 * 86400, "all_time": 0}
-REBUILD_CHUNK = 2000
+REBUILD_CHUNK = 2000  # entries per script call: each blocks Redis for about 15 ms
 _MEMBER_BASE = 10**19 - 1  # above every BIGINT id, so the encoding never goes negative
 _STALE = "imperio.leaderboard_index.stale"
 
-# KEYS: boards. ARGV: one TTL per board, then (board index, member, version, score)
-# quadruples. Applies each write only if its version is newer than the stored one.
-_APPLY = """
+# KEYS: boards. ARGV: one TTL per board, then one payload per board: entries
+# "member version score" separated by ";" (one string, so a rebuild of 100,000 entries is
+# a few large arguments rather than 400,000 small ones). Applies each entry only if its
+# version is newer than the stored one.
+_APPLY = LuaScript("""
 local boards = #KEYS
-for i = boards + 1, #ARGV, 4 do
-  local key = KEYS[tonumber(ARGV[i])]
-  local seen = redis.call('HGET', key .. ':v', ARGV[i + 1])
-  if not seen or tonumber(seen) < tonumber(ARGV[i + 2]) then
-    redis.call('ZADD', key, ARGV[i + 3], ARGV[i + 1])
-    redis.call('HSET', key .. ':v', ARGV[i + 1], ARGV[i + 2])
-  end
-end
 for i = 1, boards do
+  local key, versions = KEYS[i], KEYS[i] .. ':v'
+  for member, version, score in string.gmatch(ARGV[boards + i], '(%d+) (%d+) (-?%d+)') do
+    local seen = redis.call('HGET', versions, member)
+    if not seen or tonumber(seen) < tonumber(version) then
+      redis.call('ZADD', key, score, member)
+      redis.call('HSET', versions, member, version)
+    end
+  end
   local ttl = tonumber(ARGV[i])
   if ttl > 0 then
-    redis.call('EXPIRE', KEYS[i], ttl)
-    redis.call('EXPIRE', KEYS[i] .. ':v', ttl)
+    redis.call('EXPIRE', key, ttl)
+    redis.call('EXPIRE', versions, ttl)
   end
 end
 return 1
-"""
+""")
 
 
 def client():
@@ -93,8 +96,8 @@ def user_of(member_name):
     return _MEMBER_BASE - int(member_name)
 
 
-def _script(redis_client):
-    return redis_client.register_script(_APPLY)
+def _entry(user_id, version, score):
+    return f"{member(user_id)} {int(version)} {int(score)}"
 
 
 def _stale_boards():
@@ -110,7 +113,7 @@ def _forget_stale(pipe):
 
 
 def push(writes):
-    """Apply [(metric, period, timeframe, user_id, version, score), ...] in one round trip.
+    """Apply [(metric, period, timeframe, user_id, version, score), ...] in one round trip (EVALSHA).
 
     Called after commit. On failure the boards lose their ready marker at the next
     successful call, so they are read from the database and rebuilt, never served stale.
@@ -118,20 +121,24 @@ def push(writes):
     redis_client = client()
     if redis_client is None or not writes:
         return
-    boards = list(dict.fromkeys(key(metric, period) for metric, period, *_ in writes))
+    ttls, payloads = {}, {}
+    for metric, period, timeframe, user_id, version, score in writes:
+        board = key(metric, period)
+        ttls[board] = TTL_SECONDS[timeframe]
+        payloads.setdefault(board, []).append(_entry(user_id, version, score))
+    boards = list(ttls)
     if breaker.is_open(BREAKER):
         _stale_boards().update(boards)
         return
-    ttls = {key(metric, period): TTL_SECONDS[timeframe] for metric, period, timeframe, *_ in writes}
-    args = [ttls[board] for board in boards]
-    for metric, period, _timeframe, user_id, version, score in writes:
-        args += [boards.index(key(metric, period)) + 1, member(user_id), version, score]
+    args = [ttls[board] for board in boards] + [";".join(payloads[board]) for board in boards]
     try:
-        pipe = redis_client.pipeline(transaction=False)
-        cleared = _forget_stale(pipe)
-        _script(redis_client)(keys=boards, args=args, client=pipe)
-        pipe.execute()
-        _stale_boards().difference_update(cleared)
+        stale = set(_stale_boards())
+        if stale:  # only after a failed update: one more round trip
+            redis_client.delete(*(board + ":ready" for board in stale))
+            _stale_boards().difference_update(stale)
+        # The script alone, not in a pipeline: a pipeline holding a script first asks
+        # Redis whether the script is loaded, a second round trip on every round.
+        _APPLY(redis_client, boards, args)
     except RedisError as exc:
         _stale_boards().update(boards)
         breaker.trip(BREAKER)
@@ -143,10 +150,11 @@ def read_range(metric, period, offset, count):
     redis_client = client()
     board = key(metric, period)
     pipe = redis_client.pipeline(transaction=False)
-    _forget_stale(pipe)
+    cleared = _forget_stale(pipe)
     pipe.exists(board + ":ready")
     pipe.zrevrange(board, offset, offset + count - 1, withscores=True)
     *_, ready, entries = pipe.execute()
+    _stale_boards().difference_update(cleared)
     if not ready:
         return None
     return [(user_of(name), int(score)) for name, score in entries]
@@ -161,13 +169,14 @@ def standings(boards, user_id):
     redis_client = client()
     name = member(user_id)
     pipe = redis_client.pipeline(transaction=False)
-    _forget_stale(pipe)
+    cleared = _forget_stale(pipe)
     for metric, period in boards:
         board = key(metric, period)
         pipe.exists(board + ":ready")
         pipe.zrevrank(board, name)
         pipe.zscore(board, name)
     answers = pipe.execute()[-3 * len(boards):]
+    _stale_boards().difference_update(cleared)
     found, around = {}, redis_client.pipeline(transaction=False)
     for index, (metric, period) in enumerate(boards):
         ready, rank, score = answers[3 * index: 3 * index + 3]
@@ -199,13 +208,10 @@ def rebuild(metric, period, timeframe, load_rows):
     try:
         redis_client.delete(board + ":ready", board, board + ":v")
         rows = load_rows()
-        script = _script(redis_client)
         ttl = TTL_SECONDS[timeframe]
         for start in range(0, len(rows), REBUILD_CHUNK):
-            args = [ttl]
-            for user_id, score, version in rows[start: start + REBUILD_CHUNK]:
-                args += [1, member(user_id), version, score]
-            script(keys=[board], args=args)
+            chunk = rows[start: start + REBUILD_CHUNK]
+            _APPLY(redis_client, [board], [ttl, ";".join(_entry(user_id, version, score) for user_id, score, version in chunk)])
         redis_client.set(board + ":ready", 1, ex=ttl or None)
         _stale_boards().discard(board)
         log.info("leaderboard_index_rebuilt", board=board, entries=len(rows))

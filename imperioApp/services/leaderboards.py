@@ -17,12 +17,11 @@ to the database whenever the index is unavailable or not loaded.
 from datetime import timezone
 
 from redis.exceptions import RedisError
-from sqlalchemy import BigInteger, and_, case, cast, func, literal, null, or_, select, union_all
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import BigInteger, and_, case, cast, func, literal, null, select, union_all
 
 from ..models import ALL_GAMES, LEADERBOARD_METRICS, LeaderboardEntry, User, UserStats
 from ..models.base import utcnow
-from . import accounts, caching, leaderboard_index
+from . import accounts, caching, leaderboard_index, upserts
 from .errors import DomainError, ValidationFailed
 from .unit_of_work import after_commit, atomic
 
@@ -31,6 +30,7 @@ TIMEFRAMES = ("daily", "weekly", "all_time")
 MAX_LIMIT = 100
 MAX_DEPTH = 10_000  # pages reach down to this rank
 CACHE_TTL = 1  # seconds: a settled round shows on a board within a second
+ALL_TIME_PERIOD = "all"
 
 _entries = LeaderboardEntry.__table__
 _users = User.__table__
@@ -44,14 +44,14 @@ def clock():
 
 def period_key(timeframe, moment):
     """The period of `timeframe` that contains `moment` (UTC)."""
+    if timeframe == "all_time":
+        return ALL_TIME_PERIOD
     moment = moment.astimezone(timezone.utc)
     if timeframe == "daily":
         return moment.strftime("%Y-%m-%d")
     if timeframe == "weekly":
         year, week, _ = moment.isocalendar()
         return f"{year}-W{week:02d}"
-    if timeframe == "all_time":
-        return "all"
     raise ValueError(f"unknown timeframe {timeframe!r}")
 
 
@@ -80,18 +80,41 @@ def validate_board(metric, timeframe):
 # --- settlement ------------------------------------------------------------------------
 
 
-def _build_upsert(insert):
-    statement = insert(_entries)
-    old, new = _entries.c, statement.excluded
+def _on_conflict(old, new):
     best = case((new.score > old.score, new.score), else_=old.score)
-    return statement.on_conflict_do_update(
-        index_elements=[old.metric, old.period, old.user_id],
-        set_={"score": case((old.metric == "biggest_win", best), else_=old.score + new.score)},
-    ).returning(old.metric, old.period, old.score)
+    return {"score": case((old.metric == "biggest_win", best), else_=old.score + new.score)}
 
 
-# Built once per dialect: this runs in every round.
-_UPSERTS = {"postgresql": _build_upsert(postgresql.insert), "sqlite": _build_upsert(sqlite.insert)}
+def _upsert(metrics):
+    """The upsert of one round's entries on `metrics`, on the boards of every timeframe."""
+    period = {timeframe: upserts.param(_entries, "period", timeframe) for timeframe in ("daily", "weekly")}
+    period["all_time"] = upserts.constant(_entries, "period", ALL_TIME_PERIOD)
+    score = {
+        "games_played": upserts.constant(_entries, "score", 1),
+        "total_winnings": upserts.param(_entries, "score", "net"),
+        "biggest_win": upserts.param(_entries, "score", "net"),
+    }
+    return upserts.Upsert(
+        _entries,
+        rows=[
+            {
+                "metric": upserts.constant(_entries, "metric", metric),
+                "period": period[timeframe],
+                "user_id": upserts.param(_entries, "user_id"),
+                "score": score[metric],
+            }
+            for timeframe in TIMEFRAMES
+            for metric in metrics
+        ],
+        conflict=("metric", "period", "user_id"),
+        set_=_on_conflict,
+        returning=(_entries.c.metric, _entries.c.period, _entries.c.score),
+    )
+
+
+# Every round scores games_played and total_winnings on the three current boards; a
+# winning round biggest_win as well: one statement, four parameters, either way.
+_LOSING, _WINNING = _upsert(("games_played", "total_winnings")), _upsert(METRICS)
 
 
 def record(result, *, now, version):
@@ -100,15 +123,9 @@ def record(result, *, now, version):
     `version` orders this player's writes to the index (their all-time round count).
     """
     periods = current_periods(now)
-    rows = []
-    for period in periods.values():
-        rows.append({"metric": "games_played", "period": period, "user_id": result.user_id, "score": 1})
-        rows.append({"metric": "total_winnings", "period": period, "user_id": result.user_id, "score": result.net})
-        if result.net > 0:
-            rows.append({"metric": "biggest_win", "period": period, "user_id": result.user_id, "score": result.net})
+    params = {"user_id": result.user_id, "net": result.net, "daily": periods["daily"], "weekly": periods["weekly"]}
     with atomic() as session:
-        connection = session.connection()
-        scores = connection.execute(_UPSERTS[connection.dialect.name], rows).all()
+        scores = (_WINNING if result.net > 0 else _LOSING).execute(session.connection(), params)
     if leaderboard_index.client() is not None:
         timeframe_of = {period: timeframe for timeframe, period in periods.items()}
         writes = [
@@ -129,14 +146,20 @@ def _entry(rank, user_id, username, score):
 
 
 def _db_range(metric, period, offset, count):
+    # The page is cut from the rank index first, so only its rows are joined to users.
+    page = (
+        select(_entries.c.user_id, _entries.c.score)
+        .where(_entries.c.metric == metric, _entries.c.period == period)
+        .order_by(_entries.c.score.desc(), _entries.c.user_id)
+        .offset(offset)
+        .limit(count)
+        .subquery()
+    )
     with atomic() as session:
         rows = session.execute(
-            select(_entries.c.user_id, _users.c.username, _entries.c.score)
-            .join(_users, _users.c.id == _entries.c.user_id)
-            .where(_entries.c.metric == metric, _entries.c.period == period)
-            .order_by(_entries.c.score.desc(), _entries.c.user_id)
-            .offset(offset)
-            .limit(count)
+            select(page.c.user_id, _users.c.username, page.c.score)
+            .join(_users, _users.c.id == page.c.user_id)
+            .order_by(page.c.score.desc(), page.c.user_id)
         ).all()
     return [tuple(row) for row in rows]
 
@@ -210,20 +233,34 @@ def page(metric, timeframe, *, limit=10, cursor=0):
 # --- one player's standing -------------------------------------------------------------
 
 
-def _ahead(metric, period, score, user_id):
-    return and_(
-        _entries.c.metric == metric,
-        _entries.c.period == period,
-        or_(_entries.c.score > score, and_(_entries.c.score == score, _entries.c.user_id < user_id)),
-    )
+def _standing_parts(index, metric, period, score, user_id, neighbours):
+    """The selects that place one player on one board, each an index range on the rank index.
 
-
-def _behind(metric, period, score, user_id):
-    return and_(
-        _entries.c.metric == metric,
-        _entries.c.period == period,
-        or_(_entries.c.score < score, and_(_entries.c.score == score, _entries.c.user_id > user_id)),
-    )
+    Everything ahead is (score > s) plus (score = s, lower id): two ranges, counted apart
+    because an OR of them would scan the whole board. Each neighbour is the first entry of
+    a range (the tie group first, then the next score), so it costs one index probe.
+    """
+    c = _entries.c
+    board = (c.metric == metric) & (c.period == period)
+    higher, tied_ahead = board & (c.score > score), board & (c.score == score) & (c.user_id < user_id)
+    lower, tied_behind = board & (c.score < score), board & (c.score == score) & (c.user_id > user_id)
+    none = cast(null(), BigInteger)
+    parts = [
+        select(literal(index).label("board"), literal(kind).label("kind"), func.count().label("value"), none.label("score"))
+        .where(condition)
+        for kind, condition in (("higher", higher), ("tied_ahead", tied_ahead))
+    ]
+    if neighbours:
+        probes = (
+            ("tie_above", tied_ahead, (c.user_id.desc(),)),
+            ("above", higher, (c.score, c.user_id.desc())),
+            ("tie_below", tied_behind, (c.user_id,)),
+            ("below", lower, (c.score.desc(), c.user_id)),
+        )
+        for kind, condition, order in probes:
+            first = select(c.user_id, c.score).where(condition).order_by(*order).limit(1).subquery()
+            parts.append(select(literal(index), literal(kind), first.c.user_id, first.c.score))
+    return parts
 
 
 def _db_standings(boards, user_id, neighbours):
@@ -237,40 +274,25 @@ def _db_standings(boards, user_id, neighbours):
                 )
             )
         }
-        parts = []
         present = [board for board in boards if board in mine]
-        for index, (metric, period) in enumerate(present):
-            score, none = mine[(metric, period)], cast(null(), BigInteger)
-            parts.append(
-                select(literal(index).label("board"), literal("rank").label("kind"),
-                       func.count().label("value"), none.label("score")).where(_ahead(metric, period, score, user_id))
-            )
-            if neighbours:
-                above = (
-                    select(_entries.c.user_id, _entries.c.score)
-                    .where(_ahead(metric, period, score, user_id))
-                    .order_by(_entries.c.score, _entries.c.user_id.desc())
-                    .limit(1)
-                    .subquery()
-                )
-                below = (
-                    select(_entries.c.user_id, _entries.c.score)
-                    .where(_behind(metric, period, score, user_id))
-                    .order_by(_entries.c.score.desc(), _entries.c.user_id)
-                    .limit(1)
-                    .subquery()
-                )
-                for kind, sub in (("above", above), ("below", below)):
-                    parts.append(select(literal(index), literal(kind), sub.c.user_id, sub.c.score))
+        parts = [
+            part
+            for index, (metric, period) in enumerate(present)
+            for part in _standing_parts(index, metric, period, mine[(metric, period)], user_id, neighbours)
+        ]
         answers = session.execute(union_all(*parts)).all() if parts else []
-    found = {board: [None, mine[board], None, None] for board in present}
+    found = {board: {} for board in present}
     for board_index, kind, value, score in answers:
-        slot = found[present[board_index]]
-        if kind == "rank":
-            slot[0] = value + 1
-        else:
-            slot[2 if kind == "above" else 3] = (value, score)
-    return {board: tuple(slot) for board, slot in found.items()}
+        found[present[board_index]][kind] = value if score is None else (value, score)
+    return {
+        board: (
+            parts["higher"] + parts["tied_ahead"] + 1,
+            mine[board],
+            parts.get("tie_above") or parts.get("above"),
+            parts.get("tie_below") or parts.get("below"),
+        )
+        for board, parts in found.items()
+    }
 
 
 def _index_standings(boards, user_id):

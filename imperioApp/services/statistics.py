@@ -8,10 +8,9 @@ exceeds its bet; a loss or a push ends the current win streak.
 """
 
 from sqlalchemy import case, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..models import ALL_GAMES, GAME_TYPES, UserStats
-from . import caching
+from . import caching, upserts
 from .errors import NotFound
 from .unit_of_work import atomic
 
@@ -57,45 +56,63 @@ def round_totals(result, *, big_win_threshold, now):
     }
 
 
-def _build_upsert(insert):
-    statement = insert(_stats)
-    old, new = _stats.c, statement.excluded
-    return statement.on_conflict_do_update(
-        index_elements=[old.user_id, old.game_type],
-        set_={
-            "games_played": old.games_played + new.games_played,
-            "games_won": old.games_won + new.games_won,
-            "total_wagered": old.total_wagered + new.total_wagered,
-            "total_won": old.total_won + new.total_won,
-            "biggest_win": case((new.biggest_win > old.biggest_win, new.biggest_win), else_=old.biggest_win),
-            # Every SET expression reads the row as it was before this update.
-            "current_streak": case((new.current_streak > 0, old.current_streak + 1), else_=0),
-            "best_streak": case(
-                ((new.current_streak > 0) & (old.current_streak + 1 > old.best_streak), old.current_streak + 1),
-                else_=old.best_streak,
-            ),
-            "big_wins": old.big_wins + new.big_wins,
-            "signature_hits": old.signature_hits + new.signature_hits,
-            "games_mask": old.games_mask.op("|")(new.games_mask),
-            "last_played_at": new.last_played_at,
-        },
-    ).returning(*_stats.c)
+def _on_conflict(old, new):
+    return {
+        "games_played": old.games_played + new.games_played,
+        "games_won": old.games_won + new.games_won,
+        "total_wagered": old.total_wagered + new.total_wagered,
+        "total_won": old.total_won + new.total_won,
+        "biggest_win": case((new.biggest_win > old.biggest_win, new.biggest_win), else_=old.biggest_win),
+        # Every SET expression reads the row as it was before this update.
+        "current_streak": case((new.current_streak > 0, old.current_streak + 1), else_=0),
+        "best_streak": case(
+            ((new.current_streak > 0) & (old.current_streak + 1 > old.best_streak), old.current_streak + 1),
+            else_=old.best_streak,
+        ),
+        "big_wins": old.big_wins + new.big_wins,
+        "signature_hits": old.signature_hits + new.signature_hits,
+        "games_mask": old.games_mask.op("|")(new.games_mask),
+        "last_played_at": new.last_played_at,
+    }
 
 
-# Built once per dialect: this runs in every round.
-_UPSERTS = {"postgresql": _build_upsert(postgresql.insert), "sqlite": _build_upsert(sqlite.insert)}
+_TOTALS = [column.name for column in _stats.c if column.name not in ("user_id", "game_type")]
+# The overall row and the game's row, in one statement sharing one set of parameters;
+# returns what achievement evaluation needs.
+_UPSERT = upserts.Upsert(
+    _stats,
+    rows=[
+        {
+            "user_id": upserts.param(_stats, "user_id"),
+            "game_type": game,
+            **{column: upserts.param(_stats, column) for column in _TOTALS},
+        }
+        for game in (upserts.constant(_stats, "game_type", ALL_GAMES), upserts.param(_stats, "game_type"))
+    ],
+    conflict=("user_id", "game_type"),
+    set_=_on_conflict,
+    returning=(
+        _stats.c.game_type,
+        _stats.c.games_played,
+        _stats.c.total_wagered,
+        _stats.c.best_streak,
+        _stats.c.big_wins,
+        _stats.c.signature_hits,
+        _stats.c.games_mask,
+        _stats.c.achievements_mask,
+    ),
+)
 
 
 def record(result, *, big_win_threshold, now):
-    """Add a settled round to the player's game and overall rows; return (overall, game) rows."""
-    totals = round_totals(result, big_win_threshold=big_win_threshold, now=now)
-    rows = [
-        {"user_id": result.user_id, "game_type": ALL_GAMES, **totals},
-        {"user_id": result.user_id, "game_type": result.game_type, **totals},
-    ]
+    """Add a settled round to the player's overall and game rows; return them (overall, game) as upserted."""
+    params = {
+        "user_id": result.user_id,
+        "game_type": result.game_type,
+        **round_totals(result, big_win_threshold=big_win_threshold, now=now),
+    }
     with atomic() as session:
-        connection = session.connection()
-        returned = connection.execute(_UPSERTS[connection.dialect.name], rows).all()
+        returned = _UPSERT.execute(session.connection(), params)
     by_game = {row.game_type: row for row in returned}
     return by_game[ALL_GAMES], by_game[result.game_type]
 

@@ -139,6 +139,23 @@ def test_my_standing_on_every_board_with_neighbours(client, make_player, reels):
     assert last["rank"] == 4 and last["below"] is None and last["above"]["user_id"] == players[2].id
 
 
+def test_neighbours_inside_and_across_a_tie(client, make_player, reels):
+    reels("three_lemons")
+    a, b, c, d, e = (make_player() for _ in range(5))
+    for player, bet in ((a, 5), (b, 3), (c, 3), (d, 3), (e, 1)):
+        spin(client, player, bet)
+
+    def winnings(player):
+        standing = client.get("/leaderboard/me", headers=player.headers).get_json()
+        mine = next(s for s in standing if s["metric"] == "total_winnings" and s["timeframe"] == "weekly")
+        return mine["rank"], mine["above"] and mine["above"]["user_id"], mine["below"] and mine["below"]["user_id"]
+
+    assert winnings(b) == (2, a.id, c.id)
+    assert winnings(c) == (3, b.id, d.id)
+    assert winnings(d) == (4, c.id, e.id)
+    assert winnings(e) == (5, d.id, None)
+
+
 def test_standing_of_a_player_on_no_board(client, player):
     for standing in client.get("/leaderboard/me", headers=player.headers).get_json():
         assert standing["rank"] is None and standing["score"] is None
