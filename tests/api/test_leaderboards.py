@@ -210,3 +210,12 @@ def test_a_cached_board_is_never_more_than_a_second_stale(client, make_player, r
             break
         assert elapsed <= 1.0, f"board still stale {elapsed:.2f}s after the round"
         time.sleep(0.05)
+
+
+def test_the_rebuild_command(app, runner):
+    result = runner.invoke(args=["leaderboard", "rebuild"])
+    assert result.exit_code == 0
+    if app.config["REDIS_URL"]:
+        assert result.output.count(": rebuilt") == 9
+    else:
+        assert "nothing to rebuild" in result.output
