@@ -18,11 +18,10 @@ def _one_of(column, values):
 
 
 class UserStats(db.Model):
-    """Running totals of a player's settled rounds, per game and overall (game_type 'all').
+    """Running totals of a player's settled rounds, per game and overall (game_type 'all')."""
 
-    Maintained by one upsert in each round's transaction, never recomputed on read. A round
-    is won when its payout exceeds its bet; anything else (a loss, a push) ends a streak.
-    """
+    # Maintained by one upsert in each round's transaction, never recomputed on read. A
+    # round is won when its payout exceeds its bet; anything else (a loss, a push) ends a streak.
 
     __tablename__ = "user_stats"
     __table_args__ = (CheckConstraint(_one_of("game_type", (ALL_GAMES, *GAME_TYPES)), name="game_type_known"),)

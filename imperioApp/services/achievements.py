@@ -11,11 +11,10 @@ racing rounds can never unlock the same achievement twice.
 
 from flask import current_app
 from sqlalchemy import BigInteger, bindparam, func, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..models import ALL_GAMES, GAME_TYPES, Achievement, UserAchievement, UserStats
 from ..models.base import UTCDateTime, utcnow
-from . import events, statistics, wallet
+from . import events, statistics, upserts, wallet
 from .errors import NotFound
 from .unit_of_work import atomic
 
@@ -29,11 +28,9 @@ _EXTENSION = "imperio.achievements"
 
 
 def facts(overall, games, balance):
-    """Every metric's current value from stats rows (overall, {game: row}) and a balance.
-
-    A game without a row is absent, so its metrics stay unknown rather than zero: a round
-    only brings its own game's row, and unknown metrics are simply not evaluated.
-    """
+    """Every metric's current value from stats rows (overall, {game: row}) and a balance."""
+    # A game without a row stays absent, unknown rather than zero: a round brings only its
+    # own game's row, and due() skips metrics it does not know.
     values = {
         "games_played": overall.games_played,
         "best_streak": overall.best_streak,
@@ -61,11 +58,9 @@ def due(catalogue, values, unlocked_mask):
 
 
 def catalogue():
-    """The sixteen achievements, in id order.
-
-    Loaded once per process: the catalogue changes only with a migration (and a deploy),
-    and settlement reads it in every round, so it must cost no I/O.
-    """
+    """The sixteen achievements, in id order."""
+    # Loaded once per process: it changes only with a migration (and so a deploy), and
+    # settlement reads it in every round, where it must cost no I/O.
     loaded = current_app.extensions.get(_EXTENSION)
     if loaded is None:
         with atomic() as session:
@@ -93,7 +88,7 @@ def _build_unlock(insert):
     )
 
 
-_UNLOCKS = {"postgresql": _build_unlock(postgresql.insert), "sqlite": _build_unlock(sqlite.insert)}
+_UNLOCKS = {name: _build_unlock(insert) for name, insert in upserts.DIALECT_INSERTS.items()}
 _MARK_UNLOCKED = (
     update(_stats)
     .where(_stats.c.user_id == bindparam("owner"), _stats.c.game_type == ALL_GAMES)

@@ -83,11 +83,9 @@ def key(metric, period):
 
 
 def member(user_id):
-    """The sorted-set member of a user.
-
-    Redis orders equal scores by member in reverse byte order when reading high to low;
-    the inverted, zero-padded id makes that "lower user id first", the database's order.
-    """
+    """The sorted-set member of a user: the inverted id, zero-padded."""
+    # Redis reads equal scores high to low in reverse byte order of the member; inverting
+    # the id makes that "lower user id first", the database's order.
     return f"{_MEMBER_BASE - user_id:019d}"
 
 
@@ -113,11 +111,9 @@ def _forget_stale(pipe):
 
 
 def push(writes):
-    """Apply [(metric, period, timeframe, user_id, version, score), ...] in one round trip (EVALSHA).
-
-    Called after commit. On failure the boards lose their ready marker at the next
-    successful call, so they are read from the database and rebuilt, never served stale.
-    """
+    """Apply [(metric, period, timeframe, user_id, version, score), ...] after commit, in one EVALSHA."""
+    # On failure the boards lose their ready marker at the next successful call, so they
+    # are read from the database and rebuilt rather than served stale.
     redis_client = client()
     if redis_client is None or not writes:
         return
@@ -161,11 +157,8 @@ def read_range(metric, period, offset, count):
 
 
 def standings(boards, user_id):
-    """{board key: (rank, score, [(user_id, score) for the entries just above, self, below])}.
-
-    `boards` are (metric, period) pairs; a board missing from the answer is not ready.
-    Rank is None for a board the user is not on. Two round trips whatever the board sizes.
-    """
+    """{board key: (rank or None, score, [(user_id, score) just above, self, just below])} of ready boards."""
+    # Two round trips whatever the board sizes; a board missing from the answer is not ready.
     redis_client = client()
     name = member(user_id)
     pipe = redis_client.pipeline(transaction=False)
@@ -195,11 +188,9 @@ def standings(boards, user_id):
 
 
 def rebuild(metric, period, timeframe, load_rows):
-    """Reload one board from `load_rows()` -> [(user_id, score, version)]; False if busy.
-
-    The board is emptied before the database is read, so every round committed before the
-    read is in the snapshot and every later one is applied by its own (newer) write.
-    """
+    """Reload one board from `load_rows()` -> [(user_id, score, version)]; False if busy."""
+    # Emptied before the database is read: every round committed before the read is in the
+    # snapshot, and every later one is applied by its own, newer, write.
     redis_client = client()
     board = key(metric, period)
     token = uuid.uuid4().hex

@@ -118,10 +118,8 @@ _LOSING, _WINNING = _upsert(("games_played", "total_winnings")), _upsert(METRICS
 
 
 def record(result, *, now, version):
-    """Score a settled round on every current board; the Redis index follows after commit.
-
-    `version` orders this player's writes to the index (their all-time round count).
-    """
+    """Score a settled round on every current board; the Redis index follows after commit."""
+    # `version` (the player's all-time round count) orders their writes to the index.
     periods = current_periods(now)
     params = {"user_id": result.user_id, "net": result.net, "daily": periods["daily"], "weekly": periods["weekly"]}
     with atomic() as session:
@@ -198,10 +196,8 @@ def _check_page(limit, cursor):
 
 
 def top(metric, timeframe, limit=10):
-    """The current board's first `limit` entries: [{rank, user_id, username, score}].
-
-    Never cached: the realtime layer calls it to broadcast a board that has just changed.
-    """
+    """The current board's first `limit` entries: [{rank, user_id, username, score}]."""
+    # Never cached: the realtime layer calls it to broadcast a board that has just changed.
     validate_board(metric, timeframe)
     _check_page(limit, 0)
     period = period_key(timeframe, clock())

@@ -27,10 +27,7 @@ def as_dict(row):
 
 
 def create(user_id, items):
-    """Store notifications [(type, payload), ...] for one player in one statement.
-
-    Each one goes out as a `notification` event once the transaction commits.
-    """
+    """Store notifications [(type, payload), ...] for one player in one statement; each is an event after commit."""
     if not items:
         return []
     now = utcnow()

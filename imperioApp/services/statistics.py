@@ -18,16 +18,8 @@ _stats = UserStats.__table__
 GAME_BITS = {game: 1 << index for index, game in enumerate(GAME_TYPES)}
 CACHE_TTL = 1  # seconds: a settled round shows in statistics within a second
 
-# Each game's best outcome, counted in `signature_hits`.
-SIGNATURES = {
-    "slots": "three cherries",
-    "blackjack": "a natural blackjack",
-    "roulette": "a straight-up hit",
-}
-
-
 def signature_hit(game_type, outcome):
-    """True if the round's public outcome is its game's signature (see SIGNATURES)."""
+    """True if the round's public outcome is its game's best: three cherries, a natural, a straight-up hit."""
     if game_type == "slots":
         return outcome.get("combination") == "three_cherries"
     if game_type == "blackjack":

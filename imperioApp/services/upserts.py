@@ -27,13 +27,11 @@ def constant(table, column, value):
 
 
 class Upsert:
-    """An upsert of fixed rows: `rows` maps each column to param() or constant().
-
-    `set_(old, new)` returns the ON CONFLICT assignments, `old` being the table's columns
-    and `new` the incoming row (`excluded`).
-    """
+    """An upsert of fixed rows, each mapping every column to param() or constant()."""
 
     def __init__(self, table, rows, conflict, set_, returning):
+        # set_(old, new) returns the ON CONFLICT assignments: old is the table's columns,
+        # new the incoming row (`excluded`).
         columns = list(rows[0])
         self._statements = {}
         for name, insert in DIALECT_INSERTS.items():

@@ -92,9 +92,10 @@ def test_a_plain_round_costs_two_statements(app, player):
 def test_an_unlocking_big_win_costs_five_statements(app, player):
     with app.app_context():
         achievements.catalogue()  # loaded once per process, then never read again
+        jackpot = settled(player.id, bet=100, payout=25_000, outcome={"combination": "three_cherries"})
         with count_queries(app) as queries:
             with atomic():
-                engagement.record_settled_round(settled(player.id, bet=100, payout=25_000, outcome={"combination": "three_cherries"}))
+                engagement.record_settled_round(jackpot)
     # stats upsert, leaderboard upsert, unlocks insert, unlocked-mask update, notifications insert
     statements = [s.split()[:3] for s in queries.statements if not s.startswith("COMMIT")]
     assert statements == [
