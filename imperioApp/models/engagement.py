@@ -76,8 +76,9 @@ class LeaderboardEntry(db.Model):
 
     __tablename__ = "leaderboard_entries"
     __table_args__ = (
+        # No index on user_id alone: every round rewrites nine entries, and a player's own
+        # entries are found by primary key (metric, period, user_id) on the current boards.
         CheckConstraint(_one_of("metric", LEADERBOARD_METRICS), name="metric_known"),
-        Index("ix_leaderboard_entries_user_period", "user_id", "period"),
     )
 
     metric: Mapped[str] = mapped_column(String(20), primary_key=True)

@@ -17,7 +17,7 @@ to the database whenever the index is unavailable or not loaded.
 from datetime import timezone
 
 from redis.exceptions import RedisError
-from sqlalchemy import BigInteger, and_, case, cast, func, literal, null, select, union_all
+from sqlalchemy import BigInteger, and_, case, cast, func, literal, null, select, tuple_, union_all
 
 from ..models import ALL_GAMES, LEADERBOARD_METRICS, LeaderboardEntry, User, UserStats
 from ..models.base import utcnow
@@ -266,7 +266,7 @@ def _db_standings(boards, user_id, neighbours):
             (row.metric, row.period): row.score
             for row in session.execute(
                 select(_entries.c.metric, _entries.c.period, _entries.c.score).where(
-                    _entries.c.user_id == user_id, _entries.c.period.in_({period for _, period in boards})
+                    tuple_(_entries.c.metric, _entries.c.period).in_(boards), _entries.c.user_id == user_id
                 )
             )
         }

@@ -59,7 +59,6 @@ def upgrade():
     )
     with op.batch_alter_table('leaderboard_entries', schema=None) as batch_op:
         batch_op.create_index('ix_leaderboard_entries_rank', ['metric', 'period', sa.text('score DESC'), 'user_id'], unique=False)
-        batch_op.create_index('ix_leaderboard_entries_user_period', ['user_id', 'period'], unique=False)
 
     op.create_table('notifications',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -127,7 +126,6 @@ def downgrade():
 
     op.drop_table('notifications')
     with op.batch_alter_table('leaderboard_entries', schema=None) as batch_op:
-        batch_op.drop_index('ix_leaderboard_entries_user_period')
         batch_op.drop_index('ix_leaderboard_entries_rank')
 
     op.drop_table('leaderboard_entries')
