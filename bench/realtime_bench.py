@@ -141,6 +141,14 @@ class Service:
                     total += int(line.split()[1])
         return total / 1024
 
+    def worker_cpu_seconds(self):
+        """User + system CPU seconds used so far by the worker process(es)."""
+        total = 0
+        for pid in subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout.split():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
     def stop(self):
         self.process.terminate()
         try:
@@ -338,6 +346,7 @@ async def hold_phase(service, tokens, seconds):
         "hold_seconds": seconds, "connect_seconds": round(connect_seconds, 1),
         "server_rss_mb_idle": round(rss_before), "server_rss_mb": round(rss),
         "kb_per_socket": round((rss - rss_before) * 1024 / max(len(clients), 1), 1),
+        "host_load_1min": round(os.getloadavg()[0], 2),
     }
     await asyncio.gather(*(client.close() for client in clients))
     return result
@@ -380,6 +389,7 @@ async def fanout_phase(services, rest_url, tokens, rates, duration, rounds_per_s
         lag_task = asyncio.get_running_loop().create_task(loop_lag(lag, lag_stop))
         stats.recording = True
         sent = 0
+        cpu_before = [service.worker_cpu_seconds() for service in services]
         started = time.monotonic()
         tick = 0.01
         while time.monotonic() - started < duration:
@@ -394,6 +404,7 @@ async def fanout_phase(services, rest_url, tokens, rates, duration, rounds_per_s
         lag_stop.set()
         await lag_task
         elapsed = time.monotonic() - started
+        cpu = [service.worker_cpu_seconds() - before for service, before in zip(services, cpu_before, strict=True)]
         expected = sent * len(clients)
         latencies = stats.latencies
         results.append({
@@ -406,6 +417,8 @@ async def fanout_phase(services, rest_url, tokens, rates, duration, rounds_per_s
             "mean_ms": round(statistics.fmean(latencies) * 1000, 1) if latencies else None,
             "wall_s": round(elapsed, 1),
             "client_loop_lag_p99_ms": round(percentile(lag, 99) * 1000, 1),
+            "host_load_1min": round(os.getloadavg()[0], 2),
+            "server_cpu_pct": [round(100 * seconds / elapsed) for seconds in cpu],
         })
         if stats.split:
             inbound = [a for a, _ in stats.split]
