@@ -49,6 +49,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'imperio.db'}")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = _env("REDIS_URL")
+    # Connections per process; past it callers wait (blocking pool), as thousands of socket greenlets may.
+    REDIS_MAX_CONNECTIONS = _env_int("REDIS_MAX_CONNECTIONS", 100)
 
     CORS_ORIGINS = _env_list("CORS_ORIGINS")
     LOG_LEVEL = _env("LOG_LEVEL", "INFO")
