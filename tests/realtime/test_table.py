@@ -15,6 +15,12 @@ from tests.api.helpers import money_snapshot
 from .conftest import assert_error
 
 RED = {"type": "red", "amount": 10}
+
+
+@pytest.fixture(autouse=True)
+def betting_window(app, monkeypatch):
+    """A window long enough for a loaded CI machine to place every bet a test needs."""
+    monkeypatch.setitem(app.config, "TABLE_BETTING_SECONDS", 1.0)
 STRAIGHT_17 = {"type": "straight", "numbers": [17], "amount": 5}
 
 
@@ -43,7 +49,7 @@ def test_one_spin_settles_every_players_bets(app, connect, player, make_player):
     accepted = host.emit("place_table_bet", {"room_id": room_id, "bets": [RED]})
     assert accepted["bet"] == 10 and accepted["balance"] == 990
     opened = guest.events("table_betting_open")
-    assert len(opened) == 1 and opened[0]["closes_in"] == pytest.approx(0.3)
+    assert len(opened) == 1 and opened[0]["closes_in"] == pytest.approx(1.0)
     fairness_fields = opened[0]["fairness"]
     assert set(fairness_fields) == {"server_seed_hash", "client_seed", "nonce"}
     guest.emit("place_table_bet", {"room_id": room_id, "bets": [STRAIGHT_17, {"type": "black", "amount": 3}]})
