@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import DEFAULT_JWT_SECRET_KEY, DEFAULT_SECRET_KEY, get_config, normalise_database_url
 
-from .extensions import cache, cors, db, jwt, limiter, migrate, redis_store
+from .extensions import cache, cors, db, jwt, limiter, migrate, redis_client_options, redis_store
 from .observability import configure_logging, register_request_logging
 from .realtime import init_socketio, register_realtime
 
@@ -65,8 +65,10 @@ def register_extensions(app):
     app.config.setdefault("CACHE_TYPE", "RedisCache" if redis_url else "SimpleCache")
     app.config.setdefault("CACHE_REDIS_URL", redis_url)
     app.config.setdefault("CACHE_KEY_PREFIX", "imperio:cache:")
+    app.config.setdefault("CACHE_OPTIONS", redis_client_options(app) if redis_url else {})
     cache.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", redis_client_options(app) if redis_url else {})
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "imperio:ratelimit")
     limiter.init_app(app)
     jwt.init_app(app)

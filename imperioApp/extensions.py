@@ -4,6 +4,8 @@ import time
 from collections import OrderedDict
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from flask import current_app, request
 from flask_caching import Cache
 from flask_cors import CORS
@@ -80,6 +82,15 @@ socketio = SocketIO()
 cors = CORS()
 
 
+NO_RETRY = Retry(NoBackoff(), 0)
+
+
+def redis_client_options(app):
+    """Connection options every Redis client of the app shares (cache, rate limits, index)."""
+    timeout = app.config.get("REDIS_SOCKET_TIMEOUT", 1.0)
+    return {"socket_timeout": timeout, "socket_connect_timeout": timeout, "retry": NO_RETRY}
+
+
 class RedisConnection:
     """The app's Redis client, or None when REDIS_URL is unset (in-memory mode)."""
 
@@ -98,6 +109,9 @@ class RedisConnection:
                 socket_timeout=timeout,
                 socket_connect_timeout=timeout,
                 health_check_interval=30,
+                # redis-py retries with backoff by default: seconds per call against a dead
+                # Redis. Every caller here has a fallback, so fail at once instead.
+                retry=NO_RETRY,
             )
             client = redis.Redis(connection_pool=pool)
         app.extensions["redis"] = client
