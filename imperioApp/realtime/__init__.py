@@ -9,6 +9,16 @@ from ..extensions import socketio
 from .manager import RealtimeRedisManager
 
 
+def allowed_socket_origins(origins):
+    """Engine.IO's form of CORS_ORIGINS: "*" for any, None for same-origin only, else the list.
+
+    An empty list would tell Engine.IO to skip the origin check altogether.
+    """
+    if "*" in origins:
+        return "*"
+    return list(origins) or None
+
+
 def init_socketio(app):
     """Bind the global SocketIO to `app`, with the Redis message queue when configured."""
     # The client manager is always passed explicitly: Flask-SocketIO keeps options across
@@ -25,7 +35,7 @@ def init_socketio(app):
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         client_manager=manager,
-        cors_allowed_origins=app.config["CORS_ORIGINS"] or [],
+        cors_allowed_origins=allowed_socket_origins(app.config["CORS_ORIGINS"]),
         max_http_buffer_size=app.config["SOCKETIO_MAX_HTTP_BUFFER"],
     )
 

@@ -115,3 +115,14 @@ def test_each_socket_joins_its_users_private_room(app, connect, player, make_pla
     assert mine.events("new_notification") == [{"notification": {"id": 7, "type": "system"}}]
     assert theirs.events("new_notification") == []
     assert f"user:{player.id}" in socketio.server.manager.rooms["/"]
+
+
+@pytest.mark.parametrize(
+    ("configured", "engineio_sees"),
+    [([], None), (["*"], "*"), (["https://play.example.com"], ["https://play.example.com"])],
+)
+def test_socket_origins_follow_cors_origins(configured, engineio_sees):
+    """No configured origin means same-origin only, never 'no check at all'."""
+    from imperioApp.realtime import allowed_socket_origins
+
+    assert allowed_socket_origins(configured) == engineio_sees
