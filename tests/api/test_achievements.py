@@ -1,7 +1,5 @@
 """Achievements: the seeded catalogue, unlocks during settlement (exactly once), progress, seen."""
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
@@ -9,6 +7,7 @@ from imperioApp.extensions import db
 from imperioApp.models import Achievement, Notification, UserAchievement
 from imperioApp.services import achievements
 from imperioApp.services.unit_of_work import atomic
+from tests.concurrency import race
 
 from .helpers import assert_error
 
@@ -156,19 +155,12 @@ def test_two_racing_first_rounds_unlock_once(app, make_player, reels):
     """Real threads, each its own request and connection, race the player's first spin."""
     player = make_player()
     reels(None)  # losing spins: first_slots is the only achievement in reach
-    barrier, statuses, lock = threading.Barrier(8), [], threading.Lock()
 
     def send():
-        barrier.wait()
         response = app.test_client().post("/spin", json={"bet": 1}, headers=player.headers)
-        with lock:
-            statuses.append((response.status_code, response.get_json().get("error")))
+        return response.status_code, response.get_json().get("error")
 
-    threads = [threading.Thread(target=send) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    statuses = race(app, 8, send)
     assert statuses == [(200, None)] * 8, statuses
     with app.app_context():
         unlocks = db.session.execute(
@@ -184,25 +176,10 @@ def test_two_racing_first_rounds_unlock_once(app, make_player, reels):
 def test_racing_unlocks_of_the_same_achievement_insert_once(app, make_player):
     """Below the wallet lock: concurrent transactions that all see it due; only one reports it new."""
     player = make_player()
-    barrier, results, lock = threading.Barrier(10), [], threading.Lock()
 
     def unlock():
-        with app.app_context():
-            barrier.wait()
-            try:
-                with atomic():
-                    new = achievements.unlock_due(player.id, {"games_played:slots": 1}, 0)
-                result = [item["code"] for item in new]
-            except Exception as exc:  # a failure must show in the assertion
-                result = repr(exc)
-            finally:
-                db.session.remove()
-        with lock:
-            results.append(result)
+        with atomic():
+            return [item["code"] for item in achievements.unlock_due(player.id, {"games_played:slots": 1}, 0)]
 
-    threads = [threading.Thread(target=unlock) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = race(app, 10, unlock)
     assert sorted(map(str, results)) == sorted(["['first_slots']"] + ["[]"] * 9), results

@@ -1,13 +1,12 @@
 """Cherry Charm over HTTP: the old client's contract, the ledger, idempotency, bad input."""
 
-import threading
-
 import pytest
 from sqlalchemy import select
 
 from imperioApp.extensions import db
 from imperioApp.games import slots
 from imperioApp.models import LedgerEntry
+from tests.concurrency import race
 
 from .helpers import assert_error, money_snapshot
 
@@ -99,19 +98,12 @@ def test_a_retried_spin_returns_the_first_result(app, client, player):
 
 def test_ten_concurrent_retries_spin_once(app, client, player):
     headers = {**player.headers, "Idempotency-Key": "burst"}
-    barrier, bodies, lock = threading.Barrier(10), [], threading.Lock()
 
     def send():
-        barrier.wait()
         response = app.test_client().post("/spin", json={"bet": 7}, headers=headers)
-        with lock:
-            bodies.append((response.status_code, response.get_data()))
+        return response.status_code, response.get_data()
 
-    threads = [threading.Thread(target=send) for _ in range(10)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    bodies = race(app, 10, send)
     assert len(bodies) == 10 and {status for status, _ in bodies} == {200}
     assert len({body for _, body in bodies}) == 1
     snapshot = money_snapshot(app, player.id)

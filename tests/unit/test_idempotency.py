@@ -1,18 +1,17 @@
 """The idempotency mechanism: one execution per key, replayed body, conflicts on reuse."""
 
 import json
-import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
 
-from imperioApp.extensions import db
 from imperioApp.models import IdempotencyRecord, LedgerEntry
 from imperioApp.models.base import utcnow
 from imperioApp.services import idempotency, wallet
 from imperioApp.services.errors import Conflict, InsufficientFunds
 from imperioApp.services.idempotency import IdempotentRequest, InvalidIdempotencyKey
+from tests.concurrency import race
 
 
 def bet_once(user_id, amount=5):
@@ -92,26 +91,7 @@ def test_malformed_keys_are_refused(key):
 
 def test_ten_concurrent_retries_move_money_once(app, make_player):
     player = make_player(balance=100)
-    barrier = threading.Barrier(10)
-    results, lock = [], threading.Lock()
-
-    def attempt():
-        with app.app_context():
-            barrier.wait()
-            try:
-                result = idempotency.execute(request_for(player.id, "concurrent"), bet_once(player.id))
-            except Exception as exc:
-                result = exc
-            finally:
-                db.session.remove()
-        with lock:
-            results.append(result)
-
-    threads = [threading.Thread(target=attempt) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = race(app, 10, lambda: idempotency.execute(request_for(player.id, "concurrent"), bet_once(player.id)))
     assert all(isinstance(r, tuple) for r in results), results
     assert {r[0] for r in results} == {idempotency.StoredResponse(200, '{"coins": 95}')}
     assert sorted(r[1] for r in results) == [False] + [True] * 9

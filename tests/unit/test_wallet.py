@@ -1,7 +1,5 @@
 """The wallet service: every balance change is a ledger row, and no balance goes negative."""
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
@@ -9,6 +7,7 @@ from imperioApp.models import LedgerEntry, User
 from imperioApp.services import wallet
 from imperioApp.services.errors import InsufficientFunds, NotFound, ValidationFailed
 from imperioApp.services.wallet import Movement
+from tests.concurrency import race
 
 
 def ledger_of(db, user_id):
@@ -74,32 +73,12 @@ def test_lock_returns_balance(db, make_player):
 def test_fifty_concurrent_debits_on_twenty_coins(app, make_player):
     """Real threads, each with its own connection: exactly 20 succeed and the balance ends at 0."""
     player = make_player(balance=20)
-    barrier = threading.Barrier(50)
-    outcomes = []
-    lock = threading.Lock()
 
     def debit_one():
-        with app.app_context():
-            barrier.wait()
-            try:
-                wallet.debit(player.id, 1, game_type="slots")
-                result = "ok"
-            except InsufficientFunds:
-                result = "refused"
-            except Exception as exc:  # anything else is a failure the test must show
-                result = repr(exc)
-            finally:
-                from imperioApp.extensions import db
+        wallet.debit(player.id, 1, game_type="slots")
+        return "ok"
 
-                db.session.remove()
-        with lock:
-            outcomes.append(result)
-
-    threads = [threading.Thread(target=debit_one) for _ in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = ["refused" if isinstance(r, InsufficientFunds) else r for r in race(app, 50, debit_one)]
     assert sorted(set(outcomes)) == ["ok", "refused"], outcomes
     assert outcomes.count("ok") == 20
     with app.app_context():
