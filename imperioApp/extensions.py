@@ -4,8 +4,6 @@ import time
 from collections import OrderedDict
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 from flask import current_app, request
 from flask_caching import Cache
 from flask_cors import CORS
@@ -14,6 +12,8 @@ from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy import MetaData
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.

@@ -212,7 +212,9 @@ def roulette_spin(data):
 class HistoryQuerySchema(ma.Schema):
     game_type = ma.fields.String(validate=validate.OneOf(GAME_TYPES))
     status = ma.fields.String(validate=validate.OneOf(("open", "settled")))
-    cursor = ma.fields.Integer(validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "next_cursor of the previous page"})
+    cursor = ma.fields.Integer(
+        validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "next_cursor of the previous page"}
+    )
     limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 

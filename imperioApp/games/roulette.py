@@ -233,7 +233,7 @@ class RouletteOutcome:
         return {
             "pocket": self.pocket,
             "color": pocket_color(self.pocket),
-            "bets": [dict(bet.to_dict(), payout=paid) for bet, paid in zip(self.bets, self.payouts)],
+            "bets": [dict(bet.to_dict(), payout=paid) for bet, paid in zip(self.bets, self.payouts, strict=True)],
             "total_bet": self.total_bet,
             "total_payout": self.total_payout,
         }

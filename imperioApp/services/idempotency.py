@@ -16,10 +16,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..models import IdempotencyRecord
+from ..models.base import utcnow
 from .errors import Conflict, DomainError
 from .unit_of_work import atomic
 from .wallet import IDEMPOTENCY_KEY_INFO
-from ..models.base import utcnow
 
 MAX_KEY_LENGTH = 255
 _records = IdempotencyRecord.__table__

@@ -3,7 +3,6 @@
 import re
 
 
-
 def test_liveness(client):
     assert client.get("/health").get_json() == {"status": "ok"}
 
