@@ -9,12 +9,11 @@ from ..games import roulette
 from ..models import GAME_TYPES
 from ..services import play, rounds
 from .idempotency import idempotent
-from .schemas import Coins
+from .schemas import ID_IN_PATH, MAX_ID, Coins, PageQuerySchema
 from .security import current_user_id
 
 blp = Blueprint("games", __name__, description="Slots, blackjack and roulette")
 
-MAX_ID = 2**63 - 1
 
 
 class FairnessFieldsSchema(ma.Schema):
@@ -209,13 +208,9 @@ def roulette_spin(data):
 # --- recall ----------------------------------------------------------------------------
 
 
-class HistoryQuerySchema(ma.Schema):
+class HistoryQuerySchema(PageQuerySchema):
     game_type = ma.fields.String(validate=validate.OneOf(GAME_TYPES))
     status = ma.fields.String(validate=validate.OneOf(("open", "settled")))
-    cursor = ma.fields.Integer(
-        validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "next_cursor of the previous page"}
-    )
-    limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
 class RoundSummarySchema(ma.Schema):
@@ -255,7 +250,7 @@ def history(query):
     )
 
 
-@blp.route("/games/<int:round_id>", methods=["GET"])
+@blp.route(f"/games/<{ID_IN_PATH}:round_id>", methods=["GET"])
 @jwt_required()
 @blp.response(200, RoundDetailSchema)
 def round_detail(round_id):

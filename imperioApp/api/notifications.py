@@ -3,22 +3,17 @@
 import marshmallow as ma
 from flask_jwt_extended import jwt_required
 from flask_smorest import Blueprint
-from marshmallow import validate
 
 from ..services import notifications
-from .games import MAX_ID
+from .schemas import ID_IN_PATH, PageQuerySchema
 from .security import current_user_id
 
 blp = Blueprint("notifications", __name__, description="Notifications")
 
-ID = f"int(min=1, max={MAX_ID})"
 
 
-class NotificationQuerySchema(ma.Schema):
+class NotificationQuerySchema(PageQuerySchema):
     unread = ma.fields.Boolean(load_default=False, metadata={"description": "only unread ones"})
-    cursor = ma.fields.Integer(validate=validate.Range(min=1, max=MAX_ID),
-                               metadata={"description": "next_cursor of the previous page"})
-    limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
 class NotificationSchema(ma.Schema):
@@ -50,7 +45,7 @@ def list_notifications(query):
     )
 
 
-@blp.route(f"/notifications/<{ID}:notification_id>/read", methods=["POST"])
+@blp.route(f"/notifications/<{ID_IN_PATH}:notification_id>/read", methods=["POST"])
 @jwt_required()
 @blp.response(200, NotificationSchema)
 def mark_read(notification_id):

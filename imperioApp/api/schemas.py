@@ -5,6 +5,12 @@ from marshmallow import validate
 
 from ..services.wallet import MAX_COINS
 
+# Ids are BIGINT: a larger number can only be refused, never looked up.
+MAX_ID = 2**63 - 1
+MAX_PAGE = 100
+# Werkzeug's int converter has no upper bound; past BIGINT a lookup would fail in the database.
+ID_IN_PATH = f"int(min=1, max={MAX_ID})"
+
 
 class Coins(ma.fields.Integer):
     """A positive whole number of coins; floats, strings and booleans are refused."""
@@ -28,3 +34,12 @@ class ErrorSchema(ma.Schema):
 
 class CoinsSchema(ma.Schema):
     coins = ma.fields.Integer(required=True)
+
+
+class PageQuerySchema(ma.Schema):
+    """Cursor pagination over ids, newest first: pass the previous page's next_cursor."""
+
+    cursor = ma.fields.Integer(
+        validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "next_cursor of the previous page"}
+    )
+    limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE))

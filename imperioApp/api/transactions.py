@@ -9,26 +9,20 @@ from marshmallow import validate
 
 from ..models import GAME_TYPES, LEDGER_TYPES
 from ..services import statistics, transactions
-from .games import MAX_ID
+from .schemas import ID_IN_PATH, PageQuerySchema
 from .security import current_user_id
 
 blp = Blueprint("transactions", __name__, description="Transaction history and statistics")
 
-MAX_PAGE = 100
-# Werkzeug's int converter has no upper bound; past BIGINT a lookup would fail in the database.
-ID = f"int(min=1, max={MAX_ID})"
 
 
-class TransactionQuerySchema(ma.Schema):
+class TransactionQuerySchema(PageQuerySchema):
     type = ma.fields.String(validate=validate.OneOf(LEDGER_TYPES))
     game_type = ma.fields.String(validate=validate.OneOf(GAME_TYPES))
     since = ma.fields.AwareDateTime(data_key="from", default_timezone=dt.timezone.utc,
                                     metadata={"description": "inclusive; ISO 8601, UTC if no offset"})
     until = ma.fields.AwareDateTime(data_key="to", default_timezone=dt.timezone.utc,
                                     metadata={"description": "exclusive; ISO 8601, UTC if no offset"})
-    cursor = ma.fields.Integer(validate=validate.Range(min=1, max=MAX_ID),
-                               metadata={"description": "next_cursor of the previous page"})
-    limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE))
 
 
 class TransactionSchema(ma.Schema):
@@ -96,7 +90,7 @@ def recent_transactions():
     return transactions.recent(current_user_id())
 
 
-@blp.route(f"/transactions/<{ID}:transaction_id>", methods=["GET"])
+@blp.route(f"/transactions/<{ID_IN_PATH}:transaction_id>", methods=["GET"])
 @jwt_required()
 @blp.response(200, TransactionSchema)
 def get_transaction(transaction_id):

@@ -129,3 +129,8 @@ def test_open_blackjack_recall_hides_the_hole_card(client, player):
     hole = [e for e in stored["outcome"]["log"] if e.get("hole")]
     assert hole and hole[0]["card"] is None
     assert "shoe" not in str(stored)
+
+
+@pytest.mark.parametrize("round_id", ["0", "-1", str(2**63), "99999999999999999999", "abc"])
+def test_impossible_round_ids_are_404(client, player, round_id):
+    assert_error(client.get(f"/games/{round_id}", headers=player.headers), 404)
