@@ -57,16 +57,31 @@ def ensure_seed(user_id, client_seed=None):
         )
 
 
+def _on_active_seed(user_id, statement):
+    """Run `statement` (bound to the player's active pair) and return its row.
+
+    Sign-up creates the first pair, so the pair is created here only for an account that
+    has none: reads and rounds do not pay for a write they do not need.
+    """
+    with atomic() as session:
+        row = session.connection().execute(statement, {"owner": user_id}).one_or_none()
+        if row is None:
+            ensure_seed(user_id)
+            row = session.connection().execute(statement, {"owner": user_id}).one()
+    return row
+
+
+_PUBLIC_FIELDS = (_seeds.c.server_seed_hash, _seeds.c.client_seed, _seeds.c.nonce)
+_CURRENT = select(*_PUBLIC_FIELDS).where(_seeds.c.user_id == bindparam("owner"), _seeds.c.active)
+
+
+def _public(row):
+    return {"server_seed_hash": row.server_seed_hash, "client_seed": row.client_seed, "nonce": row.nonce}
+
+
 def current(user_id):
     """The active pair as the player may see it: hash, client seed and next nonce."""
-    ensure_seed(user_id)
-    with atomic() as session:
-        row = session.execute(
-            select(_seeds.c.server_seed_hash, _seeds.c.client_seed, _seeds.c.nonce).where(
-                _seeds.c.user_id == user_id, _seeds.c.active
-            )
-        ).one()
-    return {"server_seed_hash": row.server_seed_hash, "client_seed": row.client_seed, "nonce": row.nonce}
+    return _public(_on_active_seed(user_id, _CURRENT))
 
 
 # Built once: every round runs it.
@@ -80,11 +95,7 @@ _NEXT_NONCE = (
 
 def draw(user_id):
     """Consume the next nonce of the player's active pair, inside the caller's transaction."""
-    with atomic() as session:
-        row = session.connection().execute(_NEXT_NONCE, {"owner": user_id}).one_or_none()
-        if row is None:
-            ensure_seed(user_id)
-            row = session.connection().execute(_NEXT_NONCE, {"owner": user_id}).one()
+    row = _on_active_seed(user_id, _NEXT_NONCE)
     return Draw(row.id, row.server_seed, row.server_seed_hash, row.client_seed, row.nonce - 1)
 
 
@@ -99,13 +110,13 @@ def redraw(seed_id, nonce):
 
 def set_client_seed(user_id, client_seed):
     """Change the client seed of the active pair; later rounds use it."""
-    client_seed = _valid_client_seed(client_seed)
-    ensure_seed(user_id)
-    with atomic() as session:
-        session.execute(
-            update(_seeds).where(_seeds.c.user_id == user_id, _seeds.c.active).values(client_seed=client_seed)
-        )
-    return current(user_id)
+    statement = (
+        update(_seeds)
+        .where(_seeds.c.user_id == bindparam("owner"), _seeds.c.active)
+        .values(client_seed=_valid_client_seed(client_seed))
+        .returning(*_PUBLIC_FIELDS)
+    )
+    return _public(_on_active_seed(user_id, statement))
 
 
 def rotate(user_id, client_seed=None):
@@ -116,11 +127,10 @@ def rotate(user_id, client_seed=None):
     """
     if client_seed is not None:
         client_seed = _valid_client_seed(client_seed)
-    ensure_seed(user_id)
     with atomic() as session:
-        old = session.execute(
-            select(_seeds).where(_seeds.c.user_id == user_id, _seeds.c.active).with_for_update()
-        ).one()
+        old = _on_active_seed(
+            user_id, select(_seeds).where(_seeds.c.user_id == bindparam("owner"), _seeds.c.active).with_for_update()
+        )
         open_round = session.execute(
             select(exists().where(_rounds.c.seed_id == old.id, _rounds.c.status == "open"))
         ).scalar()

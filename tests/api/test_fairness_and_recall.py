@@ -134,3 +134,22 @@ def test_open_blackjack_recall_hides_the_hole_card(client, player):
 @pytest.mark.parametrize("round_id", ["0", "-1", str(2**63), "99999999999999999999", "abc"])
 def test_impossible_round_ids_are_404(client, player, round_id):
     assert_error(client.get(f"/games/{round_id}", headers=player.headers), 404)
+
+
+@pytest.mark.parametrize("first_call", ["get", "client_seed", "spin"])
+def test_an_account_without_a_seed_pair_gets_one_on_first_use(app, client, player, first_call):
+    from imperioApp.extensions import db
+    from imperioApp.models import FairnessSeed
+
+    with app.app_context():
+        db.session.query(FairnessSeed).filter_by(user_id=player.id).delete()
+        db.session.commit()
+    if first_call == "get":
+        body = client.get("/fairness", headers=player.headers).get_json()
+        assert body["nonce"] == 0 and len(body["server_seed_hash"]) == 64
+    elif first_call == "client_seed":
+        body = client.post("/fairness/client-seed", json={"client_seed": "fresh"}, headers=player.headers).get_json()
+        assert body["client_seed"] == "fresh" and body["nonce"] == 0
+    else:
+        assert client.post("/spin", headers=player.headers).get_json()["fairness"]["nonce"] == 0
+    assert client.get("/fairness", headers=player.headers).get_json()["nonce"] == (1 if first_call == "spin" else 0)
