@@ -56,3 +56,11 @@ class AccountLocked(DomainError):
     def __init__(self, message, *, retry_after):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+def require_choice(value, choices, *, what, code, error=DomainError):
+    """Raise `error` naming the valid values unless `value` is one of `choices`."""
+    if value not in choices:
+        raise error(
+            f"unknown {what} {value!r}; valid: {', '.join(choices)}", code=code, details={"valid": list(choices)}
+        )

@@ -22,7 +22,7 @@ from sqlalchemy import BigInteger, and_, case, cast, func, literal, null, select
 from ..models import ALL_GAMES, LEADERBOARD_METRICS, LeaderboardEntry, User, UserStats
 from ..models.base import utcnow
 from . import accounts, caching, leaderboard_index, upserts
-from .errors import DomainError, ValidationFailed
+from .errors import ValidationFailed, require_choice
 from .unit_of_work import after_commit, atomic
 
 METRICS = LEADERBOARD_METRICS
@@ -63,18 +63,8 @@ def current_periods(moment=None):
 
 def validate_board(metric, timeframe):
     """Raise a 400 naming the valid values unless metric and timeframe are known."""
-    if metric not in METRICS:
-        raise DomainError(
-            f"unknown metric {metric!r}; valid metrics: {', '.join(METRICS)}",
-            code="invalid_metric",
-            details={"valid": list(METRICS)},
-        )
-    if timeframe not in TIMEFRAMES:
-        raise DomainError(
-            f"unknown timeframe {timeframe!r}; valid timeframes: {', '.join(TIMEFRAMES)}",
-            code="invalid_timeframe",
-            details={"valid": list(TIMEFRAMES)},
-        )
+    require_choice(metric, METRICS, what="metric", code="invalid_metric")
+    require_choice(timeframe, TIMEFRAMES, what="timeframe", code="invalid_timeframe")
 
 
 # --- settlement ------------------------------------------------------------------------

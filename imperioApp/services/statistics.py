@@ -11,7 +11,7 @@ from sqlalchemy import case, select
 
 from ..models import ALL_GAMES, GAME_TYPES, UserStats
 from . import caching, upserts
-from .errors import NotFound
+from .errors import NotFound, require_choice
 from .unit_of_work import atomic
 
 _stats = UserStats.__table__
@@ -154,10 +154,5 @@ def overview(user_id):
 
 def for_game(user_id, game_type):
     """One game's statistics; NotFound for a game that does not exist."""
-    if game_type not in GAME_TYPES:
-        raise NotFound(
-            f"unknown game {game_type!r}; expected one of {', '.join(GAME_TYPES)}",
-            code="unknown_game",
-            details={"valid": list(GAME_TYPES)},
-        )
+    require_choice(game_type, GAME_TYPES, what="game", code="unknown_game", error=NotFound)
     return {"game_type": game_type, **overview(user_id)["games"][game_type]}
