@@ -102,6 +102,12 @@ class Config:
     ROOM_TTL_SECONDS = _env_int("ROOM_TTL_SECONDS", 6 * 3600)
     TABLE_BETTING_SECONDS = float(_env("TABLE_BETTING_SECONDS", "15"))
 
+    # Responsible gaming: how long a raised or removed limit waits, the reality-check
+    # intervals a player may choose, and the pause in play that starts a new session.
+    LIMIT_RAISE_DELAY_HOURS = 24
+    REALITY_CHECK_MINUTES_RANGE = (10, 480)
+    REALITY_CHECK_IDLE_MINUTES = _env_int("REALITY_CHECK_IDLE_MINUTES", 30)
+
     API_TITLE = "ImperioCasino API"
     API_VERSION = "1.0"
     OPENAPI_VERSION = "3.0.3"

@@ -3,8 +3,11 @@
 from collections import defaultdict
 
 import pytest
+from sqlalchemy import update
 
+from imperioApp.extensions import db
 from imperioApp.games import blackjack, roulette, slots
+from imperioApp.models import User
 from imperioApp.services import events
 
 
@@ -57,3 +60,18 @@ def published(app, monkeypatch):
     monkeypatch.setattr(bus, "_subscribers", defaultdict(list, {name: list(h) for name, h in bus._subscribers.items()}))
     bus.subscribe("*", lambda name, payload: seen.append((name, payload)))
     return seen
+
+
+@pytest.fixture
+def make_admin(app, make_player):
+    """A player whose stored role is admin (the role the moderation checks read)."""
+
+    def factory(**kwargs):
+        admin = make_player(**kwargs)
+        with app.app_context():
+            db.session.execute(update(User).where(User.id == admin.id).values(role="admin"))
+            db.session.commit()
+            db.session.remove()
+        return admin
+
+    return factory

@@ -2,7 +2,21 @@
 
 from flask_smorest import Api
 
-from . import achievements, auth, compat, fairness, games, health, leaderboards, notifications, profile, transactions, wallet
+from . import (
+    achievements,
+    admin,
+    auth,
+    compat,
+    fairness,
+    games,
+    health,
+    leaderboards,
+    notifications,
+    profile,
+    protection,
+    transactions,
+    wallet,
+)
 from .errors import handle_http_exception
 from .schemas import ErrorSchema
 
@@ -18,6 +32,8 @@ BLUEPRINTS = (
     achievements.blp,
     leaderboards.blp,
     notifications.blp,
+    protection.blp,
+    admin.blp,
 )
 
 

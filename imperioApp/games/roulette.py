@@ -39,11 +39,14 @@ The pocket is the number itself; WHEEL_ORDER is only for drawing the wheel.
 """
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 from .errors import InvalidBet, validate_stake
 
 NAME = "roulette"
 POCKETS = 37
+# Every legal bet returns 36 of 37 stakes on average (see the table above).
+PUBLISHED_RTP = Fraction(36, 37)
 RED = frozenset({1, 3, 5, 7, 9, 12, 14, 16, 18, 19, 21, 23, 25, 27, 30, 32, 34, 36})
 BLACK = frozenset(range(1, 37)) - RED
 WHEEL_ORDER = (0, 32, 15, 19, 4, 21, 2, 25, 17, 34, 6, 27, 13, 36, 11, 30, 8, 23, 10,

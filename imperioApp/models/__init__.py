@@ -13,6 +13,16 @@ from .engagement import (
 )
 from .game import GAME_TYPES, FairnessSeed, GameRound
 from .ledger import LEDGER_TYPES, IdempotencyRecord, LedgerEntry
+from .protection import (
+    EXCLUSION_KINDS,
+    LIMIT_KINDS,
+    LIMIT_PERIODS,
+    AdminAudit,
+    LimitChange,
+    PlayerExclusion,
+    PlayerLimit,
+    RealityCheck,
+)
 from .user import ROLES, RevokedToken, User
 
 __all__ = [
@@ -36,4 +46,12 @@ __all__ = [
     "LedgerEntry",
     "RevokedToken",
     "User",
+    "EXCLUSION_KINDS",
+    "LIMIT_KINDS",
+    "LIMIT_PERIODS",
+    "AdminAudit",
+    "LimitChange",
+    "PlayerExclusion",
+    "PlayerLimit",
+    "RealityCheck",
 ]

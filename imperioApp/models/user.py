@@ -30,6 +30,11 @@ class User(db.Model):
     locked_until = mapped_column(UTCDateTime, nullable=True)
     # The player's choice to show their statistics on their public profile.
     public_stats: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    # Set while a limit, exclusion, reality check or suspension may apply: only flagged
+    # players pay for the protection check when they stake.
+    protection_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    # An operator's lock: no login, no play, until lifted.
+    suspended_at = mapped_column(UTCDateTime, nullable=True)
 
     def __repr__(self):
         return f"<User {self.id} {self.username}>"

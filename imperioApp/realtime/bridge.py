@@ -6,8 +6,10 @@ the bus and never touches the committed round.
 """
 
 from ..extensions import socketio
+from ..models import CHAT_ROOMS
 from ..services import events
 from . import leaderboards
+from .chat import chat_room
 from .manager import act_on_room
 from .protocol import user_room
 
@@ -43,12 +45,25 @@ def on_logged_out(name, payload):
     act_on_room(socketio.server, user_room(payload["user_id"]), "disconnect")
 
 
+def on_chat_banned(name, payload):
+    """Make every socket of a banned player, on every process, leave the chat rooms."""
+    act_on_room(socketio.server, user_room(payload["user_id"]), "leave", [chat_room(room) for room in CHAT_ROOMS])
+
+
+def on_reality_check(name, payload):
+    """Show the player's sockets their session time and net position until they acknowledge it."""
+    body = {key: value for key, value in payload.items() if key != "user_id"}
+    socketio.emit("reality_check", body, to=user_room(payload["user_id"]))
+
+
 SUBSCRIPTIONS = {
     "round_settled": on_round_settled,
     "big_win": on_big_win,
     "notification": on_notification,
     "achievement_unlocked": on_achievement_unlocked,
     "logged_out": on_logged_out,
+    "chat_banned": on_chat_banned,
+    "reality_check": on_reality_check,
 }
 
 

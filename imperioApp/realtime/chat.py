@@ -10,8 +10,7 @@ from flask_socketio import emit, join_room, leave_room, rooms
 from ..extensions import socketio
 from ..services import chat
 from ..services.errors import Forbidden
-from .manager import act_on_room
-from .protocol import event, user_room
+from .protocol import event
 
 _NAME = ma.fields.String
 
@@ -82,10 +81,8 @@ def on_mute_user(who, data):
 @event("ban_user", BanSchema)
 def on_ban_user(who, data):
     """Admins: shut a player out of chat (for `minutes`, or for good); their sockets leave it."""
-    result = chat.sanction(who.user_id, data["username"], "ban", data["minutes"])
-    # Every socket of theirs, on every process, stops receiving chat rooms at once.
-    act_on_room(socketio.server, user_room(result["user_id"]), "leave", [chat_room(room) for room in chat.CHAT_ROOMS])
-    return _sanctioned(result)
+    # The bus's chat_banned makes every socket of theirs, on every process, leave chat at once.
+    return _sanctioned(chat.sanction(who.user_id, data["username"], "ban", data["minutes"]))
 
 
 @event("unmute_user", UsernameSchema)

@@ -13,7 +13,7 @@ from sqlalchemy import delete, exists, insert, literal, or_, select
 from ..models import CHAT_ROOMS, ChatMessage, ChatSanction, User
 from ..models.base import UTCDateTime, utcnow
 from ..models.chat import CHAT_MESSAGE_MAX_LENGTH
-from . import accounts, throttle
+from . import accounts, audit, events, protection, throttle
 from .errors import DomainError, Forbidden, NotFound, ValidationFailed
 from .unit_of_work import atomic
 
@@ -40,6 +40,7 @@ def validate_room(room):
 def join(user_id, room):
     """Check the user may read `room`; return its recent history (oldest first)."""
     validate_room(room)
+    protection.ensure_may_play(user_id)
     sanction = active_sanctions(user_id)
     if "ban" in sanction:
         raise Forbidden("you are banned from chat", code="banned")
@@ -81,8 +82,11 @@ def post(user_id, username, room, text):
     now = utcnow()
     # One statement stores the message unless a sanction is in force (the hot path: no
     # separate sanction lookup); only a refused message pays for finding out which.
-    in_force = exists().where(
-        _sanctions.c.user_id == user_id, or_(_sanctions.c.expires_at.is_(None), _sanctions.c.expires_at > now)
+    in_force = or_(
+        exists().where(
+            _sanctions.c.user_id == user_id, or_(_sanctions.c.expires_at.is_(None), _sanctions.c.expires_at > now)
+        ),
+        protection.blocked_clause(user_id, now),
     )
     row = select(literal(room), literal(user_id), literal(text), literal(now, UTCDateTime)).where(~in_force)
     with atomic() as session:
@@ -90,6 +94,7 @@ def post(user_id, username, room, text):
             insert(_messages).from_select(["room", "user_id", "message", "created_at"], row).returning(_messages.c.id)
         ).scalar_one_or_none()
     if message_id is None:
+        protection.ensure_may_play(user_id)
         _refuse_sanctioned(active_sanctions(user_id))
     return _public(message_id, room, username, text, now)
 
@@ -135,6 +140,9 @@ def sanction(admin_id, username, kind, minutes=None):
         session.execute(
             insert(_sanctions).values(user_id=target.id, kind=kind, expires_at=expires_at, created_by=admin_id, created_at=now)
         )
+        if kind == "ban":
+            # The realtime layer makes every socket of theirs leave the chat rooms.
+            events.publish_after_commit("chat_banned", {"user_id": target.id})
     return {"user_id": target.id, "username": target.username, "kind": kind, "expires_at": expires_at}
 
 
@@ -149,11 +157,7 @@ def lift(admin_id, username, kind):
 
 
 def _require_admin(user_id):
-    # The role is read from the database, not the token: a demoted admin loses the power at once.
-    with atomic() as session:
-        role = session.execute(select(_users.c.role).where(_users.c.id == user_id)).scalar_one_or_none()
-    if role != "admin":
-        raise Forbidden("only admins can moderate chat", code="admin_required")
+    audit.require_admin(user_id, "only admins can moderate chat")
 
 
 def _target(username, admin_id):

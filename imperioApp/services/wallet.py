@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, insert, select, update
 
 from ..models import LEDGER_TYPES, LedgerEntry, User
 from ..models.base import utcnow
+from . import protection
 from .errors import InsufficientFunds, NotFound, ValidationFailed
 from .unit_of_work import atomic
 
@@ -30,7 +31,7 @@ _APPLY = (
     update(_users)
     .where(_users.c.id == bindparam("owner"), _users.c.balance >= bindparam("need"))
     .values(balance=_users.c.balance + bindparam("net"))
-    .returning(_users.c.balance)
+    .returning(_users.c.balance, _users.c.protection_active)
 )
 _BALANCE = select(_users.c.balance).where(_users.c.id == bindparam("owner"))
 _INSERT_ENTRIES = insert(_ledger)
@@ -72,12 +73,16 @@ def post(user_id, movements, *, game_type=None, round_id=None):
         net = running
     with atomic() as session:
         connection = session.connection()
-        balance = connection.execute(_APPLY, {"owner": user_id, "need": need, "net": net}).scalar_one_or_none()
-        if balance is None:
+        applied = connection.execute(_APPLY, {"owner": user_id, "need": need, "net": net}).one_or_none()
+        if applied is None:
             current = connection.execute(_BALANCE, {"owner": user_id}).scalar_one_or_none()
             if current is None:
                 raise NotFound("user not found", code="user_not_found")
             raise InsufficientFunds(f"insufficient funds: balance is {current}, {need} needed")
+        balance, protected = applied
+        if protected and any(movement.type == "bet" for movement in movements):
+            # Under the row lock the UPDATE took; only flagged players pay for this.
+            protection.check_stake(user_id, movements)
         key = session.info.get(IDEMPOTENCY_KEY_INFO)
         after = balance - net
         rows = []

@@ -3,10 +3,8 @@
 import time
 
 import pytest
-from sqlalchemy import update
 
-from imperioApp.extensions import db, socketio
-from imperioApp.models import User
+from imperioApp.extensions import socketio
 
 
 class Socket:
@@ -84,19 +82,6 @@ def connect(app):
             sock.disconnect()
 
 
-@pytest.fixture
-def make_admin(app, make_player):
-    """A player whose stored role is admin (the role the moderation checks read)."""
-
-    def factory(**kwargs):
-        admin = make_player(**kwargs)
-        with app.app_context():
-            db.session.execute(update(User).where(User.id == admin.id).values(role="admin"))
-            db.session.commit()
-            db.session.remove()
-        return admin
-
-    return factory
 
 
 def assert_error(sock, code, event=None):

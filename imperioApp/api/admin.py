@@ -1,0 +1,436 @@
+"""The operators' API under /admin: players, ledgers, rounds, adjustments, locks, moderation,
+game integrity and the audit trail. Every route needs the stored role admin."""
+
+import datetime as dt
+from functools import wraps
+
+import marshmallow as ma
+from flask import g, request
+from flask_jwt_extended import jwt_required
+from flask_smorest import Blueprint
+from marshmallow import validate
+
+from ..models import GAME_TYPES
+from ..services import audit, operators, protection, rounds, transactions
+from ..services.audit import Operator
+from ..services.idempotency import InvalidIdempotencyKey
+from ..services.wallet import MAX_COINS
+from .games import HistoryPageSchema, HistoryQuerySchema, RoundDetailSchema
+from .idempotency import idempotent
+from .protection import LimitChangePageSchema, ProtectionStatusSchema
+from .schemas import ID_IN_PATH, MAX_PAGE, PageQuerySchema
+from .security import current_user_id
+from .transactions import StatisticsOverviewSchema, TransactionPageSchema, TransactionQuerySchema
+
+blp = Blueprint("admin", __name__, url_prefix="/admin", description="Operators (stored role admin)")
+PLAYER = f"/players/<{ID_IN_PATH}:user_id>"
+
+
+def admin_only(view):
+    """Refuse (403) anyone whose stored role is not admin, before the request is even parsed."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        audit.require_admin(current_user_id())
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def operator():
+    """The calling admin and this request's id, for the audit trail."""
+    return Operator(current_user_id(), g.get("request_id"))
+
+
+def require_idempotency_key(view):
+    """Money-moving admin routes refuse a request without an Idempotency-Key."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not request.headers.get("Idempotency-Key"):
+            raise InvalidIdempotencyKey("an Idempotency-Key header is required for balance adjustments",
+                                        code="idempotency_key_required")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _period(field):
+    return ma.fields.AwareDateTime(data_key=field, default_timezone=dt.timezone.utc,
+                                   metadata={"description": "ISO 8601, UTC if no offset"})
+
+
+# --- schemas ---------------------------------------------------------------------------
+
+
+class PlayerQuerySchema(PageQuerySchema):
+    q = ma.fields.String(validate=validate.Length(min=1, max=254),
+                         metadata={"description": "part of a username or email, or an id"})
+
+
+class PlayerSummarySchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    username = ma.fields.String(required=True)
+    email = ma.fields.String(required=True)
+    role = ma.fields.String(required=True)
+    balance = ma.fields.Integer(required=True)
+    created_at = ma.fields.DateTime(required=True)
+    last_login_at = ma.fields.DateTime(allow_none=True)
+    failed_logins = ma.fields.Integer(required=True)
+    locked_until = ma.fields.DateTime(allow_none=True, metadata={"description": "login lockout after failures"})
+    suspended_at = ma.fields.DateTime(allow_none=True, metadata={"description": "locked by an operator"})
+
+
+class PlayerPageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(PlayerSummarySchema), required=True)
+    next_cursor = ma.fields.Integer(allow_none=True, required=True)
+
+
+class SanctionSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    kind = ma.fields.String(required=True)
+    expires_at = ma.fields.DateTime(allow_none=True)
+    created_by = ma.fields.Integer(required=True)
+    created_at = ma.fields.DateTime(required=True)
+    active = ma.fields.Boolean(required=True)
+
+
+class PlayerDetailSchema(PlayerSummarySchema):
+    protection = ma.fields.Nested(ProtectionStatusSchema, required=True)
+    sanctions = ma.fields.List(ma.fields.Nested(SanctionSchema), required=True)
+
+
+class ReasonSchema(ma.Schema):
+    reason = ma.fields.String(required=True, validate=validate.Length(min=3, max=500))
+
+
+class AdjustmentSchema(ReasonSchema):
+    amount = ma.fields.Integer(strict=True, required=True, validate=validate.Range(min=-MAX_COINS, max=MAX_COINS),
+                               metadata={"description": "signed coins: positive credits, negative debits; not 0"})
+
+
+class AdjustmentResultSchema(ma.Schema):
+    user_id = ma.fields.Integer(required=True)
+    amount = ma.fields.Integer(required=True)
+    balance = ma.fields.Integer(required=True)
+    transaction_id = ma.fields.Integer(required=True)
+    audit_id = ma.fields.Integer(required=True)
+
+
+class AccountActionResultSchema(PlayerSummarySchema):
+    audit_id = ma.fields.Integer(required=True)
+
+
+class MuteSchema(ReasonSchema):
+    minutes = ma.fields.Integer(strict=True, required=True)
+
+
+class BanSchema(ReasonSchema):
+    minutes = ma.fields.Integer(strict=True, load_default=None, metadata={"description": "omit for good"})
+
+
+class SanctionResultSchema(ma.Schema):
+    user_id = ma.fields.Integer(required=True)
+    username = ma.fields.String(required=True)
+    kind = ma.fields.String(required=True)
+    expires_at = ma.fields.DateTime(allow_none=True)
+    audit_id = ma.fields.Integer(required=True)
+
+
+class LiftResultSchema(ma.Schema):
+    user_id = ma.fields.Integer(required=True)
+    username = ma.fields.String(required=True)
+    kind = ma.fields.String(required=True)
+    lifted = ma.fields.Integer(required=True)
+    audit_id = ma.fields.Integer(required=True)
+
+
+class PeriodQuerySchema(ma.Schema):
+    since = _period("from")
+    until = _period("to")
+
+
+class WinsQuerySchema(PeriodQuerySchema):
+    game_type = ma.fields.String(validate=validate.OneOf(GAME_TYPES))
+    limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE))
+
+
+class GameRtpSchema(ma.Schema):
+    game_type = ma.fields.String(required=True)
+    rounds = ma.fields.Integer(required=True)
+    wagered = ma.fields.Integer(required=True)
+    paid = ma.fields.Integer(required=True)
+    rtp = ma.fields.Float(allow_none=True, required=True, metadata={"description": "paid / wagered"})
+    published_rtp = ma.fields.Float(allow_none=True, required=True)
+    difference = ma.fields.Float(allow_none=True, required=True, metadata={"description": "rtp - published_rtp"})
+
+
+class RtpReportSchema(ma.Schema):
+    since = ma.fields.DateTime(allow_none=True, data_key="from")
+    until = ma.fields.DateTime(allow_none=True, data_key="to")
+    games = ma.fields.List(ma.fields.Nested(GameRtpSchema), required=True)
+
+
+class BigWinSchema(ma.Schema):
+    round_id = ma.fields.Integer(required=True)
+    user_id = ma.fields.Integer(required=True)
+    username = ma.fields.String(required=True)
+    game_type = ma.fields.String(required=True)
+    bet = ma.fields.Integer(required=True)
+    payout = ma.fields.Integer(required=True)
+    net = ma.fields.Integer(required=True)
+    settled_at = ma.fields.DateTime(required=True)
+
+
+class OffenderSchema(ma.Schema):
+    user_id = ma.fields.Integer(required=True)
+    username = ma.fields.String(required=True)
+    balance = ma.fields.Integer(required=True)
+    ledger_sum = ma.fields.Integer(required=True)
+
+
+class LedgerCheckSchema(ma.Schema):
+    ok = ma.fields.Boolean(required=True)
+    players_checked = ma.fields.Integer(required=True)
+    offenders = ma.fields.List(ma.fields.Nested(OffenderSchema), required=True)
+    audit_id = ma.fields.Integer(required=True)
+
+
+class AuditQuerySchema(PageQuerySchema):
+    admin_id = ma.fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_COINS))
+    target_user_id = ma.fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_COINS))
+    action = ma.fields.String(validate=validate.Length(min=1, max=40))
+
+
+class AuditEntrySchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    admin_id = ma.fields.Integer(required=True)
+    admin_username = ma.fields.String(required=True)
+    action = ma.fields.String(required=True)
+    target_user_id = ma.fields.Integer(allow_none=True, required=True)
+    target_username = ma.fields.String(allow_none=True, required=True)
+    reason = ma.fields.String(allow_none=True, required=True)
+    details = ma.fields.Dict(allow_none=True, required=True)
+    request_id = ma.fields.String(allow_none=True, required=True)
+    created_at = ma.fields.DateTime(required=True)
+
+
+class AuditPageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(AuditEntrySchema), required=True)
+    next_cursor = ma.fields.Integer(allow_none=True, required=True)
+
+
+# --- players ---------------------------------------------------------------------------
+
+
+@blp.route("/players", methods=["GET"])
+@jwt_required()
+@admin_only
+@blp.arguments(PlayerQuerySchema, location="query")
+@blp.response(200, PlayerPageSchema)
+def find_players(query):
+    """Find players by part of their username or email, or by id; newest first."""
+    return operators.find_players(operator(), query.get("q"), before=query.get("cursor"), limit=query["limit"])
+
+
+@blp.route(PLAYER, methods=["GET"])
+@jwt_required()
+@admin_only
+@blp.response(200, PlayerDetailSchema)
+def player(user_id):
+    """One player: account, balance, lockout, suspension, protection settings and chat sanctions."""
+    return operators.player(operator(), user_id)
+
+
+@blp.route(f"{PLAYER}/ledger", methods=["GET"])
+@jwt_required()
+@admin_only
+@blp.arguments(TransactionQuerySchema, location="query")
+@blp.response(200, TransactionPageSchema)
+def player_ledger(query, user_id):
+    """The player's ledger, newest first (filters and cursor as GET /transactions)."""
+    operators.require_player(operator(), user_id)
+    return transactions.history(
+        user_id, type=query.get("type"), game_type=query.get("game_type"), since=query.get("since"),
+        until=query.get("until"), before=query.get("cursor"), limit=query["limit"],
+    )
+
+
+@blp.route(f"{PLAYER}/rounds", methods=["GET"])
+@jwt_required()
+@admin_only
+@blp.arguments(HistoryQuerySchema, location="query")
+@blp.response(200, HistoryPageSchema)
+def player_rounds(query, user_id):
+    """The player's rounds, newest first (filters and cursor as GET /games/history)."""
+    operators.require_player(operator(), user_id)
+    return rounds.history(user_id, game_type=query.get("game_type"), status=query.get("status"),
+                          before=query.get("cursor"), limit=query["limit"])
+
+
+@blp.route(f"{PLAYER}/rounds/<{ID_IN_PATH}:round_id>", methods=["GET"])
+@jwt_required()
+@admin_only
+@blp.response(200, RoundDetailSchema)
+def player_round(user_id, round_id):
+    """Recall one of the player's rounds in full: bets, steps, outcome and fairness inputs."""
+    operators.require_player(operator(), user_id)
+    return rounds.get_round(user_id, round_id)
+
+
+@blp.route(f"{PLAYER}/statistics", methods=["GET"])
+@jwt_required()
+@admin_only
+@blp.response(200, StatisticsOverviewSchema)
+def player_statistics(user_id):
+    """The player's statistics overall and per game."""
+    return operators.player_statistics(operator(), user_id)
+
+
+@blp.route(f"{PLAYER}/limits", methods=["GET"])
+@jwt_required()
+@admin_only
+@blp.response(200, ProtectionStatusSchema)
+def player_limits(user_id):
+    """The player's limits, exclusion and reality check."""
+    operators.require_player(operator(), user_id)
+    return protection.status(user_id)
+
+
+@blp.route(f"{PLAYER}/limits/history", methods=["GET"])
+@jwt_required()
+@admin_only
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, LimitChangePageSchema)
+def player_limit_history(query, user_id):
+    """The player's own limit changes, newest first."""
+    operators.require_player(operator(), user_id)
+    return protection.limit_history(user_id, before=query.get("cursor"), limit=query["limit"])
+
+
+@blp.route(f"{PLAYER}/sanctions", methods=["GET"])
+@jwt_required()
+@admin_only
+@blp.response(200, SanctionSchema(many=True))
+def player_sanctions(user_id):
+    """Every chat mute and ban the player had, newest first."""
+    operators.require_player(operator(), user_id)
+    return operators.sanctions(operator(), user_id)
+
+
+# --- actions ---------------------------------------------------------------------------
+
+
+@blp.route(f"{PLAYER}/adjustments", methods=["POST"])
+@jwt_required()
+@admin_only
+@require_idempotency_key
+@idempotent
+@blp.arguments(AdjustmentSchema)
+@blp.response(201, AdjustmentResultSchema)
+def adjust(data, user_id):
+    """Correct a balance through the ledger (type adjustment) with a reason; never below zero."""
+    return operators.adjust_balance(operator(), user_id, data["amount"], data["reason"])
+
+
+def _account_route(suffix, action, summary):
+    def view(data, user_id):
+        return action(operator(), user_id, data["reason"])
+
+    view.__name__ = suffix.replace("/", "_").replace("-", "_")
+    view.__doc__ = summary
+    decorated = blp.response(200, AccountActionResultSchema)(view)
+    decorated = blp.arguments(ReasonSchema)(decorated)
+    decorated = admin_only(decorated)
+    decorated = jwt_required()(decorated)
+    blp.route(f"{PLAYER}/{suffix}", methods=["POST"], endpoint=view.__name__)(decorated)
+
+
+_account_route("lock", operators.lock_account, "Suspend the account: no login or play; live sockets are ended.")
+_account_route("unlock", operators.unlock_account, "Lift an operator's suspension.")
+_account_route("sessions/end", operators.end_sessions, "End the player's live sessions (sockets disconnected).")
+_account_route("lockout/reset", operators.reset_lockout, "Clear failed logins and the login lockout.")
+
+
+@blp.route(f"{PLAYER}/chat/mute", methods=["POST"])
+@jwt_required()
+@admin_only
+@blp.arguments(MuteSchema)
+@blp.response(200, SanctionResultSchema)
+def chat_mute(data, user_id):
+    """Mute the player in chat for `minutes` (the service the Socket.IO event uses)."""
+    return operators.chat_sanction(operator(), user_id, "mute", data["minutes"], data["reason"])
+
+
+@blp.route(f"{PLAYER}/chat/ban", methods=["POST"])
+@jwt_required()
+@admin_only
+@blp.arguments(BanSchema)
+@blp.response(200, SanctionResultSchema)
+def chat_ban(data, user_id):
+    """Ban the player from chat for `minutes`, or for good; their sockets leave chat at once."""
+    return operators.chat_sanction(operator(), user_id, "ban", data["minutes"], data["reason"])
+
+
+@blp.route(f"{PLAYER}/chat/unmute", methods=["POST"])
+@jwt_required()
+@admin_only
+@blp.arguments(ReasonSchema)
+@blp.response(200, LiftResultSchema)
+def chat_unmute(data, user_id):
+    """Lift the player's chat mutes."""
+    return operators.chat_lift(operator(), user_id, "mute", data["reason"])
+
+
+@blp.route(f"{PLAYER}/chat/unban", methods=["POST"])
+@jwt_required()
+@admin_only
+@blp.arguments(ReasonSchema)
+@blp.response(200, LiftResultSchema)
+def chat_unban(data, user_id):
+    """Lift the player's chat bans."""
+    return operators.chat_lift(operator(), user_id, "ban", data["reason"])
+
+
+# --- integrity and audit ---------------------------------------------------------------
+
+
+@blp.route("/games/rtp", methods=["GET"])
+@jwt_required()
+@admin_only
+@blp.arguments(PeriodQuerySchema, location="query")
+@blp.response(200, RtpReportSchema)
+def game_rtp(query):
+    """Each game's coins wagered and paid over [from, to) and the RTP, against the published RTP."""
+    return operators.game_rtp(operator(), query.get("since"), query.get("until"))
+
+
+@blp.route("/games/biggest-wins", methods=["GET"])
+@jwt_required()
+@admin_only
+@blp.arguments(WinsQuerySchema, location="query")
+@blp.response(200, BigWinSchema(many=True))
+def biggest_wins(query):
+    """The largest net wins over [from, to), largest first."""
+    return operators.biggest_wins(operator(), query.get("since"), query.get("until"),
+                                  game_type=query.get("game_type"), limit=query["limit"])
+
+
+@blp.route("/ledger/check", methods=["POST"])
+@jwt_required()
+@admin_only
+@blp.response(200, LedgerCheckSchema)
+def ledger_check():
+    """Check balance == SUM(ledger) for every player now, and list any offender."""
+    return operators.check_ledger(operator())
+
+
+@blp.route("/audit", methods=["GET"])
+@jwt_required()
+@admin_only
+@blp.arguments(AuditQuerySchema, location="query")
+@blp.response(200, AuditPageSchema)
+def audit_trail(query):
+    """Every operator action, newest first (filter by admin, target or action)."""
+    return audit.listing(admin_id=query.get("admin_id"), target_user_id=query.get("target_user_id"),
+                         action=query.get("action"), before=query.get("cursor"), limit=query["limit"])

@@ -1,0 +1,189 @@
+"""Your protection: loss and wager limits, a reality check, a time-out or self-exclusion."""
+
+import marshmallow as ma
+from flask import current_app
+from flask_jwt_extended import jwt_required
+from flask_smorest import Blueprint
+from marshmallow import validate
+
+from ..models import LIMIT_KINDS, LIMIT_PERIODS
+from ..services import protection
+from .schemas import PageQuerySchema
+from .security import current_user_id
+
+blp = Blueprint("protection", __name__, description="Responsible gaming: limits, reality check, breaks")
+
+
+class LimitSchema(ma.Schema):
+    kind = ma.fields.String(required=True, metadata={"description": "loss or wager"})
+    period = ma.fields.String(required=True, metadata={"description": "day, week or month (UTC)"})
+    amount = ma.fields.Integer(allow_none=True, required=True, metadata={"description": "in force now; null: none"})
+    used = ma.fields.Integer(required=True, metadata={"description": "wagered, or net loss, this period"})
+    resets_at = ma.fields.DateTime(required=True)
+    pending_amount = ma.fields.Integer(allow_none=True, required=True)
+    pending_at = ma.fields.DateTime(allow_none=True, required=True, metadata={"description": "when a raise or removal applies"})
+
+
+class ExclusionSchema(ma.Schema):
+    kind = ma.fields.String(required=True)
+    until = ma.fields.DateTime(allow_none=True, required=True, metadata={"description": "null: permanent"})
+
+
+class RealityNoticeSchema(ma.Schema):
+    session_started_at = ma.fields.String(required=True)
+    elapsed_seconds = ma.fields.Integer(required=True)
+    net = ma.fields.Integer(required=True, metadata={"description": "coins won (+) or lost (-) this session"})
+    acknowledge = ma.fields.String(required=True)
+
+
+class RealityStatusSchema(ma.Schema):
+    interval_minutes = ma.fields.Integer(required=True)
+    next_check_at = ma.fields.DateTime(allow_none=True, required=True)
+    due = ma.fields.Boolean(required=True)
+    notice = ma.fields.Nested(RealityNoticeSchema, allow_none=True, required=True)
+
+
+class ProtectionStatusSchema(ma.Schema):
+    limits = ma.fields.List(ma.fields.Nested(LimitSchema), required=True)
+    exclusion = ma.fields.Nested(ExclusionSchema, allow_none=True, required=True)
+    reality_check = ma.fields.Nested(RealityStatusSchema, allow_none=True, required=True)
+    suspended = ma.fields.Boolean(required=True)
+    may_play = ma.fields.Boolean(required=True)
+
+
+class SetLimitSchema(ma.Schema):
+    kind = ma.fields.String(required=True, validate=validate.OneOf(LIMIT_KINDS))
+    period = ma.fields.String(required=True, validate=validate.OneOf(LIMIT_PERIODS))
+    amount = ma.fields.Integer(strict=True, required=True, allow_none=True,
+                               validate=validate.Range(min=1, max=protection.MAX_LIMIT),
+                               metadata={"description": "coins; null removes the limit (after the delay)"})
+
+
+class LimitChangeSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    kind = ma.fields.String(required=True)
+    period = ma.fields.String(required=True)
+    previous = ma.fields.Integer(allow_none=True, required=True)
+    requested = ma.fields.Integer(allow_none=True, required=True)
+    effective_at = ma.fields.DateTime(required=True)
+    created_at = ma.fields.DateTime(required=True)
+
+
+class LimitChangePageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(LimitChangeSchema), required=True)
+    next_cursor = ma.fields.Integer(allow_none=True, required=True)
+
+
+class TimeoutSchema(ma.Schema):
+    hours = ma.fields.Integer(strict=True, required=True,
+                              validate=validate.Range(min=protection.TIMEOUT_HOURS[0], max=protection.TIMEOUT_HOURS[1]))
+
+
+class SelfExclusionSchema(ma.Schema):
+    months = ma.fields.Integer(strict=True, validate=validate.Range(
+        min=protection.SELF_EXCLUSION_MONTHS[0], max=protection.SELF_EXCLUSION_MONTHS[1]))
+    permanent = ma.fields.Boolean(load_default=False)
+
+    @ma.validates_schema
+    def one_of_them(self, data, **kwargs):
+        if ("months" in data) == bool(data.get("permanent")):
+            raise ma.ValidationError("give months (6-60) or permanent: true", field_name="months")
+
+
+class RealityCheckSchema(ma.Schema):
+    minutes = ma.fields.Integer(strict=True, required=True, allow_none=True,
+                                metadata={"description": "interval; null turns the check off"})
+
+
+class AcknowledgedSchema(ma.Schema):
+    next_check_at = ma.fields.DateTime(required=True)
+
+
+class RealityCheckSetSchema(ma.Schema):
+    minutes = ma.fields.Integer(allow_none=True, required=True)
+
+
+EXCLUSION_NOTE = "Starts at once and cannot be ended early; you can still log in to see your history and balance."
+
+
+@blp.route("/protection", methods=["GET"])
+@jwt_required()
+@blp.response(200, ProtectionStatusSchema)
+def status():
+    """Your limits (with what this period used), exclusion, reality check and whether you may play."""
+    return protection.status(current_user_id())
+
+
+@blp.route("/protection/limits", methods=["PUT"])
+@jwt_required()
+@blp.arguments(SetLimitSchema)
+@blp.response(200, LimitSchema)
+def set_limit(data):
+    """Set or remove one limit: lower applies at once, higher or removed after LIMIT_RAISE_DELAY_HOURS."""
+    return protection.set_limit(current_user_id(), data["kind"], data["period"], data["amount"])
+
+
+@blp.route("/protection/limits/history", methods=["GET"])
+@jwt_required()
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, LimitChangePageSchema)
+def limit_history(query):
+    """Every limit change you asked for, newest first."""
+    return protection.limit_history(current_user_id(), before=query.get("cursor"), limit=query["limit"])
+
+
+@blp.route("/protection/timeout", methods=["POST"])
+@jwt_required()
+@blp.arguments(TimeoutSchema)
+@blp.response(201, ExclusionSchema)
+def take_timeout(data):
+    """Take a break of 24 hours to 6 weeks. """
+    return protection.exclude(current_user_id(), "timeout", hours=data["hours"])
+
+
+take_timeout.__doc__ += EXCLUSION_NOTE
+
+
+@blp.route("/protection/self-exclusion", methods=["POST"])
+@jwt_required()
+@blp.arguments(SelfExclusionSchema)
+@blp.response(201, ExclusionSchema)
+def self_exclude(data):
+    """Exclude yourself for 6 months to 5 years, or permanently. """
+    return protection.exclude(current_user_id(), "self_exclusion", months=data.get("months"),
+                              permanent=data["permanent"])
+
+
+self_exclude.__doc__ += EXCLUSION_NOTE
+
+
+@blp.route("/protection/reality-check", methods=["PUT"])
+@jwt_required()
+@blp.arguments(RealityCheckSchema)
+@blp.response(200, RealityCheckSetSchema)
+def set_reality_check(data):
+    """Be shown your session's elapsed time and net position every `minutes` of play (null: off)."""
+    return {"minutes": protection.set_reality_check(current_user_id(), data["minutes"])}
+
+
+@blp.route("/protection/reality-check/acknowledge", methods=["POST"])
+@jwt_required()
+@blp.response(200, AcknowledgedSchema)
+def acknowledge():
+    """You have seen the reality check: the next is due an interval from now."""
+    return protection.acknowledge_reality_check(current_user_id())
+
+
+def attach_reality_check(response):
+    """Add a due reality check to the JSON object this request's settlement answered with."""
+    notice = protection.take_notice()
+    if notice is None or not response.is_json or response.status_code >= 300:
+        return response
+    body = response.get_json(silent=True)
+    if isinstance(body, dict):
+        body["reality_check"] = notice
+        response.set_data(current_app.json.dumps(body))
+    return response
+
+
+blp.after_app_request(attach_reality_check)
