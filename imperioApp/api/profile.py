@@ -5,6 +5,7 @@ from flask_jwt_extended import jwt_required
 from flask_smorest import Blueprint
 
 from ..services import profiles
+from .schemas import StrictBoolean
 from .security import current_user_id
 from .transactions import StatisticsOverviewSchema
 
@@ -40,15 +41,6 @@ class OwnProfileSchema(PublicProfileSchema):
     last_login_at = ma.fields.DateTime(allow_none=True)
     ranks = ma.fields.List(ma.fields.Nested(RankSchema), required=True)
     unread_notifications = ma.fields.Integer(required=True)
-
-
-class StrictBoolean(ma.fields.Boolean):
-    """JSON true or false only: 1, "yes" or "true" are refused."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise self.make_error("invalid")
-        return value
 
 
 class ProfileSettingsSchema(ma.Schema):

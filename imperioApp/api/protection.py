@@ -8,7 +8,7 @@ from marshmallow import validate
 
 from ..models import LIMIT_KINDS, LIMIT_PERIODS
 from ..services import protection
-from .schemas import PageQuerySchema
+from .schemas import PageQuerySchema, StrictBoolean
 from .security import current_user_id
 
 blp = Blueprint("protection", __name__, description="Responsible gaming: limits, reality check, breaks")
@@ -82,7 +82,7 @@ class TimeoutSchema(ma.Schema):
 class SelfExclusionSchema(ma.Schema):
     months = ma.fields.Integer(strict=True, validate=validate.Range(
         min=protection.SELF_EXCLUSION_MONTHS[0], max=protection.SELF_EXCLUSION_MONTHS[1]))
-    permanent = ma.fields.Boolean(load_default=False)
+    permanent = StrictBoolean(load_default=False)
 
     @ma.validates_schema
     def one_of_them(self, data, **kwargs):

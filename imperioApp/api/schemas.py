@@ -20,6 +20,15 @@ class Coins(ma.fields.Integer):
         super().__init__(strict=True, **kwargs)
 
 
+class StrictBoolean(ma.fields.Boolean):
+    """JSON true or false only: 1, "yes" or "true" are refused."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 class ErrorBodySchema(ma.Schema):
     code = ma.fields.String(required=True, metadata={"description": "machine-readable code"})
     message = ma.fields.String(required=True, metadata={"description": "human-readable explanation"})
