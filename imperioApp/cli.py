@@ -1,14 +1,19 @@
-"""Operator commands: `flask seed`, `flask purge-expired`, `flask create-admin`, `flask leaderboard rebuild`."""
+"""Operator commands: `flask seed`, `flask purge-expired`, `flask create-admin`, `flask leaderboard rebuild`,
+`flask admin ...`."""
 
+import json
 import os
+import uuid
+from datetime import timezone
 
 import click
 from flask import Blueprint
 from sqlalchemy import update
 
 from .models import User
-from .services import accounts, idempotency, leaderboards, tokens
-from .services.errors import Conflict
+from .services import accounts, audit, idempotency, leaderboards, operators, tokens
+from .services.audit import Operator
+from .services.errors import Conflict, DomainError
 from .services.unit_of_work import atomic
 
 blp = Blueprint("cli", __name__, cli_group=None)
@@ -68,3 +73,122 @@ def leaderboard_rebuild():
         return
     for metric, timeframe, period, done in rebuilt:
         click.echo(f"{metric} {timeframe} {period}: {'rebuilt' if done else 'skipped (another rebuild is running)'}")
+
+
+# --- operators -------------------------------------------------------------------------
+
+
+@blp.cli.group("admin")
+def admin():
+    """Operator actions without a browser; --as names the admin (the stored role is checked and audited)."""
+
+
+def _operator(username):
+    try:
+        user = accounts.get_user_by_username(username)
+        audit.require_admin(user.id)
+    except DomainError as exc:
+        raise click.ClickException(f"{username!r} cannot act as an operator: {exc.message}") from None
+    return Operator(user.id, f"cli-{uuid.uuid4().hex}")
+
+
+def _run(action, *args, **kwargs):
+    """Call an operator service; a refusal becomes a clean CLI error (and has written nothing)."""
+    try:
+        return action(*args, **kwargs)
+    except DomainError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.message}") from None
+
+
+def _echo(value):
+    click.echo(json.dumps(value, indent=2, default=str))
+
+
+operator_option = click.option("--as", "as_admin", required=True, metavar="ADMIN", help="the operator's username")
+reason_option = click.option("--reason", required=True, help="why (3-500 characters), kept in the audit trail")
+
+
+@admin.command("find")
+@click.argument("query", required=False)
+@click.option("--limit", default=20, type=click.IntRange(1, 100))
+@operator_option
+def admin_find(query, limit, as_admin):
+    """Find players by part of their username or email, or by id."""
+    page = _run(operators.find_players, _operator(as_admin), query, limit=limit)
+    for row in page["items"]:
+        click.echo(f"{row['id']}\t{row['username']}\t{row['email']}\t{row['balance']}\t{row['role']}")
+
+
+@admin.command("show")
+@click.argument("user_id", type=int)
+@operator_option
+def admin_show(user_id, as_admin):
+    """Everything about one player, as JSON."""
+    _echo(_run(operators.player, _operator(as_admin), user_id))
+
+
+@admin.command("adjust")
+@click.argument("user_id", type=int)
+@click.option("--amount", required=True, type=int, help="signed coins: positive credits, negative debits")
+@reason_option
+@operator_option
+def admin_adjust(user_id, amount, reason, as_admin):
+    """Credit (--amount > 0) or debit (--amount < 0) a balance through the ledger; never below zero."""
+    _echo(_run(operators.adjust_balance, _operator(as_admin), user_id, amount, reason))
+
+
+def _account_command(name, action, help_text):
+    @admin.command(name, help=help_text)
+    @click.argument("user_id", type=int)
+    @reason_option
+    @operator_option
+    def command(user_id, reason, as_admin):
+        result = _run(action, _operator(as_admin), user_id, reason)
+        click.echo(f"{name}: {result['username']} (audit #{result['audit_id']})")
+
+    return command
+
+
+_account_command("lock", operators.lock_account, "Suspend an account: no login, no play, sockets ended.")
+_account_command("unlock", operators.unlock_account, "Lift an operator's suspension.")
+_account_command("end-sessions", operators.end_sessions, "End a player's live sessions.")
+_account_command("reset-lockout", operators.reset_lockout, "Clear failed logins and the login lockout.")
+
+
+@admin.command("rtp")
+@click.option("--from", "since", type=click.DateTime(), help="UTC")
+@click.option("--to", "until", type=click.DateTime(), help="UTC")
+@operator_option
+def admin_rtp(since, until, as_admin):
+    """Each game's coins wagered and paid, and RTP against the published RTP."""
+    utc = [moment.replace(tzinfo=timezone.utc) if moment else None for moment in (since, until)]
+    report = _run(operators.game_rtp, _operator(as_admin), *utc)
+    for game in report["games"]:
+        rtp = f"{game['rtp']:.4%}" if game["rtp"] is not None else "-"
+        click.echo(f"{game['game_type']}\trounds {game['rounds']}\twagered {game['wagered']}\tpaid {game['paid']}"
+                   f"\tRTP {rtp}\tpublished {game['published_rtp']:.4%}")
+
+
+@admin.command("ledger-check")
+@operator_option
+def admin_ledger_check(as_admin):
+    """Check balance == SUM(ledger) for every player; exit 1 listing any offender."""
+    result = _run(operators.check_ledger, _operator(as_admin))
+    for offender in result["offenders"]:
+        click.echo(f"OFFENDER {offender['user_id']} {offender['username']}: balance {offender['balance']}, "
+                   f"ledger {offender['ledger_sum']}")
+    click.echo(f"{result['players_checked']} players checked, {len(result['offenders'])} offenders")
+    if not result["ok"]:
+        raise SystemExit(1)
+
+
+@admin.command("audit")
+@click.option("--limit", default=50, type=click.IntRange(1, 100))
+@click.option("--target", "target_user_id", type=int)
+@operator_option
+def admin_audit(limit, target_user_id, as_admin):
+    """The latest operator actions, newest first."""
+    _operator(as_admin)
+    for row in audit.listing(target_user_id=target_user_id, limit=limit)["items"]:
+        click.echo(f"{row['created_at'].isoformat()}\t{row['admin_username']}\t{row['action']}\t"
+                   f"{row['target_username'] or '-'}\t{row['reason'] or ''}")
