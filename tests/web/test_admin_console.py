@@ -1,0 +1,117 @@
+"""The admin console in Debian's chromium (Playwright): sign in, find a player, adjust, lock,
+watch RTP, check the ledger, read the audit; players are shown the door."""
+
+import os
+import threading
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from imperioApp.extensions import db
+from imperioApp.models import AdminAudit, User
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]
+
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:  # pragma: no cover - the dev requirements install it
+    sync_playwright = None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if sync_playwright is None:
+        pytest.skip("Playwright for Python is not installed")
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"no chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def console(app, browser):
+    """A console page on the app served from a thread on a free port; only that host is asked."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    context = browser.new_context()
+    requested = []
+    context.on("request", lambda request: requested.append(request.url))
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        page.goto(f"http://127.0.0.1:{server.server_port}/admin/console")
+        yield page
+    finally:
+        context.close()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+    assert {urlsplit(url).netloc for url in requested} == {f"127.0.0.1:{server.server_port}"}
+
+
+def sign_in(page, who):
+    page.fill("#sign-in-form input[name=username]", who.username)
+    page.fill("#sign-in-form input[name=password]", who.password)
+    page.click("#sign-in-form button[type=submit]")
+
+
+def test_an_operator_finds_a_player_corrects_the_balance_locks_and_audits(app, console, make_admin, make_player, client, reels):
+    admin = make_admin(username="operator")
+    player = make_player(username="gambler_ann")
+    reels(None)
+    client.post("/spin", json={"bet": 5}, headers=player.headers)
+    page = console
+    sign_in(page, admin)
+    expect(page.locator("#who")).to_have_text("signed in as operator")
+
+    page.fill("#find-form input[name=q]", "ANN")
+    page.click("#find-form button")
+    page.click("#players-table tbody tr >> text=gambler_ann")
+    expect(page.locator("#player-title")).to_have_text(f"#{player.id} gambler_ann")
+    expect(page.locator("#tab-ledger tbody tr")).to_have_count(2)  # the bonus and the losing bet
+    page.click(".tabs button[data-tab=rounds]")
+    page.click("#tab-rounds tbody tr")
+    expect(page.locator("#round-detail")).to_contain_text('"server_seed_hash"')
+
+    page.fill("#adjust-form input[name=amount]", "100")
+    page.fill("#adjust-form input[name=reason]", "goodwill <script>alert(1)</script>")
+    page.click("#adjust-form button")
+    expect(page.locator("#status")).to_contain_text("adjusted by 100")
+    page.fill("#account-form input[name=reason]", "fraud check")
+    page.click("#account-form button[data-action=lock]")
+    expect(page.locator("dd[data-fact='suspended since']")).not_to_have_text("")
+
+    page.click("nav button[data-view=integrity]")
+    expect(page.locator("#rtp-table tbody tr")).to_have_count(3)
+    page.click("#ledger-check")
+    expect(page.locator("#ledger-result")).to_contain_text("balances match their ledgers")
+
+    page.click("nav button[data-view=audit]")
+    rows = page.locator("#audit-table tbody tr")
+    expect(rows).to_have_count(3)
+    # The reason is shown as typed: text, never markup.
+    expect(rows.nth(2)).to_contain_text("goodwill <script>alert(1)</script>")
+
+    with app.app_context():
+        actions = db.session.execute(select(AdminAudit.action).order_by(AdminAudit.id)).scalars().all()
+        suspended = db.session.execute(select(User.suspended_at).where(User.id == player.id)).scalar_one()
+        db.session.remove()
+    assert actions == ["balance_adjustment", "account_lock", "ledger_check"] and suspended is not None
+
+
+def test_a_player_signing_in_is_refused_the_console(console, player):
+    sign_in(console, player)
+    expect(console.locator("#status")).to_contain_text("admin_required")
+    expect(console.locator("#console")).to_be_hidden()
