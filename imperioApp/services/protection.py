@@ -87,25 +87,32 @@ def add_months(moment, months):
 # --- refusals shared by every path -------------------------------------------------------
 
 
-def _active_exclusion(session, user_id, now):
+def _active(now):
+    """Exclusions in force at `now`."""
+    return and_(_exclusions.c.starts_at <= now, or_(_exclusions.c.ends_at.is_(None), _exclusions.c.ends_at > now))
+
+
+def _blocks(session, user_id, now):
+    """(suspended_at, the longest exclusion in force or None), in one statement."""
     rows = session.execute(
-        select(_exclusions.c.kind, _exclusions.c.ends_at).where(
-            _exclusions.c.user_id == user_id, _exclusions.c.starts_at <= now,
-            or_(_exclusions.c.ends_at.is_(None), _exclusions.c.ends_at > now),
-        )
+        select(_users.c.suspended_at, _exclusions.c.kind, _exclusions.c.ends_at)
+        .select_from(_users.outerjoin(_exclusions, and_(_exclusions.c.user_id == _users.c.id, _active(now))))
+        .where(_users.c.id == user_id)
     ).all()
     if not rows:
-        return None
+        return None, None
+    in_force = [row for row in rows if row.kind is not None]
+    if not in_force:
+        return rows[0].suspended_at, None
     # The longest wins; NULL (for good) outlasts any date.
-    kind, ends_at = max(rows, key=lambda row: (row.ends_at is None, row.ends_at or now))
-    return {"kind": kind, "until": ends_at}
+    longest = max(in_force, key=lambda row: (row.ends_at is None, row.ends_at or now))
+    return rows[0].suspended_at, {"kind": longest.kind, "until": longest.ends_at}
 
 
 def _refuse_if_blocked(session, user_id, now):
-    suspended = session.execute(select(_users.c.suspended_at).where(_users.c.id == user_id)).scalar_one_or_none()
+    suspended, exclusion = _blocks(session, user_id, now)
     if suspended is not None:
         raise Forbidden("this account is suspended by an operator", code="account_suspended")
-    exclusion = _active_exclusion(session, user_id, now)
     if exclusion is not None:
         until = exclusion["until"]
         what = "taking a break" if exclusion["kind"] == "timeout" else "self-excluded"
@@ -126,10 +133,7 @@ def blocked_clause(user_id, now):
     """A SQL condition true while the player is suspended or excluded (for one-statement guards)."""
     return or_(
         exists().where(_users.c.id == user_id, _users.c.suspended_at.is_not(None)),
-        exists().where(
-            _exclusions.c.user_id == user_id, _exclusions.c.starts_at <= now,
-            or_(_exclusions.c.ends_at.is_(None), _exclusions.c.ends_at > now),
-        ),
+        exists().where(_exclusions.c.user_id == user_id, _active(now)),
     )
 
 
@@ -178,7 +182,8 @@ def _check_limits(session, user_id, stake, now):
                     details={"kind": kind, "period": period, "limit": amount, "used": used,
                              "stake": stake, "resets_at": resets_at.isoformat()},
                 )
-    return bool(rows)
+    # Still relevant while a limit is in force or a change of one is waiting.
+    return bool(enforced) or any(row.pending_at is not None and row.pending_at > now for row in rows)
 
 
 def _reality_check(session, user_id, movements, now):
@@ -360,7 +365,7 @@ def exclude(user_id, kind, *, hours=None, months=None, permanent=False):
         session.execute(select(_users.c.id).where(_users.c.id == user_id).with_for_update())
         session.execute(insert(_exclusions).values(user_id=user_id, kind=kind, starts_at=now, ends_at=ends_at, created_at=now))
         _flag(session, user_id)
-        exclusion = _active_exclusion(session, user_id, now)
+        exclusion = _blocks(session, user_id, now)[1]
         events.publish_after_commit("logged_out", {"user_id": user_id, "reason": kind})
     return exclusion
 
@@ -418,9 +423,8 @@ def status(user_id):
     now = clock()
     items = limits(user_id)
     with atomic() as session:
-        exclusion = _active_exclusion(session, user_id, now)
+        suspended, exclusion = _blocks(session, user_id, now)
         reality = _reality_status(session, user_id, now)
-        suspended = session.execute(select(_users.c.suspended_at).where(_users.c.id == user_id)).scalar_one_or_none()
     return {
         "limits": items,
         "exclusion": exclusion,

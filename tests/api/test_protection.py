@@ -114,7 +114,7 @@ def test_fifty_parallel_bets_cannot_overshoot_a_limit(app, make_player):
         assert protection.limits(player.id)[0]["used"] == 99
 
 
-def test_lowering_applies_at_once_raising_and_removing_after_24_hours(client, player, clock):
+def test_lowering_applies_at_once_raising_and_removing_after_24_hours(app, client, player, clock):
     set_limit(client, player, "wager", "day", 10)
     lowered = set_limit(client, player, "wager", "day", 5).get_json()
     assert lowered["amount"] == 5 and lowered["pending_amount"] is None
@@ -132,6 +132,7 @@ def test_lowering_applies_at_once_raising_and_removing_after_24_hours(client, pl
     clock.advance(hours=25)
     assert client.get("/protection", headers=player.headers).get_json()["limits"] == []
     assert spin(client, player, bet=60).status_code == 200
+    assert not flagged(app, player.id)  # no limit left: the check is skipped again
     history = client.get("/protection/limits/history", headers=player.headers).get_json()["items"]
     assert [(h["previous"], h["requested"]) for h in history] == [(50, None), (5, 50), (10, 5), (None, 10)]
 
