@@ -207,6 +207,9 @@ def test_self_exclusion_blocks_every_rest_money_path_but_not_history_or_balance(
         error = assert_error(response, 403, "self_excluded")
         assert error["details"]["kind"] == "self_exclusion" and error["details"]["until"]
     assert money_snapshot(app, player.id) == before
+    # An open hand may still be finished without staking more.
+    assert client.post("/blackjack/action", json={"action": "stand", "game_id": open_game["id"]},
+                       headers=player.headers).status_code == 200
     assert client.get("/getCoins", headers=player.headers).status_code == 200
     assert client.get("/games/history", headers=player.headers).status_code == 200
     assert client.post("/login", json={"username": player.username, "password": player.password}).status_code == 200
