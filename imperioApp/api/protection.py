@@ -103,9 +103,6 @@ class RealityCheckSetSchema(ma.Schema):
     minutes = ma.fields.Integer(allow_none=True, required=True)
 
 
-EXCLUSION_NOTE = "Starts at once and cannot be ended early; you can still log in to see your history and balance."
-
-
 @blp.route("/protection", methods=["GET"])
 @jwt_required()
 @blp.response(200, ProtectionStatusSchema)
@@ -137,11 +134,8 @@ def limit_history(query):
 @blp.arguments(TimeoutSchema)
 @blp.response(201, ExclusionSchema)
 def take_timeout(data):
-    """Take a break of 24 hours to 6 weeks. """
+    """Take a break of 24 hours to 6 weeks: at once, not undoable; you can still log in to see history and balance."""
     return protection.exclude(current_user_id(), "timeout", hours=data["hours"])
-
-
-take_timeout.__doc__ += EXCLUSION_NOTE
 
 
 @blp.route("/protection/self-exclusion", methods=["POST"])
@@ -149,12 +143,9 @@ take_timeout.__doc__ += EXCLUSION_NOTE
 @blp.arguments(SelfExclusionSchema)
 @blp.response(201, ExclusionSchema)
 def self_exclude(data):
-    """Exclude yourself for 6 months to 5 years, or permanently. """
+    """Exclude yourself for 6 months to 5 years, or for good: at once, not undoable; you can still log in to look."""
     return protection.exclude(current_user_id(), "self_exclusion", months=data.get("months"),
                               permanent=data["permanent"])
-
-
-self_exclude.__doc__ += EXCLUSION_NOTE
 
 
 @blp.route("/protection/reality-check", methods=["PUT"])

@@ -12,6 +12,7 @@ from sqlalchemy import insert, select
 from ..models import AdminAudit, User
 from ..models.base import utcnow
 from .errors import Forbidden
+from .paging import keyset_page
 from .unit_of_work import atomic
 
 _audit = AdminAudit.__table__
@@ -74,5 +75,4 @@ def listing(*, admin_id=None, target_user_id=None, action=None, before=None, lim
         query = query.where(_audit.c.id < before)
     with atomic() as session:
         rows = session.execute(query.order_by(_audit.c.id.desc()).limit(limit + 1)).all()
-    items = [dict(row._mapping) for row in rows[:limit]]
-    return {"items": items, "next_cursor": items[-1]["id"] if len(rows) > limit else None}
+    return keyset_page(rows, limit)

@@ -13,6 +13,7 @@ from ..models import ChatSanction, GameRound, LedgerEntry, User
 from ..models.base import utcnow
 from . import audit, chat, events, protection, statistics, wallet
 from .errors import DomainError, NotFound, ValidationFailed
+from .paging import keyset_page
 from .unit_of_work import atomic
 from .wallet import Movement
 
@@ -70,8 +71,7 @@ def find_players(operator, query=None, *, before=None, limit=20):
         statement = statement.where(_users.c.id < before)
     with atomic() as session:
         rows = session.execute(statement.order_by(_users.c.id.desc()).limit(limit + 1)).all()
-    items = [dict(row._mapping) for row in rows[:limit]]
-    return {"items": items, "next_cursor": items[-1]["id"] if len(rows) > limit else None}
+    return keyset_page(rows, limit)
 
 
 def player(operator, user_id):

@@ -31,6 +31,7 @@ from ..models import (
 )
 from . import events
 from .errors import Conflict, Forbidden, ValidationFailed, require_choice
+from .paging import keyset_page
 from .unit_of_work import atomic
 
 _users = User.__table__
@@ -335,8 +336,7 @@ def limit_history(user_id, *, before=None, limit=50):
         query = query.where(_changes.c.id < before)
     with atomic() as session:
         rows = session.execute(query.order_by(_changes.c.id.desc()).limit(limit + 1)).all()
-    items = [dict(row._mapping) for row in rows[:limit]]
-    return {"items": items, "next_cursor": items[-1]["id"] if len(rows) > limit else None}
+    return keyset_page(rows, limit)
 
 
 def _whole_number(value, low, high, field):

@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from ..models import FairnessSeed, GameRound
 from .errors import NotFound
+from .paging import keyset_page
 from .unit_of_work import atomic
 
 _rounds = GameRound.__table__
@@ -48,8 +49,7 @@ def history(user_id, *, game_type=None, status=None, before=None, limit=20):
         query = query.where(_rounds.c.id < before)
     with atomic() as session:
         rows = session.execute(query.order_by(_rounds.c.id.desc()).limit(limit + 1)).all()
-    items = [_summary(row) for row in rows[:limit]]
-    return {"items": items, "next_cursor": items[-1]["id"] if len(rows) > limit else None}
+    return keyset_page(rows, limit, _summary)
 
 
 def get_round(user_id, round_id):

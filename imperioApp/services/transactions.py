@@ -9,6 +9,7 @@ from sqlalchemy import select, tuple_
 
 from ..models import LedgerEntry
 from .errors import DomainError, NotFound
+from .paging import keyset_page
 from .unit_of_work import atomic
 
 _ledger = LedgerEntry.__table__
@@ -51,8 +52,7 @@ def history(user_id, *, type=None, game_type=None, since=None, until=None, befor
         query = query.where(tuple_(_ledger.c.created_at, _ledger.c.id) < tuple_(cursor_time, before))
     with atomic() as session:
         rows = session.execute(query.order_by(*_NEWEST_FIRST).limit(limit + 1)).all()
-    items = [_as_dict(row) for row in rows[:limit]]
-    return {"items": items, "next_cursor": items[-1]["id"] if len(rows) > limit else None}
+    return keyset_page(rows, limit)
 
 
 def recent(user_id):
