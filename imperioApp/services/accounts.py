@@ -11,8 +11,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..models import User
 from ..models.base import utcnow
-from . import events, fairness, passwords, tokens, wallet
-from .errors import AccountLocked, Conflict, Forbidden, NotFound, Unauthorized
+from . import events, fairness, passwords, protection, tokens, wallet
+from .errors import AccountLocked, Conflict, NotFound, Unauthorized
 from .unit_of_work import atomic
 
 log = structlog.get_logger(__name__)
@@ -77,9 +77,7 @@ def login(identifier, password, *, client_address):
             locked = user is not None and _record_failure(session, user.id, now, config)
             failed = True
         else:
-            if user.suspended_at is not None:
-                security_log.warning("login_refused_suspended", user_id=user.id, client_address=client_address)
-                raise Forbidden("this account is suspended by an operator", code="account_suspended")
+            protection.refuse_suspended_login(user.suspended_at)
             failed = False
             values = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
             if passwords.needs_rehash(user.password_hash):
@@ -135,8 +133,7 @@ def refresh(refresh_claims):
         user = session.get(User, user_id)
         if user is None:
             raise Unauthorized("the account no longer exists", code="invalid_token")
-        if user.suspended_at is not None:
-            raise Forbidden("this account is suspended by an operator", code="account_suspended")
+        protection.refuse_suspended_login(user.suspended_at)
         username, role = user.username, user.role
     tokens.revoke(refresh_claims["jti"], user_id, refresh_claims["exp"])
     return issue_tokens(user_id, username, role)

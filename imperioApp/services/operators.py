@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select, update
 from ..games import GAMES
 from ..models import ChatSanction, GameRound, LedgerEntry, User
 from ..models.base import utcnow
-from . import audit, chat, events, protection, statistics, wallet
+from . import audit, chat, protection, statistics, wallet
 from .errors import DomainError, NotFound, ValidationFailed
 from .paging import keyset_page
 from .unit_of_work import atomic
@@ -139,7 +139,7 @@ def _account_action(operator, user_id, action, reason, values=None, *, end_sessi
             session.execute(update(_users).where(_users.c.id == user_id).values(**values))
         audit_id = audit.record(operator, action, target_user_id=user_id, reason=reason, details=details)
         if end_sessions:
-            events.publish_after_commit("logged_out", {"user_id": user_id, "reason": action})
+            protection.end_live_sessions(user_id, action)
         row = _player_row(session, user_id)
     return {**dict(row._mapping), "audit_id": audit_id}
 

@@ -112,8 +112,7 @@ def _blocks(session, user_id, now):
 
 def _refuse_if_blocked(session, user_id, now):
     suspended, exclusion = _blocks(session, user_id, now)
-    if suspended is not None:
-        raise Forbidden("this account is suspended by an operator", code="account_suspended")
+    refuse_suspended_login(suspended)
     if exclusion is not None:
         until = exclusion["until"]
         what = "taking a break" if exclusion["kind"] == "timeout" else "self-excluded"
@@ -122,6 +121,17 @@ def _refuse_if_blocked(session, user_id, now):
             code="timed_out" if exclusion["kind"] == "timeout" else "self_excluded",
             details={"kind": exclusion["kind"], "until": until.isoformat() if until else None},
         )
+
+
+def end_live_sessions(user_id, reason):
+    """Once the caller's transaction commits, end the player's live sessions: every socket, on every process."""
+    events.publish_after_commit("logged_out", {"user_id": user_id, "reason": reason})
+
+
+def refuse_suspended_login(suspended_at):
+    """Raise for an account an operator suspended (login and token refresh)."""
+    if suspended_at is not None:
+        raise Forbidden("this account is suspended by an operator", code="account_suspended")
 
 
 def ensure_may_play(user_id):
@@ -366,7 +376,7 @@ def exclude(user_id, kind, *, hours=None, months=None, permanent=False):
         session.execute(insert(_exclusions).values(user_id=user_id, kind=kind, starts_at=now, ends_at=ends_at, created_at=now))
         _flag(session, user_id)
         exclusion = _blocks(session, user_id, now)[1]
-        events.publish_after_commit("logged_out", {"user_id": user_id, "reason": kind})
+        end_live_sessions(user_id, kind)
     return exclusion
 
 
