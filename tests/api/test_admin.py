@@ -23,8 +23,8 @@ ADMIN_POSTS = [
     ("/admin/players/{id}/lockout/reset", {"reason": "support"}),
     ("/admin/players/{id}/chat/mute", {"minutes": 5, "reason": "spam"}),
     ("/admin/players/{id}/chat/ban", {"reason": "abuse"}),
-    ("/admin/players/{id}/chat/unmute", {"reason": "ok"}),
-    ("/admin/players/{id}/chat/unban", {"reason": "ok"}),
+    ("/admin/players/{id}/chat/unmute", {"reason": "all good"}),
+    ("/admin/players/{id}/chat/unban", {"reason": "all good"}),
     ("/admin/ledger/check", None),
 ]
 
@@ -293,3 +293,44 @@ def test_the_database_refuses_to_change_or_delete_audit_rows(app, client, admin,
                 db.session.execute(text(statement))
             db.session.rollback()
         db.session.remove()
+
+
+@pytest.mark.parametrize("method, path, body", [
+    ("GET", "/admin/players?q=" + "x" * 255, None),
+    ("GET", "/admin/players?cursor=-1", None),
+    ("GET", "/admin/players?limit=101", None),
+    ("GET", "/admin/players?limit=1.5", None),
+    ("GET", "/admin/players/{id}/ledger?type=theft", None),
+    ("GET", "/admin/players/{id}/rounds?game_type=poker", None),
+    ("GET", "/admin/audit?admin_id=abc", None),
+    ("GET", "/admin/audit?target_user_id=-3", None),
+    ("GET", "/admin/games/biggest-wins?game_type=poker", None),
+    ("POST", "/admin/players/{id}/lock", {}),
+    ("POST", "/admin/players/{id}/lock", {"reason": 12345}),
+    ("POST", "/admin/players/{id}/lock", {"reason": "x" * 501}),
+    ("POST", "/admin/players/{id}/chat/mute", {"reason": "spam"}),
+    ("POST", "/admin/players/{id}/chat/mute", {"minutes": 2.5, "reason": "spam"}),
+    ("POST", "/admin/players/{id}/chat/mute", {"minutes": -5, "reason": "spam"}),
+    ("POST", "/admin/players/{id}/chat/mute", {"minutes": 10**12, "reason": "spam"}),
+    ("POST", "/admin/players/{id}/chat/ban", {"minutes": "60", "reason": "spam"}),
+    ("POST", "/admin/players/{id}/chat/unban", {"reason": None}),
+])
+def test_bad_admin_requests_are_4xx_json_and_write_nothing(app, client, admin, player, method, path, body):
+    response = client.open(path.format(id=player.id), method=method, json=body, headers=admin.headers)
+    assert 400 <= response.status_code < 500, response.get_json()
+    assert_error(response, response.status_code)
+    assert audit_rows(app) == []
+
+
+def test_actions_on_players_that_do_not_exist_are_404_and_write_nothing(app, client, admin):
+    for path, body in ADMIN_POSTS[1:-1]:
+        response = client.post(path.format(id=424242), json=body, headers=admin.headers)
+        assert_error(response, 404, "user_not_found")
+    assert audit_rows(app) == []
+
+
+def test_admin_actions_refuse_malformed_json(app, client, admin, player):
+    response = client.post(f"/admin/players/{player.id}/lock", data="{nope",
+                           headers={**admin.headers, "Content-Type": "application/json"})
+    assert_error(response, 400)
+    assert audit_rows(app) == []
