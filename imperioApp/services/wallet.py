@@ -7,6 +7,10 @@ COMMITTED, re-checks the condition against the latest committed balance if it ha
 so concurrent debits serialise on the row and can never overdraw; SQLite serialises writers
 itself (transactions there begin IMMEDIATE). The ledger rows for the movement are inserted
 in one multi-row statement, each with the balance it left behind.
+
+The same UPDATE returns the player's `protection_active` flag; for a flagged player a
+movement that stakes is first put to `protection.check_stake`, under the lock just taken and
+before this movement's ledger rows exist, so a limit or exclusion refusal rolls the round back.
 """
 
 from dataclasses import dataclass
