@@ -115,3 +115,14 @@ def test_a_player_signing_in_is_refused_the_console(console, player):
     sign_in(console, player)
     expect(console.locator("#status")).to_contain_text("admin_required")
     expect(console.locator("#console")).to_be_hidden()
+
+
+def test_the_console_page_and_its_files_come_from_this_server_with_a_strict_csp(client):
+    page = client.get("/admin/console")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in policy and "unsafe-inline" not in policy
+    html = page.get_data(as_text=True)
+    assert "http://" not in html and "https://" not in html and "<script>" not in html
+    for asset in ("admin.js", "admin.css"):
+        assert client.get(f"/admin/console/assets/{asset}").status_code == 200
