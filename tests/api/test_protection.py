@@ -114,6 +114,18 @@ def test_fifty_parallel_bets_cannot_overshoot_a_limit(app, make_player):
         assert protection.limits(player.id)[0]["used"] == 99
 
 
+def test_fifty_parallel_losing_bets_stop_exactly_at_a_loss_limit(app, make_player, reels):
+    player = make_player(balance=10_000)
+    reels(None)
+    with app.app_context():
+        protection.set_limit(player.id, "loss", "week", 95)
+    results = race(app, 50, lambda: play.spin_slots(player.id, 10))
+    accepted = [r for r in results if not isinstance(r, Exception)]
+    assert len(accepted) == 9 and all(r.code == "limit_reached" for r in results if isinstance(r, Exception))
+    with app.app_context():
+        assert protection.limits(player.id)[0]["used"] == 90
+
+
 def test_lowering_applies_at_once_raising_and_removing_after_24_hours(app, client, player, clock):
     set_limit(client, player, "wager", "day", 10)
     lowered = set_limit(client, player, "wager", "day", 5).get_json()
