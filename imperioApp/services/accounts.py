@@ -77,7 +77,7 @@ def login(identifier, password, *, client_address):
             locked = user is not None and _record_failure(session, user.id, now, config)
             failed = True
         else:
-            protection.refuse_suspended_login(user.suspended_at)
+            protection.refuse_if_suspended(user.suspended_at)
             failed = False
             values = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
             if passwords.needs_rehash(user.password_hash):
@@ -133,7 +133,7 @@ def refresh(refresh_claims):
         user = session.get(User, user_id)
         if user is None:
             raise Unauthorized("the account no longer exists", code="invalid_token")
-        protection.refuse_suspended_login(user.suspended_at)
+        protection.refuse_if_suspended(user.suspended_at)
         username, role = user.username, user.role
     tokens.revoke(refresh_claims["jti"], user_id, refresh_claims["exp"])
     return issue_tokens(user_id, username, role)

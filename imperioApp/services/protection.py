@@ -112,7 +112,7 @@ def _blocks(session, user_id, now):
 
 def _refuse_if_blocked(session, user_id, now):
     suspended, exclusion = _blocks(session, user_id, now)
-    refuse_suspended_login(suspended)
+    refuse_if_suspended(suspended)
     if exclusion is not None:
         until = exclusion["until"]
         what = "taking a break" if exclusion["kind"] == "timeout" else "self-excluded"
@@ -128,8 +128,8 @@ def end_live_sessions(user_id, reason):
     events.publish_after_commit("logged_out", {"user_id": user_id, "reason": reason})
 
 
-def refuse_suspended_login(suspended_at):
-    """Raise for an account an operator suspended (login and token refresh)."""
+def refuse_if_suspended(suspended_at):
+    """Raise for an account an operator suspended (login, token refresh, every stake)."""
     if suspended_at is not None:
         raise Forbidden("this account is suspended by an operator", code="account_suspended")
 
