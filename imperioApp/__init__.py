@@ -30,6 +30,7 @@ def create_app(config=None, **overrides):
     register_cli(app)
     register_shell_context(app)
     register_realtime(app)
+    register_web(app)
     return app
 
 
@@ -136,6 +137,12 @@ def register_jwt_callbacks(app):
     jwt.needs_fresh_token_loader(lambda header, payload: unauthorized("fresh_token_required", "a fresh token is required"))
     jwt.user_lookup_error_loader(lambda header, payload: unauthorized("invalid_token", "the account no longer exists"))
     jwt.token_verification_failed_loader(lambda header, payload: unauthorized("invalid_token", "token verification failed"))
+
+
+def register_web(app):
+    from .web import register_web as register_pages
+
+    register_pages(app)
 
 
 def register_cli(app):
