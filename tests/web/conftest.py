@@ -7,10 +7,17 @@ chromium or Playwright is missing.
 """
 
 import os
+import secrets
+import socket
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+import requests
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -50,18 +57,30 @@ class LiveServer:
     """The app on 127.0.0.1:<free port>, served from a thread until stop()."""
 
     def __init__(self, app):
+        self.app = app
+        self.server = None
+        self.start(0)
+
+    def start(self, port):
         from werkzeug.serving import make_server
 
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server = make_server("127.0.0.1", port, self.app, threaded=True)
         self.port = self.server.server_port
         self.url = f"http://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, name="live-server", daemon=True)
         self.thread.start()
 
+    def restart(self, port):
+        """Serve again on the same port (the page must find its way back)."""
+        self.start(port)
+
     def stop(self):
+        if self.server is None:
+            return
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=10)
+        self.server = None
 
 
 @pytest.fixture
@@ -77,13 +96,14 @@ def live_server(app):
 def open_page(browser, live_server):
     """open_page() -> a page of the lobby in a new browser context (another player each time)."""
     contexts = []
+    requested = []
 
     def factory(width=1280, height=900):
         context = browser.new_context(viewport={"width": width, "height": height})
-        context.requests = []
-        context.on("request", lambda request: context.requests.append(request.url))
+        context.on("request", lambda request: requested.append(request.url))
         contexts.append(context)
         page = context.new_page()
+        page.on("websocket", lambda ws: requested.append(ws.url))
         page.set_default_timeout(20_000)
         page.goto(live_server.url + "/")
         page.wait_for_selector("body[data-ready='true']")
@@ -94,6 +114,9 @@ def open_page(browser, live_server):
     finally:
         for context in contexts:
             context.close()
+    # The page asks nothing of any host but its own server (no CDN, no fonts, no trackers).
+    hosts = {urlsplit(url).netloc for url in requested}
+    assert requested and hosts == {f"127.0.0.1:{live_server.port}"}, hosts
 
 
 @pytest.fixture
@@ -107,3 +130,68 @@ def screenshot():
         return path
 
     return take
+
+
+class ProcessServer:
+    """`python run.py` (gevent, as `make run` serves) in its own process, on a migrated SQLite file."""
+
+    def __init__(self, tmp_path, port):
+        root = Path(__file__).resolve().parents[2]
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.root = root
+        self.command = [sys.executable, "run.py"]
+        self.env = {
+            **os.environ,
+            "APP_ENV": "development",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'lobby.db'}",
+            "PORT": str(port),
+            "JWT_SECRET_KEY": secrets.token_urlsafe(48),
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_COST": "8", "ARGON2_PARALLELISM": "1",
+            "LOG_LEVEL": "warning",
+            "FLASK_APP": "imperioApp:create_app",
+        }
+        self.env.pop("REDIS_URL", None)
+        subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=root, env=self.env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+        self.process = None
+
+    def start(self, deadline=30):
+        self.process = subprocess.Popen(self.command, cwd=self.root, env=self.env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        end = time.monotonic() + deadline
+        while time.monotonic() < end:
+            if self.process.poll() is not None:
+                raise RuntimeError(self.process.stderr.read().decode()[-2000:])
+            try:
+                if requests.get(self.url + "/health", timeout=0.5).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("the server did not come up")
+
+    def stop(self):
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+@pytest.fixture
+def process_server(tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = ProcessServer(tmp_path, port)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

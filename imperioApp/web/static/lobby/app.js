@@ -38,8 +38,10 @@ const when = (iso) => (iso ? new Date(iso).toLocaleString() : "");
 
 function toast(text, kind = "info") {
   const node = el("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status" }, text);
-  $("#toasts").append(node);
-  setTimeout(() => node.remove(), kind === "error" ? 7000 : 5000);
+  const box = $("#toasts");
+  box.append(node);
+  while (box.children.length > 4) box.firstElementChild.remove();
+  setTimeout(() => node.remove(), kind === "error" ? 7000 : 4000);
 }
 
 function showError(error, target) {
@@ -269,6 +271,7 @@ function renderBlackjack(view) {
     result.className = "result";
   }
   $("#pane-blackjack").dataset.state = view.game_over ? "over" : "playing";
+  result.dataset.roundId = String(view.id);
 }
 
 async function blackjackCall(intent, path, body) {
@@ -320,13 +323,21 @@ function buildLayout() {
   const layout = $("#layout");
   const zero = el("button", { type: "button", class: "num green zero", "data-number": "0", "aria-label": "0" }, "0");
   const grid = el("div", { class: "numbers" });
-  // Three rows as on the table: 3, 6 … 36 on top, 1, 4 … 34 at the bottom.
-  for (const offset of [3, 2, 1]) {
-    for (let r = 0; r < 12; r++) {
+  // As on the table: 3, 6 … 36 along the top row, 1, 4 … 34 along the bottom; a phone
+  // shows the table turned upright (rows of 1-2-3). Grid places go in custom properties.
+  const placed = (node, row, column) => {
+    node.style.setProperty("--row", row);
+    node.style.setProperty("--col", column);
+    return node;
+  };
+  for (let r = 0; r < 12; r++) {
+    for (const offset of [1, 2, 3]) {
       const n = 3 * r + offset;
-      grid.append(el("button", { type: "button", class: `num ${pocketColor(n)}`, "data-number": String(n), "aria-label": `${n} ${pocketColor(n)}` }, String(n)));
+      grid.append(placed(el("button", { type: "button", class: `num ${pocketColor(n)}`, "data-number": String(n), "aria-label": `${n} ${pocketColor(n)}` }, String(n)), 4 - offset, r + 1));
     }
-    grid.append(el("button", { type: "button", class: "outside column", "data-type": "column", "data-index": String(offset), "aria-label": `column ${offset}` }, "2:1"));
+  }
+  for (const offset of [1, 2, 3]) {
+    grid.append(placed(el("button", { type: "button", class: "outside column", "data-type": "column", "data-index": String(offset), "aria-label": `column ${offset}` }, "2:1"), 4 - offset, 13));
   }
   const outside = el("div", { class: "outside-bets" },
     OUTSIDE.map((bet) => el("button", {
