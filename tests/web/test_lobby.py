@@ -1,6 +1,7 @@
 """The lobby in a real browser: sign up, play the three games with clicks, watch live, verify."""
 
 import time
+from datetime import timedelta
 
 import requests
 
@@ -410,3 +411,16 @@ def test_the_page_reconnects_after_a_server_restart(browser, process_server):
         assert page_balance(page) == wallet(process_server, token)
     finally:
         context.close()
+
+
+def test_the_page_refreshes_its_token_before_it_expires(open_page, live_server, app, monkeypatch):
+    # A minute and a bit: the page refreshes a minute before expiry, so within seconds here.
+    monkeypatch.setitem(app.config, "JWT_ACCESS_TOKEN_EXPIRES", timedelta(seconds=63))
+    page = open_page()
+    first = sign_up(page, "refresher")
+    page.wait_for_function(
+        "([old]) => JSON.parse(sessionStorage.getItem('imperio.tokens')).access_token !== old", arg=[first], timeout=30_000
+    )
+    fresh = page.evaluate("JSON.parse(sessionStorage.getItem('imperio.tokens')).access_token")
+    spin_slots(page)
+    assert page_balance(page) == wallet(live_server, fresh)
