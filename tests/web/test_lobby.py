@@ -240,6 +240,15 @@ def test_big_win_ticker_leaderboard_and_chat_between_two_players(open_page, live
     winner.wait_for_selector("#chat-log li:has-text('congrats!')")
     screenshot(watcher, "live-ticker-leaderboard-chat")
 
+    # Flooding is refused, in words (the server allows CHAT_RATE_LIMIT messages per window).
+    for n in range(app.config["CHAT_RATE_LIMIT"]):
+        winner.locator("#chat-input").fill(f"again {n}")
+        winner.locator("#chat-input").press("Enter")
+        winner.wait_for_function(
+            "() => document.querySelector('#chat-input').value === '' || document.querySelector('#chat-error').textContent !== ''"
+        )
+    assert "Too many requests" in winner.locator("#chat-error").inner_text()
+
 
 def test_rotate_then_verify_slots_roulette_and_blackjack_in_the_page(open_page, live_server, screenshot):
     page = open_page()
