@@ -8,7 +8,6 @@ chromium or Playwright is missing.
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import threading
@@ -17,7 +16,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import requests
+
+from tests import processes
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -160,36 +160,17 @@ class ProcessServer:
     def start(self, deadline=30):
         self.process = subprocess.Popen(self.command, cwd=self.root, env=self.env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        end = time.monotonic() + deadline
-        while time.monotonic() < end:
-            if self.process.poll() is not None:
-                raise RuntimeError(self.process.stderr.read().decode()[-2000:])
-            try:
-                if requests.get(self.url + "/health", timeout=0.5).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("the server did not come up")
+        processes.wait_healthy(self.process, self.url, time.monotonic() + deadline)
 
     def stop(self):
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
+        if self.process is not None:
+            processes.stop(self.process)
+            self.process = None
 
 
 @pytest.fixture
 def process_server(tmp_path):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = ProcessServer(tmp_path, port)
+    server = ProcessServer(tmp_path, processes.free_port())
     server.start()
     try:
         yield server
