@@ -101,3 +101,28 @@ def test_js_randbelow_rejects_exactly_as_the_engine(open_page, live_server):
         [live_server.url + "/assets/lobby/fairness.js", server_seed, bounds],
     )
     assert computed == expected
+
+
+def test_js_verification_flags_a_wrong_record_or_a_wrong_seed(open_page, live_server):
+    page = open_page()
+    server_seed = generate_server_seed()
+    inputs = {"bets": [{"type": "red", "numbers": sorted(roulette.RED), "amount": 5}]}
+    result = verify("roulette", server_seed, "client", 3, inputs)
+    round_ = {"game_type": "roulette", "inputs": inputs, "outcome": result["outcome"],
+              "fairness": {"server_seed": server_seed, "server_seed_hash": result["server_seed_hash"], "client_seed": "client", "nonce": 3}}
+    tampered_payout = {**round_, "outcome": {**result["outcome"], "total_payout": result["outcome"]["total_payout"] + 10}}
+    other_seed = {**round_, "fairness": {**round_["fairness"], "server_seed": generate_server_seed()}}
+    unrevealed = {**round_, "fairness": {**round_["fairness"], "server_seed": None}}
+    verdicts = page.evaluate(
+        """async ([url, rounds]) => {
+          const { verifyRound } = await import(url);
+          const out = [];
+          for (const r of rounds) { const v = await verifyRound(r); out.push([v.status, v.hashMatches, v.outcomeMatches]); }
+          return out;
+        }""",
+        [live_server.url + "/assets/lobby/fairness.js", [round_, tampered_payout, other_seed, unrevealed]],
+    )
+    assert verdicts[0] == ["match", True, True]
+    assert verdicts[1] == ["mismatch", True, False]
+    assert verdicts[2][:2] == ["mismatch", False]  # (another seed may land on the same pocket)
+    assert verdicts[3] == ["unrevealed", None, None]

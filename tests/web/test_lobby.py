@@ -387,9 +387,13 @@ def test_errors_are_shown_in_plain_words(open_page, live_server):
 def test_phone_width_keyboard_and_labels(open_page, screenshot):
     page = open_page(width=390, height=844)
     sign_up(page, "pocketplayer")
-    for name in ("Cherry Charm", "Blackjack", "Roulette"):
+    spin_slots(page)
+    filled = {"History": "#history-rows tr", "Fairness": "#seed-hash:not(:empty)", "Stats & achievements": "#achievements li"}
+    for name in ("Cherry Charm", "Blackjack", "Roulette", "Shared table", "History", "Fairness", "Stats & achievements"):
         tab(page, name)
-        screenshot(page, f"phone-{name.lower().replace(' ', '-')}")
+        if name in filled:
+            page.wait_for_selector(filled[name])
+        screenshot(page, f"phone-{name.lower().replace(' & ', '-').replace(' ', '-')}")
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         wide = page.evaluate("() => [...document.querySelectorAll('*')].filter(n => n.getBoundingClientRect().right > window.innerWidth + 1 && n.offsetParent !== null).map(n => n.tagName + '#' + n.id + '.' + n.className).slice(0, 8)")
         assert overflow <= 0, f"{name} overflows the phone width by {overflow}px: {wide}"

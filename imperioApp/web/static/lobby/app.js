@@ -770,7 +770,7 @@ function roundSteps(round) {
   if (round.game_type === "roulette") {
     if (outcome.status === "betting") return ["Shared-table bet waiting for its spin."];
     return [
-      ...outcome.bets.map((bet) => `${bet.type} on ${bet.numbers.join("/")}: ${fmt(bet.amount)} at ${bet.odds}:1 → paid ${fmt(bet.payout)}`),
+      ...outcome.bets.map((bet) => `${bet.type}${bet.numbers.length <= 6 ? ` on ${bet.numbers.join("/")}` : ""}: ${fmt(bet.amount)} at ${bet.odds}:1 → paid ${fmt(bet.payout)}`),
       `Winning number ${outcome.pocket} (${outcome.color}); paid ${fmt(outcome.total_payout)} on ${fmt(outcome.total_bet)}.`];
   }
   const steps = outcome.log.map((entry) => {
