@@ -2,6 +2,7 @@
 
 import time
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import requests
 
@@ -437,3 +438,17 @@ def test_the_page_refreshes_its_token_before_it_expires(open_page, live_server, 
     fresh = page.evaluate("JSON.parse(sessionStorage.getItem('imperio.tokens')).access_token")
     spin_slots(page)
     assert page_balance(page) == wallet(live_server, fresh)
+
+
+def test_the_api_docs_page_renders_from_this_host(browser, live_server):
+    context = browser.new_context()
+    requested = []
+    context.on("request", lambda request: requested.append(request.url))
+    try:
+        page = context.new_page()
+        page.goto(live_server.url + "/docs")
+        page.wait_for_selector(".swagger-ui .opblock", timeout=30_000)
+        assert page.locator(".swagger-ui .opblock").count() > 30
+    finally:
+        context.close()
+    assert {urlsplit(url).netloc for url in requested} == {f"127.0.0.1:{live_server.port}"}, requested
