@@ -97,6 +97,7 @@ def open_page(browser, live_server):
     """open_page() -> a page of the lobby in a new browser context (another player each time)."""
     contexts = []
     requested = []
+    problems = []  # uncaught script errors and CSP violations
 
     def factory(width=1280, height=900):
         context = browser.new_context(viewport={"width": width, "height": height})
@@ -104,6 +105,8 @@ def open_page(browser, live_server):
         contexts.append(context)
         page = context.new_page()
         page.on("websocket", lambda ws: requested.append(ws.url))
+        page.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
+        page.on("console", lambda message: problems.append(message.text) if "Content Security Policy" in message.text else None)
         page.set_default_timeout(20_000)
         page.goto(live_server.url + "/")
         page.wait_for_selector("body[data-ready='true']")
@@ -114,6 +117,7 @@ def open_page(browser, live_server):
     finally:
         for context in contexts:
             context.close()
+    assert not problems, problems
     # The page asks nothing of any host but its own server (no CDN, no fonts, no trackers).
     hosts = {urlsplit(url).netloc for url in requested}
     assert requested and hosts == {f"127.0.0.1:{live_server.port}"}, hosts
