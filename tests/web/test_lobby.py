@@ -452,3 +452,33 @@ def test_the_api_docs_page_renders_from_this_host(browser, live_server):
     finally:
         context.close()
     assert {urlsplit(url).netloc for url in requested} == {f"127.0.0.1:{live_server.port}"}, requested
+
+
+def test_an_open_blackjack_round_survives_a_reload(open_page, live_server, deal):
+    page = open_page()
+    token = sign_up(page, "reloader")
+    tab(page, "Blackjack")
+    deal("10", "9", "7", "10", "5")
+    page.locator("#bj-deal").click()
+    page.wait_for_selector("#bj-stand:not([disabled])")
+    page.reload()
+    page.wait_for_selector("#connection.live")
+    tab(page, "Blackjack")
+    page.wait_for_selector("#bj-stand:not([disabled])")
+    assert page.locator("#dealer-cards .card.back").count() == 1
+    assert "open round is back" in page.locator("#bj-result").inner_text()
+    page.locator("#bj-stand").click()
+    page.wait_for_selector("#pane-blackjack[data-state='over']")
+    assert "You lose." in page.locator("#bj-result").inner_text()
+    assert page_balance(page) == wallet(live_server, token) == 990
+
+
+def test_logging_out_elsewhere_ends_the_session_in_this_tab(open_page, live_server):
+    page = open_page()
+    token = sign_up(page, "twotabs")
+    tokens = page.evaluate("JSON.parse(sessionStorage.getItem('imperio.tokens'))")
+    response = requests.post(live_server.url + "/logout", json={"refresh_token": tokens["refresh_token"]},
+                             headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert response.status_code == 204
+    page.wait_for_selector("#auth:not([hidden])", timeout=20_000)
+    assert "logged out" in page.locator("#toasts").inner_text()

@@ -499,9 +499,17 @@ function connectSocket() {
     socket.emit("join_chat", { room: state.chatRoom });
     if (state.room) socket.emit("join_multiplayer_room", { room_id: state.room.room_id, invite_code: state.room.invite_code || null });
   });
-  socket.on("disconnect", (reason) => {
+  socket.on("disconnect", async (reason) => {
     status.textContent = reason === "io client disconnect" ? "offline" : "reconnecting…";
     status.className = "status";
+    // The server hung up on purpose (a logout elsewhere revokes this session): the client
+    // does not retry by itself, so ask the API whether the session still stands.
+    if (reason === "io server disconnect" && api.loggedIn) {
+      try {
+        await api.call("GET", "/wallet");
+        socket.connect();
+      } catch { /* 401: onSessionEnded has shown the login forms */ }
+    }
   });
   socket.on("connect_error", async (error) => {
     status.textContent = "reconnecting…";
