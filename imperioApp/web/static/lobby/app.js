@@ -37,7 +37,8 @@ const when = (iso) => (iso ? new Date(iso).toLocaleString() : "");
 // --- toasts ----------------------------------------------------------------------------------
 
 function toast(text, kind = "info") {
-  const node = el("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status" }, text);
+  const node = el("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status", title: "click to dismiss" }, text);
+  node.addEventListener("click", () => node.remove());
   const box = $("#toasts");
   box.append(node);
   while (box.children.length > 4) box.firstElementChild.remove();
