@@ -29,6 +29,8 @@ class FairnessFieldsSchema(ma.Schema):
 
 class SpinSchema(ma.Schema):
     bet = Coins(load_default=1, metadata={"description": "coins staked (1 to SLOTS_MAX_BET)"})
+    # The Cherry Charm client sends its username here; the token alone decides who plays.
+    userId = ma.fields.Raw(load_only=True, allow_none=True, metadata={"description": "ignored (old client)"})
 
 
 class SpinResultSchema(ma.Schema):
