@@ -63,12 +63,21 @@ def ended_for(claims):
     return bool(session_id) and tokens.is_revoked(session_id)
 
 
+@dataclass(frozen=True)
+class GameToken:
+    """A game token and when it expires (Unix seconds)."""
+
+    value: str
+    expires_at: int
+
+
 def issue_game_token(user, browser_session):
     """An access token for the old game frontends: their endpoints only, for a play session."""
-    remaining = browser_session.expires_at - int(time.time())
-    lifetime = min(current_app.config["GAME_TOKEN_TTL"], remaining)
+    now = int(time.time())
+    lifetime = min(current_app.config["GAME_TOKEN_TTL"], browser_session.expires_at - now)
     claims = {"username": user.username, "role": user.role, "scope": GAME_SCOPE, SESSION_CLAIM: browser_session.id}
-    return create_access_token(identity=str(user.id), additional_claims=claims, expires_delta=timedelta(seconds=lifetime))
+    token = create_access_token(identity=str(user.id), additional_claims=claims, expires_delta=timedelta(seconds=lifetime))
+    return GameToken(token, now + lifetime)
 
 
 def is_game_token(claims):

@@ -6,6 +6,7 @@ paths: a form-encoded post to one of them is the page's, anything else stays the
 """
 
 import math
+import time
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -37,6 +38,10 @@ GAMES = {
     "roulette": ("Roulette", "ROULETTE_URL"),
 }
 SESSION_KEY = "browser_session"
+GAME_TOKEN_KEY = "game_token"
+# A launch reuses the session's game token while it has this long to live: Cherry Charm
+# spins with the token it found in storage when its page loaded, i.e. the previous launch's.
+GAME_TOKEN_REUSE_SECONDS = 30 * 60
 
 
 def init_app(app):
@@ -246,9 +251,18 @@ def launch(game):
     """Send the player to a game frontend with a game token in the URL, as it expects."""
     browser_session = current_session()
     user = accounts.get_user(browser_session.user_id)
-    token = browser_sessions.issue_game_token(user, browser_session)
     base = current_app.config[GAMES[game][1]].rstrip("/")
-    return _redirect(f"{base}/?{urlencode({'username': user.username, 'token': token})}")
+    return _redirect(f"{base}/?{urlencode({'username': user.username, 'token': _game_token(user, browser_session)})}")
+
+
+def _game_token(user, browser_session):
+    """This browser session's game token: the one launched before while it lasts, else a new one."""
+    stored = session.get(GAME_TOKEN_KEY) or {}
+    if stored.get("session") == browser_session.id and stored.get("expires_at", 0) > time.time() + GAME_TOKEN_REUSE_SECONDS:
+        return stored["token"]
+    token = browser_sessions.issue_game_token(user, browser_session)
+    session[GAME_TOKEN_KEY] = {"session": browser_session.id, "token": token.value, "expires_at": token.expires_at}
+    return token.value
 
 
 def _field_errors(exc):

@@ -12,7 +12,6 @@ from datetime import timedelta
 import pytest
 from flask_jwt_extended import create_access_token, decode_token
 
-from imperioApp import create_app
 from imperioApp.services import browser_sessions
 from tests.api.helpers import assert_error, money_snapshot
 from tests.web.forms import bearer, launch, log_out, sign_up
@@ -21,10 +20,10 @@ CHERRY_CHARM, BLACKJACK, ROULETTE = "http://localhost:5173", "http://localhost:5
 ORIGINS = [CHERRY_CHARM, BLACKJACK, ROULETTE]
 
 
-@pytest.fixture(scope="module")
-def cors_app(app):
+@pytest.fixture
+def cors_app(app, make_app):
     """The app as production runs it for the frontends: their three origins allowed."""
-    return create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], CORS_ORIGINS=ORIGINS)
+    return make_app(SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], CORS_ORIGINS=ORIGINS)
 
 
 @pytest.fixture
@@ -171,6 +170,24 @@ def test_blackjack_client_fetches_coins_deals_and_plays(browser, deal):
     state = fetch(browser, "POST", "/blackjack/action", BLACKJACK, headers,
                   js_json({"action": "stand", "game_id": state["id"]})).get_json()
     assert state["game_over"] and state["message"] and state["player_coins"] in (975, 1025)
+
+
+def test_blackjack_client_actions_without_a_game_id_play_the_newest_open_round(browser, deal):
+    # main.js sends {action} alone: the newest open round is the one it just dealt.
+    token = game_token(browser, "blackjack")
+    headers = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
+    response = fetch(browser, "POST", "/blackjack/action", BLACKJACK, headers, js_json({"action": "hit"}))
+    assert response.status_code == 404 and response.get_json()["message"].startswith("you have no open blackjack round")
+    deal("10", "9", "2", "5", "8", "10")  # player 10+2, dealer 9+5
+    older = fetch(browser, "POST", "/blackjack/start", BLACKJACK, headers, js_json({"wager": 10})).get_json()
+    deal("10", "9", "3", "5", "7", "10")  # player 10+3, dealer 9+5
+    newer = fetch(browser, "POST", "/blackjack/start", BLACKJACK, headers, js_json({"wager": 10})).get_json()
+    state = fetch(browser, "POST", "/blackjack/action", BLACKJACK, headers, js_json({"action": "hit"})).get_json()
+    assert state["id"] == newer["id"] != older["id"] and len(state["player_hand"]) == 3
+    state = fetch(browser, "POST", "/blackjack/action", BLACKJACK, headers, js_json({"action": "stand"})).get_json()
+    assert state["game_over"] and state["message"] and state["id"] == newer["id"]
+    state = fetch(browser, "POST", "/blackjack/action", BLACKJACK, headers, js_json({"action": "stand"})).get_json()
+    assert state["game_over"] and state["id"] == older["id"]
 
 
 def test_blackjack_errors_carry_the_message_that_client_shows(browser):
@@ -323,5 +340,5 @@ def test_game_tokens_never_outlive_their_browser_session(app, player):
         user = accounts.get_user(player.id)
         session = browser_sessions.start(user.id)
         short = browser_sessions.BrowserSession(session.id, session.user_id, session.expires_at - app.config["BROWSER_SESSION_TTL"] + 60)
-        claims = decode_token(browser_sessions.issue_game_token(user, short))
+        claims = decode_token(browser_sessions.issue_game_token(user, short).value)
     assert claims["exp"] <= short.expires_at

@@ -11,8 +11,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from werkzeug.serving import make_server
 
-from imperioApp import create_app
-
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -86,12 +84,11 @@ class StubFrontend(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def servers(app):
+def servers(app, make_app):
     """The app on one port, the stub frontends on another, pointing at each other."""
     stub_server = ThreadingHTTPServer(("127.0.0.1", 0), StubFrontend)  # bound first: the app's config needs its port
     stub_url = f"http://127.0.0.1:{stub_server.server_port}"
-    browser_app = create_app(
-        "testing",
+    browser_app = make_app(
         SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
         CORS_ORIGINS=[stub_url],
         CHERRY_CHARM_URL=f"{stub_url}/cherry",

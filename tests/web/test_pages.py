@@ -179,6 +179,19 @@ def test_a_game_token_lasts_the_configured_play_session(app, client, monkeypatch
     assert claims["scope"] == "game" and abs(claims["exp"] - time.time() - 3600) < 30
 
 
+def test_launches_in_one_browser_session_share_a_game_token_until_it_runs_low(app, client, monkeypatch):
+    sign_up(client, "relauncher")
+    tokens = {launch(client, game)[1]["token"] for game in ("imperio", "blackjack", "roulette")}
+    assert len(tokens) == 1
+    log_out(client)
+    log_in(client, "relauncher")
+    assert launch(client, "imperio")[1]["token"] not in tokens
+    monkeypatch.setitem(app.config, "GAME_TOKEN_TTL", 20 * 60)  # under the half hour a reused token must have left
+    log_out(client)
+    log_in(client, "relauncher")
+    assert launch(client, "imperio")[1]["token"] != launch(client, "imperio")[1]["token"]
+
+
 def test_logout_revokes_every_game_token_of_that_browser_session(app, client):
     sign_up(client, "quitter")
     tokens = [launch(client, game)[1]["token"] for game in ("imperio", "blackjack", "roulette")]
