@@ -215,3 +215,29 @@ def test_a_replayed_cookie_stops_working_after_logout(app, client):
     thief.set_cookie("imperio_session", cookie)
     assert thief.get("/dashboard").status_code == 302
     assert thief.get("/redirect-imperio").headers["Location"].startswith("/login")
+
+
+def test_development_limits_are_loose_and_production_keeps_strict_ones(monkeypatch):
+    import importlib
+
+    import config
+
+    for name in ("RATELIMIT_LOGIN", "RATELIMIT_SIGNUP", "ACCESS_TOKEN_TTL"):
+        monkeypatch.delenv(name, raising=False)
+    fresh = importlib.reload(config)
+    try:
+        assert (fresh.ProductionConfig.RATELIMIT_LOGIN, fresh.ProductionConfig.RATELIMIT_SIGNUP) == ("10 per minute", "5 per hour")
+        assert (fresh.DevelopmentConfig.RATELIMIT_LOGIN, fresh.DevelopmentConfig.RATELIMIT_SIGNUP) == ("60 per minute", "100 per hour")
+        monkeypatch.setenv("ACCESS_TOKEN_TTL", "3600")
+        assert importlib.reload(config).Config.JWT_ACCESS_TOKEN_EXPIRES.total_seconds() == 3600
+    finally:
+        monkeypatch.undo()
+        importlib.reload(config)
+
+
+def test_the_api_login_reports_the_configured_access_token_lifetime(app, make_app, player):
+    from datetime import timedelta
+
+    short = make_app(SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], JWT_ACCESS_TOKEN_EXPIRES=timedelta(seconds=120))
+    response = short.test_client().post("/login", json={"username": player.username, "password": player.password})
+    assert response.get_json()["expires_in"] == 120
