@@ -8,7 +8,7 @@ paths: a form-encoded post to one of them is the page's, anything else stays the
 import math
 import time
 from functools import wraps
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import marshmallow as ma
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
@@ -27,10 +27,7 @@ bp = Blueprint(
 )
 csrf = CSRFProtect()
 
-PAGE_CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
-)
+PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action {}; frame-ancestors 'none'; base-uri 'none'"
 # (path part, button label, config key of the frontend's URL)
 GAMES = {
     "imperio": ("Cherry Charm", "CHERRY_CHARM_URL"),
@@ -107,11 +104,17 @@ def _redirect(location):
 def _page_headers(response):
     """Pages get their own CSP (own stylesheet, own forms) and are never cached."""
     if g.get("web_page"):
-        response.headers["Content-Security-Policy"] = PAGE_CSP
+        response.headers["Content-Security-Policy"] = PAGE_CSP.format(" ".join(["'self'", *_game_origins()]))
         # Same-origin referrers let the CSRF check see where an HTTPS form came from.
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _game_origins():
+    # Browsers hold a form post's redirects to form-action too: login?next=/redirect-… ends at a game.
+    origins = (urlsplit(current_app.config[key]) for _, key in GAMES.values())
+    return sorted({f"{url.scheme}://{url.netloc}" for url in origins if url.scheme and url.netloc})
 
 
 def _rate_limited(name, limit_setting):

@@ -136,10 +136,14 @@ def test_sign_up_log_out_log_in_and_play_each_game(servers, page, tmp_path):
     expect(page).to_have_url(f"{api.url}/login")
     expect(page.locator(".notice")).to_contain_text("You have logged out")
 
+    # A launch link while logged out goes through the login form and on to the game.
+    page.goto(f"{api.url}/redirect-roulette")
+    expect(page).to_have_url(f"{api.url}/login?next=/redirect-roulette")
     page.fill("#login", "browser_player@example.com")
     page.fill("#password", "correct-horse-battery")
     page.click("button[type=submit]")
-    expect(page).to_have_url(f"{api.url}/dashboard")
+    page.wait_for_url(f"{stub.url}/roulette/?*")
+    assert stub_result(page)["coins"]["status"] == 200
 
     launched = {}
     for label, path in GAMES.items():

@@ -22,6 +22,7 @@ def test_pages_render_with_their_own_strict_csp(client):
         assert response.status_code == 200 and response.mimetype == "text/html"
         csp = response.headers["Content-Security-Policy"]
         assert "default-src 'none'" in csp and "style-src 'self'" in csp and "script-src" not in csp
+        assert "form-action 'self' http://localhost:5173 http://localhost:5174 http://localhost:5175;" in csp
         assert response.headers["Cache-Control"] == "no-store"
         assert "<script" not in response.get_data(as_text=True)
     assert client.get("/static/pages/site.css").status_code == 200
