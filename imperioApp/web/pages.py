@@ -28,7 +28,7 @@ bp = Blueprint(
 csrf = CSRFProtect()
 
 PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action {}; frame-ancestors 'none'; base-uri 'none'"
-# (path part, button label, config key of the frontend's URL)
+# /redirect-<name> → (button label, config key of that frontend's URL)
 GAMES = {
     "imperio": ("Cherry Charm", "CHERRY_CHARM_URL"),
     "blackjack": ("Blackjack", "BLACK_JACK_URL"),
