@@ -342,3 +342,20 @@ def test_game_tokens_never_outlive_their_browser_session(app, player):
         short = browser_sessions.BrowserSession(session.id, session.user_id, session.expires_at - app.config["BROWSER_SESSION_TTL"] + 60)
         claims = decode_token(browser_sessions.issue_game_token(user, short).value)
     assert claims["exp"] <= short.expires_at
+
+
+@pytest.mark.parametrize("origin", ORIGINS)
+@pytest.mark.parametrize("method, path, headers", [
+    ("POST", "/verify-token", "content-type"), ("GET", "/getCoins?userId=frontend_fan", "authorization,content-type"),
+    ("POST", "/spin", "authorization,content-type"), ("POST", "/blackjack/start", "authorization,content-type"),
+    ("POST", "/blackjack/action", "authorization,content-type"), ("POST", "/roulette/action", "authorization,content-type"),
+])
+def test_every_frontend_origin_passes_every_preflight(cors_app, origin, method, path, headers):
+    preflight(cors_app.test_client(), path, origin, method, headers)
+
+
+def test_other_origins_get_no_cors_headers(cors_app):
+    response = cors_app.test_client().options("/spin", headers={
+        "Origin": "http://evil.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization",
+    })
+    assert "Access-Control-Allow-Origin" not in response.headers
