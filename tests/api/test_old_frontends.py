@@ -359,3 +359,12 @@ def test_other_origins_get_no_cors_headers(cors_app):
         "Origin": "http://evil.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization",
     })
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_an_action_without_game_id_never_plays_another_players_round(browser, player, deal):
+    deal("10", "9", "2", "5", "8", "10")
+    theirs = browser.post("/blackjack/start", json={"wager": 10}, headers=player.headers).get_json()
+    token = game_token(browser, "blackjack")
+    response = browser.post("/blackjack/action", json={"action": "stand"}, headers=bearer(token))
+    assert_error(response, 404, "round_not_found")
+    assert browser.get(f"/games/{theirs['id']}", headers=player.headers).get_json()["status"] == "open"

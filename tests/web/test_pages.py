@@ -242,3 +242,9 @@ def test_the_api_login_reports_the_configured_access_token_lifetime(app, make_ap
     short = make_app(SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], JWT_ACCESS_TOKEN_EXPIRES=timedelta(seconds=120))
     response = short.test_client().post("/login", json={"username": player.username, "password": player.password})
     assert response.get_json()["expires_in"] == 120
+
+
+def test_unknown_launch_links_are_404(client):
+    sign_up(client, "curious")
+    for path in ("/redirect-poker", "/redirect-", "/redirect-imperio/extra"):
+        assert_error(client.get(path), 404)
