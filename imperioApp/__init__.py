@@ -122,14 +122,14 @@ def register_http_behaviour(app):
 
 def register_jwt_callbacks(app):
     from .api.errors import error_response
-    from .api.security import game_token_allowed_here
+    from .api.security import GAME_TOKEN_REFUSED, game_token_allowed_here
     from .services import browser_sessions, tokens
 
     @jwt.token_in_blocklist_loader
     def _is_revoked(jwt_header, jwt_payload):
         return tokens.is_revoked(jwt_payload["jti"], jwt_payload.get("type", "access")) or browser_sessions.ended_for(jwt_payload)
 
-    # Refuses a game token outside the old frontends' endpoints (the only check that can fail here).
+    # The one claims check: a game token outside the old frontends' endpoints fails it (403 below).
     jwt.token_verification_loader(lambda header, payload: game_token_allowed_here(payload))
 
     def unauthorized(code, message):
@@ -141,11 +141,7 @@ def register_jwt_callbacks(app):
     jwt.unauthorized_loader(lambda reason: unauthorized("authorization_required", reason))
     jwt.needs_fresh_token_loader(lambda header, payload: unauthorized("fresh_token_required", "a fresh token is required"))
     jwt.user_lookup_error_loader(lambda header, payload: unauthorized("invalid_token", "the account no longer exists"))
-    jwt.token_verification_failed_loader(
-        lambda header, payload: error_response(
-            403, "token_scope", "a game token works only on /getCoins, /spin, /blackjack/* and /roulette/action"
-        )
-    )
+    jwt.token_verification_failed_loader(lambda header, payload: error_response(403, "token_scope", GAME_TOKEN_REFUSED))
 
 
 def register_cli(app):
