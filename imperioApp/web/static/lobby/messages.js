@@ -35,6 +35,7 @@ export const ERROR_MESSAGES = {
   token_revoked: "You were logged out: please log in again.",
   invalid_token: "Your session is no longer valid: please log in again.",
   fresh_token_required: "Please log in again to do that.",
+  token_scope: "That sign-in only lets a game frontend play; log in here to do this.",
   user_not_found: "No such player.",
   admin_required: "Only operators may do that.",
   already_authenticated: "This connection is already signed in as someone else.",
