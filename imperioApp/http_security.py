@@ -1,16 +1,22 @@
 """Security headers on every response, and the JSON-only request rule."""
 
-from flask import request
+from flask import current_app, request
 from werkzeug.exceptions import UnsupportedMediaType
 
-# The API serves JSON only; the docs page needs the Swagger UI bundle from its CDN.
+# The API serves JSON only; the docs page runs flask-smorest's inline Swagger UI setup
+# over the bundle served from this host.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 DOCS_CSP = (
-    "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: "
-    "https://cdn.jsdelivr.net; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+    "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+# The lobby: its own scripts, styles and socket only, no inline script.
+LOBBY_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
 )
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 
 
 def register_security_headers(app):
@@ -33,6 +39,8 @@ def register_security_headers(app):
 
     @app.before_request
     def require_json_bodies():
+        if request.mimetype in FORM_TYPES and request.path in current_app.extensions.get("imperio.form_posts", ()):
+            return  # the browser pages' forms (imperioApp/web)
         if (
             request.method in _BODY_METHODS
             and (request.content_length or request.headers.get("Transfer-Encoding"))

@@ -1,8 +1,14 @@
-"""The browser front: pages and their static files (no build step, nothing from other hosts)."""
+"""The browser front: the lobby, server-rendered pages, the admin console, and the assets of the API docs page."""
 
 
 def register_web(app):
-    """Register the browser blueprints on the app."""
+    """Register the browser blueprints."""
+    from . import pages
     from .admin import blp as admin_console
+    from .lobby import blp as lobby_blueprint
+    from .lobby import docs_assets
 
+    pages.init_app(app)
+    app.register_blueprint(lobby_blueprint)
+    app.register_blueprint(docs_assets)
     app.register_blueprint(admin_console)

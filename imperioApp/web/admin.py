@@ -8,11 +8,8 @@ so the page's CSP allows no inline script and no other host.
 
 from flask import Blueprint, make_response, render_template
 
-# The console's own scripts, styles and API calls only.
-CONSOLE_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
-)
+# The lobby's policy fits: its own scripts, styles and API calls only, no inline script.
+from ..http_security import LOBBY_CSP
 
 blp = Blueprint(
     "admin_console", __name__, template_folder="templates", static_folder="static/admin",
@@ -24,6 +21,6 @@ blp = Blueprint(
 def console():
     """The admin console page."""
     response = make_response(render_template("admin/console.html"))
-    response.headers["Content-Security-Policy"] = CONSOLE_CSP
+    response.headers["Content-Security-Policy"] = LOBBY_CSP
     response.headers["Cache-Control"] = "no-store"
     return response

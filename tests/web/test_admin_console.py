@@ -1,8 +1,6 @@
 """The admin console in Debian's chromium (Playwright): sign in, find a player, adjust, lock,
 watch RTP, check the ledger, read the audit; players are shown the door."""
 
-import os
-import threading
 from urllib.parse import urlsplit
 
 import pytest
@@ -11,54 +9,29 @@ from sqlalchemy import select
 from imperioApp.extensions import db
 from imperioApp.models import AdminAudit, User
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-]
-
 try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - the dev requirements install it
-    sync_playwright = None
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if sync_playwright is None:
-        pytest.skip("Playwright for Python is not installed")
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"no chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    from playwright.sync_api import expect
+except ImportError:  # pragma: no cover - the browser fixture skips, with the reason, without it
+    expect = None
 
 
 @pytest.fixture
-def console(app, browser):
-    """A console page on the app served from a thread on a free port; only that host is asked."""
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+def console(browser, live_server):
+    """A console page on the live server; it may ask only that host, and raise no script error or CSP violation."""
     context = browser.new_context()
-    requested = []
+    requested, problems = [], []
     context.on("request", lambda request: requested.append(request.url))
     page = context.new_page()
+    page.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
+    page.on("console", lambda message: problems.append(message.text) if "Content Security Policy" in message.text else None)
     page.set_default_timeout(20_000)
     try:
-        page.goto(f"http://127.0.0.1:{server.server_port}/admin/console")
+        page.goto(f"{live_server.url}/admin/console")
         yield page
     finally:
         context.close()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-    assert {urlsplit(url).netloc for url in requested} == {f"127.0.0.1:{server.server_port}"}
+    assert not problems, problems
+    assert {urlsplit(url).netloc for url in requested} == {f"127.0.0.1:{live_server.port}"}
 
 
 def sign_in(page, who):
