@@ -4,6 +4,7 @@ reality checks, time-outs and self-exclusion on every money path."""
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from flask_jwt_extended import decode_token
 from sqlalchemy import select
 
 from imperioApp.extensions import db
@@ -11,6 +12,7 @@ from imperioApp.models import User
 from imperioApp.services import play, protection
 from imperioApp.services.errors import DomainError
 from tests.concurrency import race
+from tests.web.forms import bearer, launch, sign_up
 
 from .helpers import assert_error, money_snapshot
 
@@ -278,3 +280,19 @@ def test_a_pause_in_play_starts_a_new_reality_check_session(client, player, cloc
     assert "reality_check" not in spin(client, player, bet=1).get_json()
     clock.advance(minutes=10)
     assert spin(client, player, bet=1).get_json()["reality_check"]["elapsed_seconds"] == 600
+
+
+def test_an_excluded_players_game_token_moves_no_money(app, client):
+    sign_up(client, "frontend_fan")
+    _, query = launch(client, "imperio")
+    token = query["token"]
+    with app.app_context():
+        user_id = int(decode_token(token)["sub"])
+        protection.exclude(user_id, "timeout", hours=24)
+    before = money_snapshot(app, user_id)
+    assert_error(client.post("/spin", json={}, headers=bearer(token)), 403, "timed_out")
+    assert_error(client.post("/blackjack/start", json={"wager": 5}, headers=bearer(token)), 403, "timed_out")
+    assert_error(client.post("/roulette/action", json={"bet": [{"amt": 5, "numbers": "1"}]}, headers=bearer(token)),
+                 403, "timed_out")
+    assert money_snapshot(app, user_id) == before
+    assert client.get("/getCoins", headers=bearer(token)).status_code == 200  # the balance stays visible
