@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from .. import metrics
 from ..models import User
 from ..models.base import utcnow
 from . import events, fairness, passwords, tokens, wallet
@@ -66,6 +67,7 @@ def login(identifier, password, *, client_address):
         ).scalar_one_or_none()
         if user is not None and user.locked_until is not None and user.locked_until > now:
             retry_after = int((user.locked_until - now).total_seconds()) + 1
+            metrics.LOGIN_FAILURES.labels("locked").inc()
             security_log.warning(
                 "login_refused_locked", user_id=user.id, client_address=client_address
             )
@@ -83,6 +85,7 @@ def login(identifier, password, *, client_address):
                 values["password_hash"] = passwords.hash_password(password)
             session.execute(update(_users).where(_users.c.id == user.id).values(**values))
     if failed:
+        metrics.LOGIN_FAILURES.labels("invalid_credentials").inc()
         security_log.warning(
             "login_failed",
             user_id=user.id if user else None,
@@ -105,6 +108,7 @@ def _record_failure(session, user_id, now, config):
     ).scalar_one()
     if failures < config["LOGIN_MAX_FAILURES"]:
         return False
+    metrics.ACCOUNT_LOCKOUTS.inc()
     session.execute(
         update(_users)
         .where(_users.c.id == user_id)
