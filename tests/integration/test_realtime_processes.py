@@ -71,11 +71,12 @@ class Server:
 class Listener:
     """A python-socketio client that records every event it receives."""
 
-    def __init__(self, url, token):
+    def __init__(self, url, token, **client_options):
         self.events = []
         self.changed = threading.Condition()
-        self.client = socketio.Client(reconnection=False)
+        self.client = socketio.Client(**{"reconnection": False, **client_options})
         self.client.on("*", self._record)
+        self.client.on("connect", lambda: self._record("connect", None))
         self.client.on("disconnect", lambda *args: self._record("disconnect", None))
         self.client.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=10)
         self.wait_for("authenticated")
@@ -85,11 +86,12 @@ class Listener:
             self.events.append((event, data))
             self.changed.notify_all()
 
-    def wait_for(self, event, match=lambda data: True, timeout=8):
+    def wait_for(self, event, match=lambda data: True, timeout=8, since=0):
+        """The first `event` matching `match` among the events from index `since` on."""
         deadline = time.monotonic() + timeout
         with self.changed:
             while True:
-                for name, data in self.events:
+                for name, data in self.events[since:]:
                     if name == event and match(data):
                         return data
                 remaining = deadline - time.monotonic()
