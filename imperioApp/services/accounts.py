@@ -124,7 +124,7 @@ def issue_tokens(user_id, username, role):
     return {
         "access_token": create_access_token(identity=identity, additional_claims=claims),
         "refresh_token": create_refresh_token(identity=identity, additional_claims=claims),
-        "token_type": "Bearer",
+        "token_type": "Bearer",  # nosec B105  # the OAuth token type name, not a secret
         "expires_in": int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds()),
     }
 
