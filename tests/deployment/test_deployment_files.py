@@ -476,3 +476,15 @@ def test_workflows_are_valid_yaml():
         document = yaml.safe_load(path.read_text())
         assert document["jobs"], path.name
         assert True in document or "on" in document, path.name  # YAML 1.1 reads `on:` as True
+
+
+def test_ci_gates_coverage_floor_bandit_and_uploads_the_reports():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert ci.count("make coverage") == 2  # both runs
+    assert "make bandit" in ci
+    makefile = (ROOT / "Makefile").read_text()
+    assert "--cov-fail-under=$(COVERAGE_FLOOR)" in makefile and "COVERAGE_FLOOR ?= 90" in makefile
+    assert "ruff format --check" in makefile
+    assert "branch = True" in (ROOT / ".coveragerc").read_text()
+    workflow = (WORKFLOWS / "test.yml").read_text()
+    assert "actions/upload-artifact" in workflow and "coverage-*.xml" in workflow

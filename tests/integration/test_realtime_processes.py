@@ -107,11 +107,11 @@ class Listener:
             self.client.disconnect()
 
 
-@pytest.fixture
-def servers(app):
-    """Processes A and B on free ports, sharing the test database and Redis."""
-    env = {
-        **os.environ,
+def production_environment(base=None, **overrides):
+    """A production process's environment on the test database and Redis, made quick to test:
+    cheap password hashing, big wins from 1 coin, fast leaderboard pushes, generous app limits."""
+    return {
+        **(os.environ if base is None else base),
         "APP_ENV": "production",
         "DATABASE_URL": os.environ["TEST_DATABASE_URL"],
         "REDIS_URL": os.environ["TEST_REDIS_URL"],
@@ -125,7 +125,14 @@ def servers(app):
         "RATELIMIT_LOGIN": "1000 per minute",
         "RATELIMIT_SIGNUP": "1000 per minute",
         "LOG_LEVEL": "warning",
+        **overrides,
     }
+
+
+@pytest.fixture
+def servers(app):
+    """Processes A and B on free ports, sharing the test database and Redis."""
+    env = production_environment()
     started = [Server(env, free_port()), Server(env, free_port())]
     try:
         deadline = time.monotonic() + 20
