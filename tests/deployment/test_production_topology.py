@@ -362,6 +362,10 @@ def test_socketio_sticky_upstream_fan_out_and_failover(topology):
         for listener in listeners:
             announced = listener.wait_for("big_win_announcement", lambda data: data["username"] == "tls_winner", timeout=15)
             assert announced == {"username": "tls_winner", "amount": amount, "game_type": "roulette"}
+        # Each instance counts the messages it sent its own sockets.
+        for index, port in enumerate(topology.ports["socketio"]):
+            sent = value(topology.scrape(port), "imperio_socketio_messages_emitted_total", event="big_win_announcement")
+            assert sent >= len(placed[index])
 
         # Instance 0 dies; its clients reconnect through NGINX, which sends them to instance 1.
         marks = {id(listener): len(listener.events) for listener in listeners}
