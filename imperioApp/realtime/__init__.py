@@ -29,7 +29,7 @@ def init_socketio(app):
 
     url = app.config.get("REDIS_URL") if app.config["SOCKETIO_USE_MESSAGE_QUEUE"] else None
     if url:
-        manager = RealtimeRedisManager(url, channel="imperio-socketio", write_only=app.config["SOCKETIO_WRITE_ONLY"])
+        manager = RealtimeRedisManager(url, channel=app.config["SOCKETIO_CHANNEL"], write_only=app.config["SOCKETIO_WRITE_ONLY"])
     else:
         manager = CountingManager()
     socketio.init_app(

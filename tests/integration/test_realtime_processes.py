@@ -125,6 +125,8 @@ def production_environment(base=None, **overrides):
         "RATELIMIT_LOGIN": "1000 per minute",
         "RATELIMIT_SIGNUP": "1000 per minute",
         "LOG_LEVEL": "warning",
+        # Pub/sub channels span Redis databases: keep other runs' emits and disconnects out.
+        "SOCKETIO_CHANNEL": f"imperio-socketio-test-{secrets.token_hex(4)}",
         **overrides,
     }
 
