@@ -153,6 +153,16 @@ def test_deploy_runs_backup_migrations_then_restarts_in_order(tmp_path):
     assert "systemctl daemon-reload" in commands
 
 
+def test_rollback_needs_a_release_before_the_current_one(tmp_path):
+    env = script_env(SYSTEMD_DIR=str(tmp_path), IMPERIO_DIR=str(tmp_path))
+    result = run([str(SCRIPTS / "deploy.sh"), "--rollback", "--dry-run"], env=env)
+    assert result.returncode != 0 and "nothing to roll back to" in result.stderr
+    (tmp_path / ".deploy").mkdir()
+    (tmp_path / ".deploy" / "releases").write_text("abc123 .venvs/0123456789abcdef 2026-01-01T00:00:00Z\n")
+    result = run([str(SCRIPTS / "deploy.sh"), "--rollback", "--dry-run"], env=env)
+    assert result.returncode != 0 and "only one release" in result.stderr
+
+
 def test_deploy_can_skip_the_backup(tmp_path):
     commands = deploy_dry_run(tmp_path, "--skip-backup")
     assert not any(c.startswith("systemctl") and "imperio-backup" in c for c in commands)

@@ -126,6 +126,7 @@ class Host:
                     f"JWT_SECRET_KEY={secrets.token_urlsafe(48)}",
                     f"DATABASE_URL={database_url}",
                     f"REDIS_URL={os.environ['TEST_REDIS_URL']}",
+                    f"SOCKETIO_CHANNEL=imperio-socketio-test-{secrets.token_hex(4)}",
                     "LOG_LEVEL=WARNING",
                     "ARGON2_TIME_COST=1",
                     "ARGON2_MEMORY_COST=8",
