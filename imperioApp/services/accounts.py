@@ -20,6 +20,7 @@ log = structlog.get_logger(__name__)
 security_log = structlog.get_logger("security")
 
 _users = User.__table__
+TOKEN_TYPE = "Bearer"  # nosec B105  # the OAuth token type name, not a secret
 
 
 def signup(username, email, password):
@@ -124,7 +125,7 @@ def issue_tokens(user_id, username, role):
     return {
         "access_token": create_access_token(identity=identity, additional_claims=claims),
         "refresh_token": create_refresh_token(identity=identity, additional_claims=claims),
-        "token_type": "Bearer",  # nosec B105  # the OAuth token type name, not a secret
+        "token_type": TOKEN_TYPE,
         "expires_in": int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds()),
     }
 
