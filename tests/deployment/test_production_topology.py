@@ -445,5 +445,5 @@ def test_edge_behaviour_of_the_site(topology):
             limited = response
             break
     assert limited is not None, statuses
-    assert limited.json() == {"error": {"code": "rate_limited", "message": "too many requests from this address"}}
+    assert limited.json()["error"] == {"code": "rate_limited", "message": "too many requests from this address"}
     assert limited.headers["Retry-After"] == "1"
