@@ -26,7 +26,8 @@ import websocket
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.deployment.tools import require_tools
-from tests.integration.test_realtime_processes import PASSWORD, Listener, free_port, production_environment
+from tests.integration.test_realtime_processes import PASSWORD, Listener, production_environment
+from tests.processes import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

@@ -21,7 +21,8 @@ from sqlalchemy import create_engine, make_url, text
 
 from config import normalise_database_url
 from tests.deployment.tools import require_tools
-from tests.integration.test_realtime_processes import PASSWORD, free_port
+from tests.integration.test_realtime_processes import PASSWORD
+from tests.processes import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
