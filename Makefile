@@ -39,8 +39,8 @@ test: install-dev
 ## The suite with branch coverage of imperioApp/ (terminal report and $(COVERAGE_XML)); fails under COVERAGE_FLOOR %.
 COVERAGE_FLOOR ?= 90
 COVERAGE_XML   ?= coverage.xml
-coverage: install-dev
-	$(BIN)/python -m pytest --cov --cov-report=term --cov-report=xml:$(COVERAGE_XML) --cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)
+coverage:
+	$(MAKE) test PYTEST_ARGS='--cov --cov-report=term --cov-report=xml:$(COVERAGE_XML) --cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)'
 
 lint: install-dev
 	$(BIN)/ruff check .
