@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, insert, select, update
 
+from .. import metrics
 from ..models import LEDGER_TYPES, LedgerEntry, User
 from ..models.base import utcnow
 from . import protection
@@ -82,6 +83,7 @@ def post(user_id, movements, *, game_type=None, round_id=None):
             current = connection.execute(_BALANCE, {"owner": user_id}).scalar_one_or_none()
             if current is None:
                 raise NotFound("user not found", code="user_not_found")
+            metrics.WALLET_REFUSALS.labels("insufficient_funds").inc()
             raise InsufficientFunds(f"insufficient funds: balance is {current}, {need} needed")
         balance, protected = applied
         if protected and any(movement.type == "bet" for movement in movements):
