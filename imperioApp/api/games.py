@@ -48,9 +48,9 @@ class SpinResultSchema(ma.Schema):
 @idempotent
 @blp.arguments(SpinSchema, required=False)
 @blp.response(200, SpinResultSchema)
-def spin(data):
+def spin(data, idempotency_key):
     """Spin Cherry Charm (the response keeps the Cherry Charm client's fields)."""
-    result = play.spin_slots(current_user_id(), (data or {}).get("bet", 1))
+    result = play.spin_slots(current_user_id(), (data or {}).get("bet", 1), idempotency_key=idempotency_key)
     return {
         **result.outcome,
         "stopSegments": result.outcome["segments"],
@@ -131,9 +131,10 @@ def _blackjack_state(result, *, dealt=False):
 @idempotent
 @blp.arguments(BlackjackStartSchema)
 @blp.response(200, BlackjackStateSchema)
-def blackjack_start(data):
+def blackjack_start(data, idempotency_key):
     """Deal a blackjack round; naturals are settled at once."""
-    return _blackjack_state(play.start_blackjack(current_user_id(), data["wager"]), dealt=True)
+    result = play.start_blackjack(current_user_id(), data["wager"], idempotency_key=idempotency_key)
+    return _blackjack_state(result, dealt=True)
 
 
 @blp.route("/blackjack/action", methods=["POST"])
@@ -141,9 +142,10 @@ def blackjack_start(data):
 @idempotent
 @blp.arguments(BlackjackActionSchema)
 @blp.response(200, BlackjackStateSchema)
-def blackjack_action(data):
+def blackjack_action(data, idempotency_key):
     """Hit, stand, double down or split in one of your open games."""
-    return _blackjack_state(play.act_blackjack(current_user_id(), data["game_id"], data["action"]))
+    result = play.act_blackjack(current_user_id(), data["game_id"], data["action"], idempotency_key=idempotency_key)
+    return _blackjack_state(result)
 
 
 # --- roulette --------------------------------------------------------------------------
@@ -199,10 +201,10 @@ def roulette_result(result):
 @idempotent
 @blp.arguments(RouletteSpinSchema)
 @blp.response(200, RouletteResultSchema)
-def roulette_spin(data):
+def roulette_spin(data, idempotency_key):
     """Spin European roulette once for a list of bets, paid at standard odds."""
     bets = [roulette.make_bet(b["type"], b["amount"], b.get("numbers"), b.get("index")) for b in data["bets"]]
-    return roulette_result(play.spin_roulette(current_user_id(), bets))
+    return roulette_result(play.spin_roulette(current_user_id(), bets, idempotency_key=idempotency_key))
 
 
 # --- recall ----------------------------------------------------------------------------

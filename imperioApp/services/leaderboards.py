@@ -107,14 +107,29 @@ def _upsert(metrics):
 _LOSING, _WINNING = _upsert(("games_played", "total_winnings")), _upsert(METRICS)
 
 
+def upsert_for(winning):
+    """The upsert of a winning (True) or losing round's entries."""
+    return _WINNING if winning else _LOSING
+
+
+def upsert_params(result, *, now):
+    """The parameters of the round's upsert."""
+    periods = current_periods(now)
+    return {"user_id": result.user_id, "net": result.net, "daily": periods["daily"], "weekly": periods["weekly"]}
+
+
 def record(result, *, now, version):
     """Score a settled round on every current board; the Redis index follows after commit."""
-    # `version` (the player's all-time round count) orders their writes to the index.
-    periods = current_periods(now)
-    params = {"user_id": result.user_id, "net": result.net, "daily": periods["daily"], "weekly": periods["weekly"]}
     with atomic() as session:
-        scores = (_WINNING if result.net > 0 else _LOSING).execute(session.connection(), params)
+        scores = upsert_for(result.net > 0).execute(session.connection(), upsert_params(result, now=now))
+    index_after_commit(result, scores, now=now, version=version)
+
+
+def index_after_commit(result, scores, *, now, version):
+    """Queue the upserted scores (rows of metric, period, score) for the Redis index."""
+    # `version` (the player's all-time round count) orders their writes to the index.
     if leaderboard_index.client() is not None:
+        periods = current_periods(now)
         timeframe_of = {period: timeframe for timeframe, period in periods.items()}
         writes = [
             (row.metric, row.period, timeframe_of[row.period], result.user_id, version, row.score) for row in scores
