@@ -76,10 +76,11 @@ def register_extensions(app):
     cors.init_app(app, origins=app.config["CORS_ORIGINS"] or [], expose_headers=["X-Request-ID"])
     # Before ProxyFix wraps the app, so Socket.IO requests see the client's real address too.
     init_socketio(app)
-    from .services import events, passwords
+    from .services import board_pushes, events, passwords
 
     passwords.init_app(app)
     events.init_app(app)
+    board_pushes.init_app(app)
 
 
 def register_database_pragmas(app):

@@ -13,12 +13,16 @@ from .unit_of_work import atomic
 
 
 def record_settled_round(result, *, now=None):
-    """Update statistics, leaderboards, achievements and notifications for a settled round."""
+    """Update statistics, leaderboards, achievements and notifications for a settled round.
+
+    Returns the round's leaderboard index writes, for after the commit.
+    """
     now = now or leaderboards.clock()
     with atomic():
         overall, game = statistics.record(result, now=now)
-        leaderboards.record(result, now=now, version=overall.games_played)
+        writes = leaderboards.record(result, now=now, version=overall.games_played)
         award(result, overall, game)
+    return writes
 
 
 def award(result, overall, game):

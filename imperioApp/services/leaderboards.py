@@ -23,7 +23,7 @@ from ..models import ALL_GAMES, LEADERBOARD_METRICS, LeaderboardEntry, User, Use
 from ..models.base import utcnow
 from . import accounts, caching, leaderboard_index, upserts
 from .errors import ValidationFailed, require_choice
-from .unit_of_work import after_commit, atomic
+from .unit_of_work import atomic
 
 METRICS = LEADERBOARD_METRICS
 TIMEFRAMES = ("daily", "weekly", "all_time")
@@ -119,22 +119,19 @@ def upsert_params(result, *, now):
 
 
 def record(result, *, now, version):
-    """Score a settled round on every current board; the Redis index follows after commit."""
+    """Score a settled round on every current board; return the Redis index writes for after commit."""
     with atomic() as session:
         scores = upsert_for(result.net > 0).execute(session.connection(), upsert_params(result, now=now))
-    index_after_commit(result, scores, now=now, version=version)
+    return index_writes(result, scores, now=now, version=version)
 
 
-def index_after_commit(result, scores, *, now, version):
-    """Queue the upserted scores (rows of metric, period, score) for the Redis index."""
+def index_writes(result, scores, *, now, version):
+    """The Redis index writes of the upserted scores (rows of metric, period, score); [] without Redis."""
     # `version` (the player's all-time round count) orders their writes to the index.
-    if leaderboard_index.client() is not None:
-        periods = current_periods(now)
-        timeframe_of = {period: timeframe for timeframe, period in periods.items()}
-        writes = [
-            (row.metric, row.period, timeframe_of[row.period], result.user_id, version, row.score) for row in scores
-        ]
-        after_commit(lambda: leaderboard_index.push(writes))
+    if leaderboard_index.client() is None:
+        return []
+    timeframe_of = {period: timeframe for timeframe, period in current_periods(now).items()}
+    return [(row.metric, row.period, timeframe_of[row.period], result.user_id, version, row.score) for row in scores]
 
 
 # --- reads -----------------------------------------------------------------------------

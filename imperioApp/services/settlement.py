@@ -94,11 +94,12 @@ def settle(step, *, idempotency_key=None):
         params = _params(step, dialect_name, now, delta=delta, need=need, idempotency_key=idempotency_key)
         scored_at = leaderboards.clock()  # the boards' time (tests move it across periods)
         if dialect_name == "postgresql":
-            result = _settle_in_one_statement(session, step, params, scored_at)
+            result, scores = _settle_in_one_statement(session, step, params, scored_at)
         else:
-            result = _settle_statement_by_statement(session, step, params, movements, idempotency_key, scored_at)
+            result, scores = _settle_statement_by_statement(session, step, params, movements, idempotency_key,
+                                                            scored_at)
         if result.settled:
-            events.publish_after_commit("round_settled", _event(result))
+            events.publish_after_commit("round_settled", {**_event(result), "leaderboard_scores": scores})
             if result.big_win:
                 events.publish_after_commit(
                     "big_win", {**_event(result), "username": _username(session, step.user_id), "amount": result.net}
@@ -198,9 +199,8 @@ def _settle_statement_by_statement(session, step, params, movements, idempotency
     else:
         balance = wallet.lock(step.user_id)
     result = _result(step, balance, round_id)
-    if result.settled:
-        engagement.record_settled_round(result, now=now)
-    return result
+    scores = engagement.record_settled_round(result, now=now) if result.settled else []
+    return result, scores
 
 
 # --- PostgreSQL: one statement ----------------------------------------------------------
@@ -257,10 +257,11 @@ def _settle_in_one_statement(session, step, params, now):
     if row is None:
         wallet.refuse(step.user_id, params["need"])
     result.balance, result.round_id, stats, scores = row
-    if scored:
-        by_game = {item["game_type"]: SimpleNamespace(**item) for item in stats}
-        overall = by_game[ALL_GAMES]
-        leaderboards.index_after_commit(result, [SimpleNamespace(**item) for item in scores], now=now,
-                                        version=overall.games_played)
-        engagement.award(result, overall, by_game[result.game_type])
-    return result
+    if not scored:
+        return result, []
+    by_game = {item["game_type"]: SimpleNamespace(**item) for item in stats}
+    overall = by_game[ALL_GAMES]
+    engagement.award(result, overall, by_game[result.game_type])
+    writes = leaderboards.index_writes(result, [SimpleNamespace(**item) for item in scores], now=now,
+                                       version=overall.games_played)
+    return result, writes
