@@ -55,10 +55,16 @@ def register_logging(app):
 
 
 def register_extensions(app):
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
         options.setdefault("connect_args", {}).setdefault("timeout", 30)
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    else:
+        options.setdefault("pool_size", app.config.get("DB_POOL_SIZE", 10))
+        options.setdefault("max_overflow", 0)
+        options.setdefault("pool_timeout", app.config.get("DB_POOL_TIMEOUT", 10))
+        options.setdefault("pool_recycle", app.config.get("DB_POOL_RECYCLE", 1800))
+        options.setdefault("pool_pre_ping", app.config.get("DB_POOL_PRE_PING", False))
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True)
     redis_url = app.config.get("REDIS_URL")

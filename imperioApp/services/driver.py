@@ -69,7 +69,17 @@ def execute(session, prebuilt, params):
     cursor = dbapi.cursor()
     for listener in listeners:
         listener(sql)
-    cursor.execute(sql, params)
+    try:
+        cursor.execute(sql, params)
+    except Exception:
+        if getattr(dbapi, "closed", False):
+            # The server went away: discard this connection and the pool's others (opened
+            # before the failure, so likely dead too); later checkouts reconnect. SQLAlchemy
+            # does the same for the statements it runs itself.
+            session.info.pop(BEGUN, None)
+            connection.invalidate()
+            connection.engine.dispose(close=False)
+        raise
     return cursor
 
 
