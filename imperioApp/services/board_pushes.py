@@ -30,9 +30,8 @@ KEY_PREFIX = "imperio:lbpush:"
 _MEMORY = "imperio.board_push_windows"
 
 
-def boards():
-    """Every board a round can change: (metric, timeframe)."""
-    return [(metric, timeframe) for metric in leaderboards.METRICS for timeframe in leaderboards.TIMEFRAMES]
+# Every board a round can change: (metric, timeframe).
+_BOARDS = tuple((metric, timeframe) for metric in leaderboards.METRICS for timeframe in leaderboards.TIMEFRAMES)
 
 
 class MemoryWindows:
@@ -131,14 +130,20 @@ class RedisWindows:
         base = KEY_PREFIX + ":".join(board)
         return [base, base + ":dirty"]
 
+    @classmethod
+    def keys_of(cls, boards):
+        """The window and dirty keys of boards, in order (every board's, built once)."""
+        if boards == _BOARDS:
+            return _ALL_KEYS
+        return [key for board in boards for key in cls.keys(board)]
+
     def open_or_mark(self, boards):
-        keys = [key for board in boards for key in self.keys(board)]
-        owned = _OPEN_OR_MARK(self.client, keys, [self.safety_ms])
+        owned = _OPEN_OR_MARK(self.client, self.keys_of(boards), [self.safety_ms])
         return [boards[int(index) - 1] for index in owned]
 
     def score_and_mark(self, index_boards, index_args, boards):
         """Apply index writes (leaderboard_index.arguments) and mark boards, in one script."""
-        keys = index_boards + [key for board in boards for key in self.keys(board)]
+        keys = index_boards + self.keys_of(boards)
         owned = _SCORE_AND_MARK(self.client, keys, [len(index_boards), self.safety_ms, *index_args])
         return [boards[int(index) - 1] for index in owned]
 
@@ -147,6 +152,9 @@ class RedisWindows:
 
     def finish(self, board):
         return bool(_FINISH(self.client, self.keys(board), [self.safety_ms]))
+
+
+_ALL_KEYS = [key for board in _BOARDS for key in RedisWindows.keys(board)]
 
 
 def _memory(app=None):
@@ -172,7 +180,7 @@ def call(operation, *args):
 
 def on_round_settled(name, payload):
     """Index the round's scores and mark every board changed; announce the boards we now push."""
-    changed = boards()
+    changed = _BOARDS
     windows = _redis_windows()
     owned = None
     if windows is not None:
