@@ -55,6 +55,9 @@ class Config:
     DB_POOL_TIMEOUT = _env_int("DB_POOL_TIMEOUT", 10)
     DB_POOL_RECYCLE = _env_int("DB_POOL_RECYCLE", 1800)
     DB_POOL_PRE_PING = _env("DB_POOL_PRE_PING", "0") == "1"
+    # SQLite (the embedded default) runs in WAL mode; FULL syncs every commit to disk,
+    # NORMAL only at checkpoints (a power cut may then lose the last commits, never corrupt).
+    SQLITE_SYNCHRONOUS = _env("SQLITE_SYNCHRONOUS", "FULL")
     REDIS_URL = _env("REDIS_URL")
     # Connections per process; past it callers wait (blocking pool), as thousands of socket greenlets may.
     REDIS_MAX_CONNECTIONS = _env_int("REDIS_MAX_CONNECTIONS", 100)

@@ -127,4 +127,22 @@ echo "--- statements and Redis traffic per round (in-process count, private redi
 
 echo "--- ledger check"
 .venv/bin/python bench/verify_ledger.py
+
+echo "--- the embedded default: /spin on SQLite and in-process memory (run.py, one gevent process), $SPIN_CONNECTIONS connections, ${DURATION}s"
+kill $APP $REF 2>/dev/null; wait $APP $REF 2>/dev/null || true
+SQLITE_URL="sqlite:///$PWD/$OUT/bench.db"
+SQLITE_PORT=$(free_port)
+DATABASE_URL=$SQLITE_URL REDIS_URL='' .venv/bin/python bench/prepare.py --users "$SPIN_CONNECTIONS" --tokens "$OUT/sqlite_tokens.txt" >/dev/null
+DATABASE_URL=$SQLITE_URL REDIS_URL='' PORT=$SQLITE_PORT .venv/bin/python run.py > "$OUT/sqlite.log" 2>&1 &
+APP=$!
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$SQLITE_PORT/" && break; sleep 0.2; done
+TOKENS="$OUT/sqlite_tokens.txt" wrk -t8 -c8 -d3s -s bench/spin.lua "http://127.0.0.1:$SQLITE_PORT" >/dev/null
+sqlite_rounds() { DATABASE_URL=$SQLITE_URL .venv/bin/python -c "import os; from sqlalchemy import create_engine, text; print(create_engine(os.environ['DATABASE_URL']).connect().execute(text('SELECT count(*) FROM game_rounds')).scalar_one())"; }
+spins0=$(sqlite_rounds); before=$(cpu_ticks $APP); t0=$(date +%s.%N)
+TOKENS="$OUT/sqlite_tokens.txt" wrk -t"$SPIN_CONNECTIONS" -c"$SPIN_CONNECTIONS" -d"${DURATION}s" --latency -s bench/spin.lua \
+  "http://127.0.0.1:$SQLITE_PORT" | grep -E "non-200|latency p99"
+t1=$(date +%s.%N); ticks=$(( $(cpu_ticks $APP) - before )); spins=$(( $(sqlite_rounds) - spins0 ))
+python3 -c "import sys; s, t, hz, a, b = map(float, sys.argv[1:]); print(f'sqlite /spin: {s / (b - a):.1f} settled spins/s, app cpu {1000 * t / hz / s:.2f} ms per spin')" \
+  "$spins" "$ticks" "$(getconf CLK_TCK)" "$t0" "$t1"
+DATABASE_URL=$SQLITE_URL .venv/bin/python bench/verify_ledger.py | tail -1
 echo "=== done $(date -u +%FT%TZ); load after: $(cat /proc/loadavg)"

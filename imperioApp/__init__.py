@@ -95,12 +95,19 @@ def register_database_pragmas(app):
         return
     with app.app_context():
         engine = db.engine
+    file_database = engine.url.database not in (None, "", ":memory:")
+    synchronous = {"FULL": "FULL", "NORMAL": "NORMAL"}[app.config.get("SQLITE_SYNCHRONOUS", "FULL").upper()]
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, connection_record):
         # Let SQLAlchemy, not pysqlite, decide when transactions begin.
         dbapi_connection.isolation_level = None
         dbapi_connection.execute("PRAGMA foreign_keys=ON")
+        if file_database:
+            # Write-ahead log: a commit appends to one file (one fsync) instead of rewriting
+            # a rollback journal, and readers never wait for the writer.
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+            dbapi_connection.execute(f"PRAGMA synchronous={synchronous}")
 
     @event.listens_for(engine, "begin")
     def _begin(connection):
