@@ -1,6 +1,7 @@
 """The reference for settlement speed: a bare money transaction on the same stack.
 
-    GUNICORN_BIND=127.0.0.1:5012 gunicorn -k gevent -w 2 -c bench/bare_gunicorn.py bench.bare_tx_app:app
+    DATABASE_URL=postgresql://... GUNICORN_BIND=127.0.0.1:5012 \
+      gunicorn -c deployment/gunicorn_config.py bench.bare_tx_app:app   # ROUND=bare in bench/games.lua
 
 A minimal Flask app doing, per request and for the player named in the path, what the
 smallest honest bet does: `UPDATE users SET balance = balance - bet + win WHERE id = :id AND

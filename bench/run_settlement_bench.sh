@@ -14,19 +14,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PGHOST_URL="${BENCH_PG:-postgresql://postgres@127.0.0.1:5432}"
 DB_NAME="${BENCH_DB:-bench_settlement}"
-export DATABASE_URL="$PGHOST_URL/$DB_NAME"
-export REDIS_URL="${BENCH_REDIS:-redis://127.0.0.1:6379/12}"
-export APP_ENV=production
-export SECRET_KEY="bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
-export JWT_SECRET_KEY="bench-jwt-secret-0123456789abcdefghijklmnopqrstuvwxyz"
-export LOG_LEVEL="${LOG_LEVEL:-WARNING}"
+# shellcheck source=bench/env.sh
+. bench/env.sh
 export DB_POOL_SIZE="${DB_POOL_SIZE:-8}"
-export GUNICORN_WORKERS="${WORKERS:-2}"
-export GUNICORN_WORKER_CLASS=gevent
 export GUNICORN_WORKER_CONNECTIONS="${WORKER_CONNECTIONS:-100}"
-unset RATELIMIT_DEFAULT  # the app-wide limit is opt-in; measure the default
 ROUNDS="${ROUNDS:-3}"
 DURATION="${DURATION:-20}"
 SPIN_CONNECTIONS="${SPIN_CONNECTIONS:-32}"
@@ -66,15 +58,15 @@ rounds_settled() { psql "$DATABASE_URL" -qtAc "SELECT count(*) FROM game_rounds 
 ledger_rows() { psql "$DATABASE_URL" -qtAc "SELECT count(*) FROM transactions"; }
 
 # shellcheck disable=SC2086  # pid lists are meant to split into words
-# measure NAME PORT CONNECTIONS SCRIPT MASTER_PID: one wrk run; appends "name rate p99 app_ms pg_ms redis_ms errors" to $OUT/runs.txt
+# measure NAME PORT CONNECTIONS ROUND MASTER_PID: one wrk run (bench/games.lua in mode ROUND); appends "name rate p99 app_ms pg_ms redis_ms errors" to $OUT/runs.txt
 measure() {
-  local name=$1 port=$2 conns=$3 script=$4 master=$5
+  local name=$1 port=$2 conns=$3 mode=$4 master=$5
   local pids pg redis before_app before_pg before_redis before_units t0 t1 out units
   pids=$(workers "$master"); pg=$(pg_backends); redis=$(redis_pid)
   if [ "$name" = reference ]; then before_units=$(ledger_rows); else before_units=$(rounds_settled); fi
   before_app=$(cpu_ticks $pids); before_pg=$(cpu_ticks $pg); before_redis=$(cpu_ticks $redis)
   t0=$(date +%s.%N)
-  out=$(TOKENS="$OUT/tokens.txt" wrk -t"$conns" -c"$conns" -d"${DURATION}s" --latency -s "$script" "http://127.0.0.1:$port")
+  out=$(ROUND=$mode TOKENS="$OUT/tokens.txt" wrk -t"$conns" -c"$conns" -d"${DURATION}s" --latency -s bench/games.lua "http://127.0.0.1:$port")
   t1=$(date +%s.%N)
   if [ "$name" = reference ]; then units=$(( ($(ledger_rows) - before_units) / 2 )); else units=$(( $(rounds_settled) - before_units )); fi
   local app_ticks=$(( $(cpu_ticks $pids) - before_app )) pg_ticks=$(( $(cpu_ticks $pg) - before_pg )) redis_ticks=$(( $(cpu_ticks $redis) - before_redis ))
@@ -95,13 +87,13 @@ echo "=== $(date -u +%FT%TZ) $(nproc) cores; load before: $(cat /proc/loadavg)"
 : > "$OUT/runs.txt"
 echo "--- warm-up"
 TOKENS="$OUT/tokens.txt" wrk -t8 -c8 -d3s -s bench/games.lua "http://127.0.0.1:$APP_PORT" >/dev/null
-wrk -t8 -c8 -d3s -s bench/bare.lua "http://127.0.0.1:$REF_PORT" >/dev/null
+ROUND=bare wrk -t8 -c8 -d3s -s bench/games.lua "http://127.0.0.1:$REF_PORT" >/dev/null
 echo "--- alternating runs: name rounds/s p99_ms app_cpu_ms pg_cpu_ms redis_cpu_ms non200 (per round)"
 for round in $(seq "$ROUNDS"); do
   echo "round $round, load $(cut -d' ' -f1-3 /proc/loadavg)"
-  measure reference "$REF_PORT" "$SPIN_CONNECTIONS" bench/bare.lua "$REF"
-  measure spin "$APP_PORT" "$SPIN_CONNECTIONS" bench/spin.lua "$APP"
-  measure mix "$APP_PORT" "$MIX_CONNECTIONS" bench/games.lua "$APP"
+  measure reference "$REF_PORT" "$SPIN_CONNECTIONS" bare "$REF"
+  measure spin "$APP_PORT" "$SPIN_CONNECTIONS" spin "$APP"
+  measure mix "$APP_PORT" "$MIX_CONNECTIONS" mix "$APP"
 done
 
 echo "--- medians and ratios"
@@ -136,10 +128,10 @@ DATABASE_URL=$SQLITE_URL REDIS_URL='' .venv/bin/python bench/prepare.py --users 
 DATABASE_URL=$SQLITE_URL REDIS_URL='' PORT=$SQLITE_PORT .venv/bin/python run.py > "$OUT/sqlite.log" 2>&1 &
 APP=$!
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$SQLITE_PORT/" && break; sleep 0.2; done
-TOKENS="$OUT/sqlite_tokens.txt" wrk -t8 -c8 -d3s -s bench/spin.lua "http://127.0.0.1:$SQLITE_PORT" >/dev/null
+ROUND=spin TOKENS="$OUT/sqlite_tokens.txt" wrk -t8 -c8 -d3s -s bench/games.lua "http://127.0.0.1:$SQLITE_PORT" >/dev/null
 sqlite_rounds() { DATABASE_URL=$SQLITE_URL .venv/bin/python -c "import os; from sqlalchemy import create_engine, text; print(create_engine(os.environ['DATABASE_URL']).connect().execute(text('SELECT count(*) FROM game_rounds')).scalar_one())"; }
 spins0=$(sqlite_rounds); before=$(cpu_ticks $APP); t0=$(date +%s.%N)
-TOKENS="$OUT/sqlite_tokens.txt" wrk -t"$SPIN_CONNECTIONS" -c"$SPIN_CONNECTIONS" -d"${DURATION}s" --latency -s bench/spin.lua \
+ROUND=spin TOKENS="$OUT/sqlite_tokens.txt" wrk -t"$SPIN_CONNECTIONS" -c"$SPIN_CONNECTIONS" -d"${DURATION}s" --latency -s bench/games.lua \
   "http://127.0.0.1:$SQLITE_PORT" | grep -E "non-200|latency p99"
 t1=$(date +%s.%N); ticks=$(( $(cpu_ticks $APP) - before )); spins=$(( $(sqlite_rounds) - spins0 ))
 python3 -c "import sys; s, t, hz, a, b = map(float, sys.argv[1:]); print(f'sqlite /spin: {s / (b - a):.1f} settled spins/s, app cpu {1000 * t / hz / s:.2f} ms per spin')" \

@@ -192,6 +192,7 @@ def _settle_statement_by_statement(session, step, params, movements, idempotency
         round_id = driver.execute(session, _INSERT_ROUND, params).fetchone()[0]
     else:
         driver.execute(session, _UPDATE_ROUND, params)
+    # The wallet row is locked from here to COMMIT (see _settle_in_one_statement).
     if movements:
         balance = wallet.post(
             step.user_id, movements, game_type=step.game_type, round_id=round_id, idempotency_key=idempotency_key
@@ -256,6 +257,9 @@ def _settle_in_one_statement(session, step, params, now):
     row = driver.execute(session, _STATEMENTS[(step.round_id is None, scored, winning)], params).fetchone()
     if row is None:
         wallet.refuse(step.user_id, params["need"])
+    # From here to COMMIT the wallet row is locked: the place for per-player checks that must
+    # see the round (a flag the `moved` UPDATE returns alongside the balance selects the few
+    # players who need one; raising rolls the whole round back).
     result.balance, result.round_id, stats, scores = row
     if not scored:
         return result, []

@@ -1,4 +1,7 @@
-"""The wallet: the only code that changes a balance, always with a ledger row.
+"""The wallet: the code that changes a balance, always with a ledger row.
+
+(On PostgreSQL a game round's step embeds the same guarded update and ledger rows in its
+one settlement statement: see `settlement`.)
 
 Every movement runs inside the caller's transaction. The balance is changed by one
 conditional `UPDATE users SET balance = balance + :net WHERE id = :id AND balance >= :need
