@@ -11,6 +11,7 @@ from config import DEFAULT_JWT_SECRET_KEY, DEFAULT_SECRET_KEY, get_config, norma
 from .extensions import cache, cors, db, jwt, limiter, migrate, redis_client_options, redis_store
 from .observability import configure_logging, register_request_logging
 from .realtime import init_socketio, register_realtime
+from .web import register_web
 
 
 def create_app(config=None, **overrides):
@@ -30,6 +31,7 @@ def create_app(config=None, **overrides):
     register_cli(app)
     register_shell_context(app)
     register_realtime(app)
+    register_web(app)
     return app
 
 
@@ -134,11 +136,15 @@ def register_http_behaviour(app):
 
 def register_jwt_callbacks(app):
     from .api.errors import error_response
-    from .services import tokens
+    from .api.security import GAME_TOKEN_REFUSED, game_token_allowed_here
+    from .services import browser_sessions, tokens
 
     @jwt.token_in_blocklist_loader
     def _is_revoked(jwt_header, jwt_payload):
-        return tokens.is_revoked(jwt_payload["jti"], jwt_payload.get("type", "access"))
+        return tokens.is_revoked(jwt_payload["jti"], jwt_payload.get("type", "access")) or browser_sessions.ended_for(jwt_payload)
+
+    # The one claims check: a game token outside the old frontends' endpoints fails it (403 below).
+    jwt.token_verification_loader(lambda header, payload: game_token_allowed_here(payload))
 
     def unauthorized(code, message):
         return error_response(401, code, message, headers={"WWW-Authenticate": "Bearer"})
@@ -149,7 +155,7 @@ def register_jwt_callbacks(app):
     jwt.unauthorized_loader(lambda reason: unauthorized("authorization_required", reason))
     jwt.needs_fresh_token_loader(lambda header, payload: unauthorized("fresh_token_required", "a fresh token is required"))
     jwt.user_lookup_error_loader(lambda header, payload: unauthorized("invalid_token", "the account no longer exists"))
-    jwt.token_verification_failed_loader(lambda header, payload: unauthorized("invalid_token", "token verification failed"))
+    jwt.token_verification_failed_loader(lambda header, payload: error_response(403, "token_scope", GAME_TOKEN_REFUSED))
 
 
 def register_cli(app):

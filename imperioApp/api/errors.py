@@ -1,4 +1,4 @@
-"""The one JSON error path: every failure becomes {"error": {"code", "message"}}."""
+"""The one JSON error path: every failure becomes {"error": {"code", "message"}, "message"}."""
 
 import re
 
@@ -19,7 +19,8 @@ _CODE_OVERRIDES = {413: "payload_too_large", 422: "validation_error", 429: "rate
 
 def error_response(status, code, message, details=None, headers=None):
     """Build the JSON error response."""
-    body = {"error": {"code": code, "message": message}}
+    # The old frontends read a top-level "message"; error.code stays the machine-readable part.
+    body = {"error": {"code": code, "message": message}, "message": message}
     if details:
         body["error"]["details"] = details
     response = jsonify(body)

@@ -52,7 +52,13 @@ def signup(username, email, password):
 
 
 def login(identifier, password, *, client_address):
-    """Check credentials (username or email) and return a fresh token pair.
+    """Check credentials (username or email) and return a fresh token pair."""
+    user = authenticate(identifier, password, client_address=client_address)
+    return issue_tokens(user.id, user.username, user.role)
+
+
+def authenticate(identifier, password, *, client_address):
+    """Check credentials (username or email) and return the user.
 
     Five failures in a row lock the account for LOGIN_LOCK_MINUTES; every failure is logged
     as a security event (never the password).
@@ -92,7 +98,7 @@ def login(identifier, password, *, client_address):
         )
         raise Unauthorized("invalid username/email or password", code="invalid_credentials")
     security_log.info("login", user_id=user.id, client_address=client_address)
-    return issue_tokens(user.id, user.username, user.role)
+    return user
 
 
 def _record_failure(session, user_id, now, config):
