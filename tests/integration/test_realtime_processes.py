@@ -3,7 +3,6 @@ sharing PostgreSQL and Redis: what happens on one reaches sockets connected to t
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import threading
@@ -14,16 +13,12 @@ import pytest
 import requests
 import socketio
 
+from tests.processes import free_port, stop, wait_healthy
+
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct-horse-battery"
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server:
@@ -41,24 +36,10 @@ class Server:
         )
 
     def wait_ready(self, deadline):
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.process.stderr.read().decode()[-2000:]}")
-            try:
-                if requests.get(self.url + "/health", timeout=0.5).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"server on {self.port} not ready")
+        wait_healthy(self.process, self.url, deadline)
 
     def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop(self.process)
 
     def player(self, name):
         """Sign up and log in through this server's REST API; return (username, token)."""
