@@ -1,4 +1,5 @@
-"""A pooled PostgreSQL connection that dies is discarded; the next round reconnects (no pre-ping)."""
+"""The database pool: a dead connection is discarded and the next round reconnects (no pre-ping);
+a request that cannot get a connection in time is a 503 to retry, not a 500."""
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -6,8 +7,6 @@ from sqlalchemy.pool import NullPool
 
 from imperioApp.extensions import db
 from imperioApp.services import play
-
-pytestmark = pytest.mark.postgres
 
 
 def terminate_app_connections(url):
@@ -19,6 +18,7 @@ def terminate_app_connections(url):
         )).scalars().all()
 
 
+@pytest.mark.postgres
 def test_a_round_after_the_server_dropped_the_connection_reconnects(app, player):
     with app.app_context():
         assert not db.engine.pool._pre_ping
@@ -41,3 +41,17 @@ def test_a_round_after_the_server_dropped_the_connection_reconnects(app, player)
         assert failures <= 1  # the dead connection fails one round, and the pool reconnects
         assert play.spin_slots(player.id, 1).round_id
         db.session.remove()
+
+
+def test_a_request_that_waits_too_long_for_a_connection_is_told_to_retry(app, client, player, monkeypatch):
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from imperioApp.services import fairness
+
+    def exhausted(user_id):
+        raise PoolTimeout("QueuePool limit reached, connection timed out")
+
+    monkeypatch.setattr(fairness, "draw", exhausted)
+    response = client.post("/spin", json={"bet": 1}, headers=player.headers)
+    assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+    assert response.get_json()["error"]["code"] == "server_busy"
