@@ -77,7 +77,7 @@ def handle_pool_timeout(error):
     """No database connection freed up within DB_POOL_TIMEOUT: overloaded, so 503, try again shortly."""
     db.session.rollback()
     log.warning("database_pool_exhausted", error=str(error))
-    return error_response(503, "server_busy", "the server is busy; try again shortly", headers={"Retry-After": "1"})
+    return error_response(503, "service_unavailable", "the server is busy; try again shortly", headers={"Retry-After": "1"})
 
 
 def register_error_handlers(app):

@@ -54,4 +54,4 @@ def test_a_request_that_waits_too_long_for_a_connection_is_told_to_retry(app, cl
     monkeypatch.setattr(fairness, "draw", exhausted)
     response = client.post("/spin", json={"bet": 1}, headers=player.headers)
     assert response.status_code == 503 and response.headers["Retry-After"] == "1"
-    assert response.get_json()["error"]["code"] == "server_busy"
+    assert response.get_json()["error"]["code"] == "service_unavailable"
