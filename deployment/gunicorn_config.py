@@ -2,6 +2,7 @@
 
 import multiprocessing
 import os
+import runpy
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:5011")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
@@ -19,3 +20,9 @@ accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Prometheus multiprocess mode: every worker's samples add up at /metrics.
+_metrics_hooks = runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)), "gunicorn_metrics.py"))
+on_starting = _metrics_hooks["on_starting"]
+child_exit = _metrics_hooks["child_exit"]
+on_exit = _metrics_hooks["on_exit"]

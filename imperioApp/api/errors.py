@@ -8,6 +8,7 @@ from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from .. import metrics
 from ..extensions import db
 from ..games.errors import GameError, IllegalAction
 from ..services.errors import AccountLocked, DomainError
@@ -34,6 +35,7 @@ def error_response(status, code, message, details=None, headers=None):
 def handle_http_exception(error):
     """Render any HTTPException (404, 405, 413, 415, webargs' 400/422, ...) as JSON."""
     if isinstance(error, RateLimitExceeded):
+        metrics.count_rate_limited()
         return error_response(
             429,
             "rate_limited",

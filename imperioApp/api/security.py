@@ -10,7 +10,7 @@ from ..services.browser_sessions import is_game_token
 GAME_TOKEN_ENDPOINTS = frozenset(
     {"wallet.get_coins", "games.spin", "games.blackjack_start", "games.blackjack_action", "compat.roulette_action"}
 )
-GAME_TOKEN_REFUSED = "a game token works only on /getCoins, /spin, /blackjack/start, /blackjack/action and /roulette/action"
+GAME_TOKEN_REFUSED = "a game token works only on /getCoins, /spin, /blackjack/start, /blackjack/action and /roulette/action"  # nosec B105  # an error message
 
 
 def current_user_id():

@@ -15,6 +15,7 @@ import structlog
 from flask import current_app
 from flask_socketio import emit, join_room, leave_room
 
+from .. import metrics
 from ..extensions import socketio
 from ..services import board_pushes, leaderboards
 from .protocol import event, scheduler
@@ -98,6 +99,7 @@ class LeaderboardPusher:
             {"metric": metric, "timeframe": timeframe, "leaderboard": rows},
             to=board_room(metric, timeframe),
         )
+        metrics.LEADERBOARD_PUSHES.labels(metric, timeframe).inc()
 
 
 def pusher():

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from .. import metrics
 from ..models import User
 from ..models.base import utcnow
 from . import events, fairness, passwords, tokens, wallet
@@ -19,6 +20,7 @@ log = structlog.get_logger(__name__)
 security_log = structlog.get_logger("security")
 
 _users = User.__table__
+TOKEN_TYPE = "Bearer"  # nosec B105  # the OAuth token type name, not a secret
 
 
 def signup(username, email, password):
@@ -72,6 +74,7 @@ def authenticate(identifier, password, *, client_address):
         ).scalar_one_or_none()
         if user is not None and user.locked_until is not None and user.locked_until > now:
             retry_after = int((user.locked_until - now).total_seconds()) + 1
+            metrics.LOGIN_FAILURES.labels("locked").inc()
             security_log.warning(
                 "login_refused_locked", user_id=user.id, client_address=client_address
             )
@@ -89,6 +92,7 @@ def authenticate(identifier, password, *, client_address):
                 values["password_hash"] = passwords.hash_password(password)
             session.execute(update(_users).where(_users.c.id == user.id).values(**values))
     if failed:
+        metrics.LOGIN_FAILURES.labels("invalid_credentials").inc()
         security_log.warning(
             "login_failed",
             user_id=user.id if user else None,
@@ -111,6 +115,7 @@ def _record_failure(session, user_id, now, config):
     ).scalar_one()
     if failures < config["LOGIN_MAX_FAILURES"]:
         return False
+    metrics.ACCOUNT_LOCKOUTS.inc()
     session.execute(
         update(_users)
         .where(_users.c.id == user_id)
@@ -126,7 +131,7 @@ def issue_tokens(user_id, username, role):
     return {
         "access_token": create_access_token(identity=identity, additional_claims=claims),
         "refresh_token": create_refresh_token(identity=identity, additional_claims=claims),
-        "token_type": "Bearer",
+        "token_type": TOKEN_TYPE,
         "expires_in": int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds()),
     }
 

@@ -33,10 +33,10 @@ def revoke(jti, user_id, expires_at):
     _index(jti, expires_at)
 
 
-def is_revoked(jti, token_type="access"):
+def is_revoked(jti, token_type="access"):  # nosec B107  # a JWT type name, not a password
     """True if the token was revoked."""
     client = redis_store.client
-    if client is not None and token_type == "access":
+    if client is not None and token_type == "access":  # nosec B105  # a JWT type name, not a password
         try:
             loaded, revoked = client.mget(LOADED_MARKER, KEY_PREFIX + jti)
             if loaded:

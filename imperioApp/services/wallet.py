@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select, update
 
+from .. import metrics
 from ..models import LEDGER_TYPES, User
 from ..models.base import utcnow
 from . import driver
@@ -75,6 +76,7 @@ def refuse(user_id, need):
         current = driver.execute(session, _BALANCE, {"owner": user_id}).fetchone()
     if current is None:
         raise NotFound("user not found", code="user_not_found")
+    metrics.WALLET_REFUSALS.labels("insufficient_funds").inc()
     raise InsufficientFunds(f"insufficient funds: balance is {current[0]}, {need} needed")
 
 

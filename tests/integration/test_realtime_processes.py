@@ -52,11 +52,12 @@ class Server:
 class Listener:
     """A python-socketio client that records every event it receives."""
 
-    def __init__(self, url, token):
+    def __init__(self, url, token, **client_options):
         self.events = []
         self.changed = threading.Condition()
-        self.client = socketio.Client(reconnection=False)
+        self.client = socketio.Client(**{"reconnection": False, **client_options})
         self.client.on("*", self._record)
+        self.client.on("connect", lambda: self._record("connect", None))
         self.client.on("disconnect", lambda *args: self._record("disconnect", None))
         self.client.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=10)
         self.wait_for("authenticated")
@@ -66,11 +67,12 @@ class Listener:
             self.events.append((event, data))
             self.changed.notify_all()
 
-    def wait_for(self, event, match=lambda data: True, timeout=8):
+    def wait_for(self, event, match=lambda data: True, timeout=8, since=0):
+        """The first `event` matching `match` among the events from index `since` on."""
         deadline = time.monotonic() + timeout
         with self.changed:
             while True:
-                for name, data in self.events:
+                for name, data in self.events[since:]:
                     if name == event and match(data):
                         return data
                 remaining = deadline - time.monotonic()
@@ -86,11 +88,11 @@ class Listener:
             self.client.disconnect()
 
 
-@pytest.fixture
-def servers(app):
-    """Processes A and B on free ports, sharing the test database and Redis."""
-    env = {
-        **os.environ,
+def production_environment(base=None, **overrides):
+    """A production process's environment on the test database and Redis, made quick to test:
+    cheap password hashing, big wins from 1 coin, fast leaderboard pushes, generous app limits."""
+    return {
+        **(os.environ if base is None else base),
         "APP_ENV": "production",
         "DATABASE_URL": os.environ["TEST_DATABASE_URL"],
         "REDIS_URL": os.environ["TEST_REDIS_URL"],
@@ -104,7 +106,16 @@ def servers(app):
         "RATELIMIT_LOGIN": "1000 per minute",
         "RATELIMIT_SIGNUP": "1000 per minute",
         "LOG_LEVEL": "warning",
+        # Pub/sub channels span Redis databases: keep other runs' emits and disconnects out.
+        "SOCKETIO_CHANNEL": f"imperio-socketio-test-{secrets.token_hex(4)}",
+        **overrides,
     }
+
+
+@pytest.fixture
+def servers(app):
+    """Processes A and B on free ports, sharing the test database and Redis."""
+    env = production_environment()
     started = [Server(env, free_port()), Server(env, free_port())]
     try:
         deadline = time.monotonic() + 20
