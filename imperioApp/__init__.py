@@ -58,10 +58,16 @@ def register_logging(app):
 
 
 def register_extensions(app):
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
         options.setdefault("connect_args", {}).setdefault("timeout", 30)
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    else:
+        options.setdefault("pool_size", app.config.get("DB_POOL_SIZE", 10))
+        options.setdefault("max_overflow", 0)
+        options.setdefault("pool_timeout", app.config.get("DB_POOL_TIMEOUT", 10))
+        options.setdefault("pool_recycle", app.config.get("DB_POOL_RECYCLE", 1800))
+        options.setdefault("pool_pre_ping", app.config.get("DB_POOL_PRE_PING", False))
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True)
     redis_url = app.config.get("REDIS_URL")
@@ -79,10 +85,11 @@ def register_extensions(app):
     cors.init_app(app, origins=app.config["CORS_ORIGINS"] or [], expose_headers=["X-Request-ID"])
     # Before ProxyFix wraps the app, so Socket.IO requests see the client's real address too.
     init_socketio(app)
-    from .services import events, passwords
+    from .services import board_pushes, events, passwords
 
     passwords.init_app(app)
     events.init_app(app)
+    board_pushes.init_app(app)
     metrics.init_app(app)
 
 
@@ -92,12 +99,19 @@ def register_database_pragmas(app):
         return
     with app.app_context():
         engine = db.engine
+    file_database = engine.url.database not in (None, "", ":memory:")
+    synchronous = {"FULL": "FULL", "NORMAL": "NORMAL"}[app.config.get("SQLITE_SYNCHRONOUS", "FULL").upper()]
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, connection_record):
         # Let SQLAlchemy, not pysqlite, decide when transactions begin.
         dbapi_connection.isolation_level = None
         dbapi_connection.execute("PRAGMA foreign_keys=ON")
+        if file_database:
+            # Write-ahead log: a commit appends to one file (one fsync) instead of rewriting
+            # a rollback journal, and readers never wait for the writer.
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+            dbapi_connection.execute(f"PRAGMA synchronous={synchronous}")
 
     @event.listens_for(engine, "begin")
     def _begin(connection):

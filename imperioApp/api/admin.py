@@ -328,9 +328,10 @@ def player_sanctions(user_id):
 @idempotent
 @blp.arguments(AdjustmentSchema)
 @blp.response(201, AdjustmentResultSchema)
-def adjust(data, user_id):
+def adjust(data, user_id, idempotency_key):
     """Correct a balance through the ledger (type adjustment) with a reason; never below zero."""
-    return operators.adjust_balance(operator(), user_id, data["amount"], data["reason"])
+    return operators.adjust_balance(operator(), user_id, data["amount"], data["reason"],
+                                    idempotency_key=idempotency_key)
 
 
 def _account_route(suffix, action, summary):

@@ -5,6 +5,7 @@ import re
 import structlog
 from flask import jsonify
 from flask_limiter.errors import RateLimitExceeded
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .. import metrics
@@ -74,10 +75,18 @@ def handle_unexpected_error(error):
     return error_response(500, "internal_error", "an unexpected error occurred")
 
 
+def handle_pool_timeout(error):
+    """No database connection freed up within DB_POOL_TIMEOUT: overloaded, so 503, try again shortly."""
+    db.session.rollback()
+    log.warning("database_pool_exhausted", error=str(error))
+    return error_response(503, "service_unavailable", "the server is busy; try again shortly", headers={"Retry-After": "1"})
+
+
 def register_error_handlers(app):
     """Install the handlers on the app."""
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(GameError, handle_game_error)
+    app.register_error_handler(PoolTimeout, handle_pool_timeout)
     app.register_error_handler(InternalServerError, handle_unexpected_error)
     app.register_error_handler(Exception, handle_unexpected_error)

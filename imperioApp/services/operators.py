@@ -112,7 +112,7 @@ def require_player(operator, user_id):
 # --- actions ---------------------------------------------------------------------------
 
 
-def adjust_balance(operator, user_id, amount, reason):
+def adjust_balance(operator, user_id, amount, reason, *, idempotency_key=None):
     """Credit (amount > 0) or debit (amount < 0) a balance as a ledger `adjustment`; never below zero."""
     audit.require_admin(operator.admin_id)
     if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0:
@@ -121,7 +121,7 @@ def adjust_balance(operator, user_id, amount, reason):
     reason = validate_reason(reason)
     with atomic() as session:
         _lock_player(session, user_id)
-        balance = wallet.post(user_id, [Movement("adjustment", amount)])
+        balance = wallet.post(user_id, [Movement("adjustment", amount)], idempotency_key=idempotency_key)
         entry = session.execute(
             select(_ledger.c.id).where(_ledger.c.user_id == user_id).order_by(_ledger.c.id.desc()).limit(1)
         ).scalar_one()

@@ -1,11 +1,12 @@
 """Responsible gaming: loss and wager limits, time-outs, self-exclusion and reality checks.
 
-Enforcement has one call point: `check_stake`, which the wallet calls for a stake after
-its guarded balance UPDATE has taken the wallet row lock, and only when that UPDATE
-returned the player's `protection_active` flag. Players without limits, exclusions, a
-reality check or a suspension pay nothing; a flagged player's check runs under the lock
-already held, so concurrent bets cannot overshoot a limit, and a refusal raised there rolls
-the whole round back.
+Enforcement has one call point: `check_stake`, which settlement calls for a stake once
+the round's writes are made (the guarded balance UPDATE has taken the wallet row lock and
+the stake's ledger rows exist), and only when that UPDATE returned the player's
+`protection_active` flag. Players without limits, exclusions, a reality check or a
+suspension pay nothing; a flagged player's check runs under the lock already held, so
+concurrent bets cannot overshoot a limit, and a refusal raised there rolls the whole round
+back. The usage sums leave out the ledger rows the round just wrote.
 
 Periods are UTC calendar days, ISO weeks (from Monday) and months. Lowering or setting a
 limit applies at once; raising or removing one applies LIMIT_RAISE_DELAY_HOURS later. A
@@ -158,7 +159,16 @@ def _effective(row, now):
     return row.amount
 
 
-def _usage(session, user_id, periods, now):
+def _earlier_play(user_id, posted):
+    """The player's play ledger rows, without those the current step wrote (`posted`: round id, stamp)."""
+    condition = and_(_ledger.c.user_id == user_id, _ledger.c.type.in_(PLAY_TYPES))
+    if posted is None:
+        return condition
+    round_id, posted_at = posted
+    return and_(condition, or_(_ledger.c.round_id.is_distinct_from(round_id), _ledger.c.created_at != posted_at))
+
+
+def _usage(session, user_id, periods, now, posted=None):
     """{period: (wagered, net)} of the player's play in each current period, before this stake."""
     starts = {period: period_bounds(period, now)[0] for period in periods}
     columns = []
@@ -167,19 +177,17 @@ def _usage(session, user_id, periods, now):
         columns.append(func.coalesce(func.sum(case((and_(in_period, _ledger.c.type == "bet"), -_ledger.c.amount), else_=0)), 0))
         columns.append(func.coalesce(func.sum(case((in_period, _ledger.c.amount), else_=0)), 0))
     row = session.execute(
-        select(*columns).where(
-            _ledger.c.user_id == user_id, _ledger.c.type.in_(PLAY_TYPES), _ledger.c.created_at >= min(starts.values())
-        )
+        select(*columns).where(_earlier_play(user_id, posted), _ledger.c.created_at >= min(starts.values()))
     ).one()
     return {period: (int(row[2 * i]), int(row[2 * i + 1])) for i, period in enumerate(starts)}
 
 
-def _check_limits(session, user_id, stake, now):
+def _check_limits(session, user_id, stake, now, posted):
     rows = session.execute(select(_limits).where(_limits.c.user_id == user_id)).all()
     enforced = [(row.kind, row.period, _effective(row, now)) for row in rows]
     enforced = [(kind, period, amount) for kind, period, amount in enforced if amount is not None]
     if enforced:
-        usage = _usage(session, user_id, {period for _, period, _ in enforced}, now)
+        usage = _usage(session, user_id, {period for _, period, _ in enforced}, now, posted)
         for kind, period, amount in sorted(enforced, key=lambda item: (LIMIT_PERIODS.index(item[1]), item[0])):
             wagered, net = usage[period]
             used = wagered if kind == "wager" else max(0, -net)
@@ -197,7 +205,7 @@ def _check_limits(session, user_id, stake, now):
     return bool(enforced) or any(row.pending_at is not None and row.pending_at > now for row in rows)
 
 
-def _reality_check(session, user_id, movements, now):
+def _reality_check(session, user_id, movements, now, posted):
     row = session.execute(select(_checks).where(_checks.c.user_id == user_id)).one_or_none()
     if row is None:
         return False
@@ -213,7 +221,7 @@ def _reality_check(session, user_id, movements, now):
     if due is not None and now >= due:
         net = session.execute(
             select(func.coalesce(func.sum(_ledger.c.amount), 0)).where(
-                _ledger.c.user_id == user_id, _ledger.c.type.in_(PLAY_TYPES), _ledger.c.created_at >= started
+                _earlier_play(user_id, posted), _ledger.c.created_at >= started
             )
         ).scalar_one()
         net += sum(m.amount for m in movements if m.type in PLAY_TYPES)
@@ -232,18 +240,20 @@ def _notice(user_id, started, now, net):
     }
 
 
-def check_stake(user_id, movements):
+def check_stake(user_id, movements, *, round_id, posted_at):
     """Refuse a stake a suspension, exclusion or limit forbids; time the reality check.
 
-    Called by the wallet for flagged players, inside the settlement transaction and under
-    the wallet row lock the balance UPDATE took; a refusal rolls the round back whole.
+    Called by settlement for flagged players, inside the round's transaction and under the
+    wallet row lock the balance UPDATE took, after `movements` were written as ledger rows
+    of `round_id` stamped `posted_at` (left out of the usage); a refusal rolls the round back.
     """
+    posted = (round_id, posted_at)
     stake = -sum(m.amount for m in movements if m.type == "bet")
     now = clock()
     with atomic() as session:
         _refuse_if_blocked(session, user_id, now)
-        has_limits = _check_limits(session, user_id, stake, now)
-        has_check = _reality_check(session, user_id, movements, now)
+        has_limits = _check_limits(session, user_id, stake, now, posted)
+        has_check = _reality_check(session, user_id, movements, now, posted)
         if not (has_limits or has_check or _has_exclusion_ahead(session, user_id, now)):
             # Nothing applies any more: stop paying for this check.
             session.execute(update(_users).where(_users.c.id == user_id).values(protection_active=False))

@@ -130,6 +130,7 @@ def test_an_adjustment_is_a_ledger_row_with_its_reason_in_the_audit(app, client,
     with app.app_context():
         entry = db.session.get(LedgerEntry, body["transaction_id"])
         assert (entry.type, entry.amount, entry.balance_after) == ("adjustment", 250, 1250)
+        assert entry.idempotency_key == "k1"  # the ledger row records the request's key
         db.session.remove()
     trail = client.get("/admin/audit", headers=admin.headers).get_json()["items"]
     assert len(trail) == 1

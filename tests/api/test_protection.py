@@ -296,3 +296,25 @@ def test_an_excluded_players_game_token_moves_no_money(app, client):
                  403, "timed_out")
     assert money_snapshot(app, user_id) == before
     assert client.get("/getCoins", headers=bearer(token)).status_code == 200  # the balance stays visible
+
+
+# What the check costs a flagged player: the suspension and exclusions, the limits, the
+# period's usage, the reality-check row (one statement each), on top of the round's own.
+CHECK_STATEMENTS = 4
+
+
+def test_a_flagged_players_round_pays_a_fixed_number_of_statements_for_the_check(app, client, player, reels,
+                                                                                  monkeypatch):
+    from .test_game_query_budget import BUDGETS, REVOCATION_LOOKUP, measure
+
+    monkeypatch.setitem(app.config, "RATELIMIT_DEFAULT", None)
+    reels(None)
+    set_limit(client, player, "wager", "day", 1_000)
+    for _ in range(3):  # the first rounds unlock achievements
+        assert spin(client, player, bet=1).status_code == 200
+    statements, _ = measure(app, lambda: spin(client, player, bet=1))
+    with app.app_context():
+        dialect = app.extensions["sqlalchemy"].engine.dialect.name
+    postgres, sqlite, _ = BUDGETS["spin"]
+    budget = (postgres if dialect == "postgresql" else sqlite) + (0 if app.config.get("REDIS_URL") else REVOCATION_LOOKUP)
+    assert statements <= budget + CHECK_STATEMENTS, (statements, budget)
