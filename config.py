@@ -67,8 +67,16 @@ class Config:
     ROULETTE_MAX_BETS = 40
 
     MAX_CONTENT_LENGTH = 64 * 1024
+    # Login failures: per (name, address) pair, and per name from all addresses together.
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
+    LOGIN_ACCOUNT_MAX_FAILURES = _env_int("LOGIN_ACCOUNT_MAX_FAILURES", 50)
+    LOGIN_ACCOUNT_WINDOW_MINUTES = 60
+    # How long a process trusts a session it saw live without asking the database again
+    # (processes listening to the Socket.IO queue hear of an ended session at once).
+    AUTH_SESSION_CACHE_SECONDS = float(_env("AUTH_SESSION_CACHE_SECONDS", "5"))
+    # A refresh token presented again this soon after its rotation is refused, not a theft.
+    REFRESH_REUSE_GRACE_SECONDS = 10
     IDEMPOTENCY_TTL_HOURS = 24
 
     # Argon2id cost: the library's RFC 9106 "low memory" profile unless overridden.

@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import DEFAULT_JWT_SECRET_KEY, DEFAULT_SECRET_KEY, get_config, normalise_database_url
 
-from .extensions import cache, cors, db, jwt, limiter, migrate, redis_client_options, redis_store
+from .extensions import cache, cors, db, limiter, migrate, redis_client_options, redis_store
 from .observability import configure_logging, register_request_logging
 from .realtime import init_socketio, register_realtime
 
@@ -26,7 +26,6 @@ def create_app(config=None, **overrides):
     register_database_pragmas(app)
     register_api_and_errors(app)
     register_http_behaviour(app)
-    register_jwt_callbacks(app)
     register_cli(app)
     register_shell_context(app)
     register_realtime(app)
@@ -71,13 +70,13 @@ def register_extensions(app):
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", redis_client_options(app) if redis_url else {})
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "imperio:ratelimit")
     limiter.init_app(app)
-    jwt.init_app(app)
     redis_store.init_app(app)
     cors.init_app(app, origins=app.config["CORS_ORIGINS"] or [], expose_headers=["X-Request-ID"])
     # Before ProxyFix wraps the app, so Socket.IO requests see the client's real address too.
     init_socketio(app)
-    from .services import events, passwords
+    from .services import auth, events, passwords
 
+    auth.init_app(app)
     passwords.init_app(app)
     events.init_app(app)
 
@@ -116,26 +115,6 @@ def register_http_behaviour(app):
         hops = int(app.config["TRUST_PROXY_HEADERS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     register_security_headers(app)
-
-
-def register_jwt_callbacks(app):
-    from .api.errors import error_response
-    from .services import tokens
-
-    @jwt.token_in_blocklist_loader
-    def _is_revoked(jwt_header, jwt_payload):
-        return tokens.is_revoked(jwt_payload["jti"], jwt_payload.get("type", "access"))
-
-    def unauthorized(code, message):
-        return error_response(401, code, message, headers={"WWW-Authenticate": "Bearer"})
-
-    jwt.expired_token_loader(lambda header, payload: unauthorized("token_expired", "the token has expired"))
-    jwt.revoked_token_loader(lambda header, payload: unauthorized("token_revoked", "the token has been revoked"))
-    jwt.invalid_token_loader(lambda reason: unauthorized("invalid_token", f"invalid token: {reason}"))
-    jwt.unauthorized_loader(lambda reason: unauthorized("authorization_required", reason))
-    jwt.needs_fresh_token_loader(lambda header, payload: unauthorized("fresh_token_required", "a fresh token is required"))
-    jwt.user_lookup_error_loader(lambda header, payload: unauthorized("invalid_token", "the account no longer exists"))
-    jwt.token_verification_failed_loader(lambda header, payload: unauthorized("invalid_token", "token verification failed"))
 
 
 def register_cli(app):

@@ -2,13 +2,27 @@
 
 from flask_smorest import Api
 
-from . import achievements, auth, compat, fairness, games, health, leaderboards, notifications, profile, transactions, wallet
+from . import (
+    achievements,
+    auth,
+    compat,
+    fairness,
+    games,
+    health,
+    leaderboards,
+    notifications,
+    profile,
+    sessions,
+    transactions,
+    wallet,
+)
 from .errors import handle_http_exception
 from .schemas import ErrorSchema
 
 BLUEPRINTS = (
     health.blp,
     auth.blp,
+    sessions.blp,
     wallet.blp,
     profile.blp,
     games.blp,

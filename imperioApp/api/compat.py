@@ -7,10 +7,10 @@ from marshmallow import validate
 
 from ..games import roulette
 from ..services import play
+from ..services.auth import current_user_id
 from ..services.wallet import MAX_COINS
 from .games import RouletteResultSchema, roulette_result
 from .idempotency import idempotent
-from .security import current_user_id
 
 blp = Blueprint("compat", __name__, description="Old clients' request formats")
 

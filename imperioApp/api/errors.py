@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..extensions import db
 from ..games.errors import GameError, IllegalAction
+from ..services import auth
 from ..services.errors import AccountLocked, DomainError
 
 log = structlog.get_logger(__name__)
@@ -71,8 +72,24 @@ def handle_unexpected_error(error):
     return error_response(500, "internal_error", "an unexpected error occurred")
 
 
+def register_token_errors(jwt):
+    """Render Flask-JWT-Extended's refusals in the error shape, with WWW-Authenticate."""
+
+    def unauthorized(code, message):
+        return error_response(401, code, message, headers={"WWW-Authenticate": "Bearer"})
+
+    jwt.expired_token_loader(lambda header, payload: unauthorized("token_expired", "the token has expired"))
+    jwt.revoked_token_loader(lambda header, payload: unauthorized("token_revoked", "the token has been revoked"))
+    jwt.invalid_token_loader(lambda reason: unauthorized("invalid_token", f"invalid token: {reason}"))
+    jwt.unauthorized_loader(lambda reason: unauthorized("authorization_required", reason))
+    jwt.needs_fresh_token_loader(lambda header, payload: unauthorized("fresh_token_required", "a fresh token is required"))
+    jwt.user_lookup_error_loader(lambda header, payload: unauthorized("invalid_token", "the account no longer exists"))
+    jwt.token_verification_failed_loader(lambda header, payload: unauthorized("invalid_token", "token verification failed"))
+
+
 def register_error_handlers(app):
     """Install the handlers on the app."""
+    register_token_errors(auth.jwt)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(GameError, handle_game_error)

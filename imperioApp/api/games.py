@@ -8,9 +8,9 @@ from marshmallow import validate
 from ..games import roulette
 from ..models import GAME_TYPES
 from ..services import play, rounds
+from ..services.auth import current_user_id
 from .idempotency import idempotent
 from .schemas import ID_IN_PATH, MAX_ID, Coins, PageQuerySchema
-from .security import current_user_id
 
 blp = Blueprint("games", __name__, description="Slots, blackjack and roulette")
 

@@ -9,8 +9,8 @@ from marshmallow import validate
 
 from ..models import GAME_TYPES, LEDGER_TYPES
 from ..services import statistics, transactions
+from ..services.auth import current_user_id
 from .schemas import ID_IN_PATH, PageQuerySchema
-from .security import current_user_id
 
 blp = Blueprint("transactions", __name__, description="Transaction history and statistics")
 

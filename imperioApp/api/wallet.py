@@ -4,9 +4,9 @@ from flask_jwt_extended import jwt_required
 from flask_smorest import Blueprint
 
 from ..services import wallet
+from ..services.auth import current_user_id
 from ..services.errors import Gone
 from .schemas import CoinsSchema
-from .security import current_user_id
 
 blp = Blueprint("wallet", __name__, description="Coins")
 

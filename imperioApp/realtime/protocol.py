@@ -38,6 +38,14 @@ def user_room(user_id):
     return f"user:{user_id}"
 
 
+SESSION_ROOM_PREFIX = "session:"
+
+
+def session_room(session_id):
+    """The room of the sockets authenticated by one login session's tokens."""
+    return SESSION_ROOM_PREFIX + session_id
+
+
 def identity():
     """The socket's authenticated Identity, or None."""
     return request.environ.get(_IDENTITY)
