@@ -48,6 +48,9 @@ class Config:
 
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'imperio.db'}")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # With the database down, requests answer 503 with this Retry-After (and recover by themselves).
+    DATABASE_RETRY_AFTER_SECONDS = 2
+    DATABASE_CONNECT_TIMEOUT = 3
     REDIS_URL = _env("REDIS_URL")
     # Connections per process; past it callers wait (blocking pool), as thousands of socket greenlets may.
     REDIS_MAX_CONNECTIONS = _env_int("REDIS_MAX_CONNECTIONS", 100)

@@ -54,9 +54,14 @@ def register_logging(app):
 
 
 def register_extensions(app):
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    # SQLite waits for its write lock; an unreachable PostgreSQL fails in seconds (503), not after a TCP timeout.
+    connect_arg = ("timeout", 30) if uri.startswith("sqlite") else (
+        ("connect_timeout", app.config["DATABASE_CONNECT_TIMEOUT"]) if uri.startswith("postgresql") else None
+    )
+    if connect_arg:
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
-        options.setdefault("connect_args", {}).setdefault("timeout", 30)
+        options["connect_args"] = {connect_arg[0]: connect_arg[1], **options.get("connect_args", {})}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True)
@@ -102,7 +107,9 @@ def register_database_pragmas(app):
 def register_api_and_errors(app):
     from .api import register_api
     from .api.errors import register_error_handlers
+    from .api.request_guard import register_request_guard
 
+    register_request_guard(app)
     app.extensions["imperio.api"] = register_api(app)
     # After flask-smorest's own handler, so these are the ones that answer.
     register_error_handlers(app)

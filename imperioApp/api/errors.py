@@ -3,8 +3,10 @@
 import re
 
 import structlog
-from flask import jsonify
+from flask import current_app, jsonify
 from flask_limiter.errors import RateLimitExceeded
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..extensions import db
@@ -63,12 +65,28 @@ def handle_game_error(error):
     return error_response(status, error.code, error.message)
 
 
+# What a database that is down, restarting or unreachable raises (psycopg2's OperationalError
+# and InterfaceError arrive wrapped in these), and the pool's wait for a connection.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
+
+
 def handle_unexpected_error(error):
-    """Log, roll back the session so nothing half-written survives, and answer 500."""
+    """Log, roll back the session so nothing half-written survives, and answer 500 (503 if the database is down)."""
     if isinstance(error, HTTPException) and not isinstance(error, InternalServerError):
         return handle_http_exception(error)
-    db.session.rollback()
-    log.exception("unhandled_error", exc_info=getattr(error, "original_exception", None) or error)
+    cause = getattr(error, "original_exception", None) or error
+    try:
+        db.session.rollback()
+    except DATABASE_UNAVAILABLE:
+        pass  # the connection is gone: nothing of this request can have committed
+    if isinstance(cause, DATABASE_UNAVAILABLE):
+        log.error("database_unavailable", error=str(cause).splitlines()[0] if str(cause) else type(cause).__name__)
+        retry_after = current_app.config.get("DATABASE_RETRY_AFTER_SECONDS", 2)
+        return error_response(
+            503, "service_unavailable", "the database is unavailable; try again shortly",
+            headers={"Retry-After": str(retry_after)},
+        )
+    log.exception("unhandled_error", exc_info=cause)
     return error_response(500, "internal_error", "an unexpected error occurred")
 
 

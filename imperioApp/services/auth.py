@@ -44,7 +44,7 @@ security_log = structlog.get_logger("security")
 _users = User.__table__
 _sessions = AuthSession.__table__
 # What a well-formed token names: a numeric user and a session id as this module makes them.
-_SUBJECT = re.compile(r"\d{1,18}")
+_SUBJECT = re.compile(r"[0-9]{1,18}")
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,32}")
 SESSION_ENDED = "sessions_ended"
 

@@ -1,0 +1,101 @@
+"""Refuse hostile input before any parser or database sees it.
+
+Every JSON body is checked once, before webargs parses it: valid UTF-8, nesting at most
+MAX_JSON_DEPTH deep (counted by a flat scan, so a 10,000-level body never reaches the
+recursive parser), integers of at most MAX_INTEGER_DIGITS digits (Python refuses more than
+4,300 with an error of its own), no NaN/Infinity, and no NUL character in any string.
+The path and query string may not hold NUL either: PostgreSQL refuses NUL in text.
+"""
+
+import json
+import re
+
+from flask import request
+from werkzeug.exceptions import BadRequest
+
+MAX_JSON_DEPTH = 32
+MAX_INTEGER_DIGITS = 64
+# A JSON string token, or one bracket: enough to count nesting without parsing.
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+class InvalidJson(BadRequest):
+    name = "Invalid JSON"
+
+
+class JsonTooDeep(BadRequest):
+    name = "JSON Too Deep"
+
+
+class NumberTooLarge(BadRequest):
+    name = "Number Too Large"
+
+
+class InvalidCharacters(BadRequest):
+    name = "Invalid Characters"
+
+
+def _depth(text):
+    depth = deepest = 0
+    for match in _TOKENS.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_JSON_DEPTH:
+                break
+        elif token in "]}":
+            depth -= 1
+    return deepest
+
+
+def _integer(digits):
+    if len(digits.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise NumberTooLarge(f"integers have at most {MAX_INTEGER_DIGITS} digits")
+    return int(digits)
+
+
+def _no_constants(name):
+    raise InvalidJson(f"{name} is not JSON")
+
+
+def _holds_nul(value):
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any("\x00" in key or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
+def check_json_body(raw):
+    """Refuse a body that is not safe JSON (see the module docstring); return it parsed."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidJson("the body is not UTF-8") from None
+    if _depth(text) > MAX_JSON_DEPTH:
+        raise JsonTooDeep(f"JSON may nest at most {MAX_JSON_DEPTH} levels")
+    try:
+        data = json.loads(text, parse_int=_integer, parse_constant=_no_constants)
+    except ValueError as exc:
+        raise InvalidJson(f"the body is not valid JSON: {exc}") from None
+    if _holds_nul(data):
+        raise InvalidCharacters("text may not contain NUL characters")
+    return data
+
+
+def refuse_hostile_input():
+    """before_request: the checks of the module docstring."""
+    if "\x00" in request.path or any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+        raise InvalidCharacters("the URL may not contain NUL characters")
+    if request.is_json and request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        raw = request.get_data(cache=True)
+        if raw:
+            check_json_body(raw)
+
+
+def register_request_guard(app):
+    """Check every request before its view (and webargs) sees it."""
+    app.before_request(refuse_hostile_input)
