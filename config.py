@@ -95,6 +95,8 @@ class Config:
     # X-RateLimit-* headers cost two storage round trips per request; a 429 still says Retry-After.
     RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_SWALLOW_ERRORS = True  # Redis down must not take the API down with it.
+    # ... nor switch the limits off: each process counts in memory until Redis answers again.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 
     SOCKETIO_ASYNC_MODE = _env("SOCKETIO_ASYNC_MODE", "gevent")
     # With REDIS_URL set, Socket.IO emits travel through Redis to every process.

@@ -39,7 +39,16 @@ cache = Cache()
 # trips on every request (measured: about 2 ms of CPU on a 3 ms round), and NGINX's
 # limit_req does that flood protection cheaper at the edge. Login and sign-up always have
 # their own limits.
-limiter = Limiter(
+class AppLimiter(Limiter):
+    """Flask-Limiter's Limiter, forgetting on each init_app that a previous app's storage was down."""
+
+    def init_app(self, app):
+        super().init_app(app)
+        # The flag outlives init_app upstream; a freshly bound storage is not known to be dead.
+        self._storage_dead = False
+
+
+limiter = AppLimiter(
     key_func=client_address,
     default_limits=[lambda: current_app.config["RATELIMIT_DEFAULT"] or "1 per second"],
     default_limits_exempt_when=lambda: not current_app.config.get("RATELIMIT_DEFAULT"),

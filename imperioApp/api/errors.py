@@ -1,15 +1,16 @@
 """The one JSON error path: every failure becomes {"error": {"code", "message"}}."""
 
 import re
+import time
 
 import structlog
 from flask import current_app, jsonify
 from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
-from ..extensions import db
+from ..extensions import db, limiter
 from ..games.errors import GameError, IllegalAction
 from ..services import auth
 from ..services.errors import AccountLocked, DomainError
@@ -39,7 +40,7 @@ def handle_http_exception(error):
             429,
             "rate_limited",
             f"too many requests: limit is {error.description}",
-            headers={"Retry-After": str(getattr(error, "retry_after", None) or 60)},
+            headers={"Retry-After": str(_rate_limit_retry_after())},
         )
     data = getattr(error, "data", None) or {}
     details = data.get("errors") or data.get("messages")
@@ -50,7 +51,19 @@ def handle_http_exception(error):
     if error.code == 422 and details:
         message = "the request failed validation"
     code = _CODE_OVERRIDES.get(error.code) or re.sub(r"\W+", "_", error.name.lower()).strip("_")
-    return error_response(error.code, code, message, details, headers=data.get("headers"))
+    headers = dict(data.get("headers") or {})
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        headers["Allow"] = ", ".join(error.valid_methods)
+    return error_response(error.code, code, message, details, headers=headers)
+
+
+def _rate_limit_retry_after():
+    """Seconds until the breached limit's window lets a request through again."""
+    try:
+        limit = limiter.current_limit
+        return max(1, int(limit.reset_at - time.time())) if limit is not None else 60
+    except Exception:  # the limit's storage failed while answering: any honest guess beats a 500
+        return 60
 
 
 def handle_domain_error(error):
