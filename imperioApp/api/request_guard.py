@@ -5,14 +5,18 @@ MAX_JSON_DEPTH deep (counted by a flat scan, so a 10,000-level body never reache
 recursive parser), integers of at most MAX_INTEGER_DIGITS digits (Python refuses more than
 4,300 with an error of its own), no NaN/Infinity, and no NUL character in any string.
 The path and query string may not hold NUL either: PostgreSQL refuses NUL in text.
+Header fields longer than MAX_HEADER_BYTES are a JSON 431 (Gunicorn is configured to let
+them through to here), and a chunked body reaching MAX_CONTENT_LENGTH a JSON 413 (Werkzeug
+would otherwise hand over the first 64 KiB of it as if it were the whole body).
 """
 
 import json
 import re
 
-from flask import request
-from werkzeug.exceptions import BadRequest
+from flask import current_app, request
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, RequestHeaderFieldsTooLarge
 
+MAX_HEADER_BYTES = 8190
 MAX_JSON_DEPTH = 32
 MAX_INTEGER_DIGITS = 64
 # A JSON string token, or one bracket: enough to count nesting without parsing.
@@ -88,10 +92,15 @@ def check_json_body(raw):
 
 def refuse_hostile_input():
     """before_request: the checks of the module docstring."""
+    if any(len(value) > MAX_HEADER_BYTES for value in request.headers.values()):
+        raise RequestHeaderFieldsTooLarge(f"header fields are limited to {MAX_HEADER_BYTES} bytes")
     if "\x00" in request.path or any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
         raise InvalidCharacters("the URL may not contain NUL characters")
     if request.is_json and request.method in ("POST", "PUT", "PATCH", "DELETE"):
         raw = request.get_data(cache=True)
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        if request.content_length is None and limit and len(raw) >= limit:
+            raise RequestEntityTooLarge(f"request bodies are limited to {limit} bytes")
         if raw:
             check_json_body(raw)
 
