@@ -14,7 +14,7 @@ from sqlalchemy import inspect, text
 from imperioApp import create_app
 from imperioApp.extensions import cache, limiter, redis_store
 from imperioApp.extensions import db as _db
-from imperioApp.realtime import init_socketio
+from imperioApp.realtime import init_socketio, stop_background_tasks
 from imperioApp.realtime import reset_state as reset_realtime_state
 from imperioApp.services import breaker
 
@@ -155,10 +155,17 @@ def make_app(app):
     Flask-Limiter and Flask-SocketIO keep their state on the one global extension object,
     so the last app initialised owns it; the session app takes it back afterwards.
     """
+    built = []
+
     def factory(config="testing", **overrides):
         overrides.setdefault("SQLALCHEMY_DATABASE_URI", "sqlite://")
-        return create_app(config, **overrides)
+        built.append(create_app(config, **overrides))
+        return built[-1]
 
     yield factory
+    # Their background tasks would otherwise go on emitting through the shared socketio
+    # object into later tests' sockets.
+    for extra in built:
+        stop_background_tasks(extra)
     limiter.init_app(app)
     init_socketio(app)

@@ -47,6 +47,13 @@ def register_realtime(app):
     bridge.init_app(app)
 
 
+def stop_background_tasks(app):
+    """Stop the app's leaderboard pusher: none of its tasks emits once this returns."""
+    from . import leaderboards
+
+    leaderboards.stop(app)
+
+
 def reset_state(app):
     """Forget in-process realtime state between tests (Redis state goes with FLUSHDB)."""
     from ..services import rooms, throttle

@@ -25,7 +25,7 @@ from redis.exceptions import RedisError
 from ..extensions import redis_store, socketio
 from ..services.errors import ValidationFailed
 from ..services.redis_lua import LuaScript
-from .protocol import event
+from .protocol import event, scheduler
 
 log = structlog.get_logger(__name__)
 
@@ -184,10 +184,14 @@ class LeaderboardPusher:
         self.limit = app.config["LEADERBOARD_PUSH_SIZE"]
         self.memory = MemoryWindows()
         self.stopped = False
+        # Held across the stopped check and the push, so that once stop() returns no task
+        # of this pusher emits again, not even one that had already woken up.
+        self._pushing = threading.Lock()
 
     def stop(self):
-        """Let running push tasks end without pushing (the app is being reset)."""
-        self.stopped = True
+        """End pushing for good: a push under way finishes, sleeping tasks exit when they wake."""
+        with self._pushing:
+            self.stopped = True
 
     def _windows(self):
         client = redis_store.client
@@ -204,22 +208,25 @@ class LeaderboardPusher:
 
     def boards_changed(self, boards):
         """Schedule pushes for changed boards (cheap: one Redis round trip at most)."""
+        if self.stopped:
+            return
         for board in self._call("open_or_mark", list(boards)):
-            socketio.start_background_task(self._run, board)
+            scheduler(self.app).start_background_task(self._run, board)
 
     def _run(self, board):
         while True:
-            socketio.sleep(self.interval)
-            if self.stopped:
-                return
-            with self.app.app_context():
-                try:
-                    self._call("begin", board)
-                    self.push(board)
-                except Exception:
-                    log.exception("leaderboard_push_failed", board=":".join(board))
-                if not self._call("finish", board):
+            scheduler(self.app).sleep(self.interval)
+            with self._pushing:
+                if self.stopped:
                     return
+                with self.app.app_context():
+                    try:
+                        self._call("begin", board)
+                        self.push(board)
+                    except Exception:
+                        log.exception("leaderboard_push_failed", board=":".join(board))
+                    if not self._call("finish", board):
+                        return
 
     def push(self, board):
         """Read one board now and emit it to its room (through the queue: every process)."""
@@ -239,12 +246,17 @@ def pusher():
     return current_app.extensions[_PUSHER]
 
 
+def stop(app):
+    """Stop the app's pusher, if it has one."""
+    current = app.extensions.get(_PUSHER)
+    if current is not None:
+        current.stop()
+
+
 def init_app(app):
-    """Give the app its leaderboard source and pusher (stopping any previous pusher)."""
+    """Give the app its leaderboard source and a fresh pusher (stopping any previous one)."""
     app.extensions.setdefault(_SOURCE, LeaderboardSource())
-    previous = app.extensions.get(_PUSHER)
-    if previous is not None:
-        previous.stop()
+    stop(app)
     app.extensions[_PUSHER] = LeaderboardPusher(app)
 
 

@@ -13,7 +13,7 @@ from flask_socketio import emit, join_room, leave_room
 from ..extensions import socketio
 from ..services import rooms, tables
 from ..services.errors import Conflict, DomainError, Forbidden
-from .protocol import StrictBoolean, event, user_room
+from .protocol import StrictBoolean, event, scheduler, user_room
 
 log = structlog.get_logger(__name__)
 _HELD = "imperio.multiplayer_rooms"
@@ -130,7 +130,8 @@ def on_place_table_bet(who, data):
             "closes_in": placed["closes_in"],
             "fairness": {key: spin[key] for key in ("server_seed_hash", "client_seed", "nonce")},
         }, to=mp_room(room_id))
-        socketio.start_background_task(_settle_later, current_app._get_current_object(), room_id, spin, placed["closes_in"])
+        app = current_app._get_current_object()
+        scheduler(app).start_background_task(_settle_later, app, room_id, spin, placed["closes_in"])
     socketio.emit("table_bet_placed", {"room_id": room_id, "username": who.username, "bet": stake["bet"]}, to=mp_room(room_id))
     reply = {"room_id": room_id, **stake}
     emit("table_bet_accepted", reply)
@@ -139,7 +140,7 @@ def on_place_table_bet(who, data):
 
 def _settle_later(app, room_id, spin, seconds):
     """At the end of the betting window: one spin settles every bet; the room sees the result."""
-    socketio.sleep(seconds)
+    scheduler(app).sleep(seconds)
     with app.app_context():
         try:
             result = tables.settle(room_id, spin)

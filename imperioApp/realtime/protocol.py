@@ -23,6 +23,13 @@ from ..services.errors import DomainError
 
 log = structlog.get_logger(__name__)
 _IDENTITY = "imperio.identity"
+SCHEDULER = "imperio.scheduler"
+
+
+def scheduler(app=None):
+    """What runs the app's timed background work: Socket.IO's own (gevent or threads), or a
+    stand-in set at app.extensions[SCHEDULER] (tests step its clock by hand)."""
+    return (app or current_app).extensions.get(SCHEDULER, socketio)
 
 
 class StrictBoolean(ma.fields.Field):

@@ -123,7 +123,7 @@ def rotate(user_id, client_seed=None):
     """Reveal the active server seed and start a new pair at nonce 0.
 
     Refused while a round that drew from the active seed is open: revealing the seed would
-    reveal that round's remaining cards.
+    reveal a blackjack round's remaining cards, or a shared table's spin before it settles.
     """
     if client_seed is not None:
         client_seed = _valid_client_seed(client_seed)
@@ -136,7 +136,8 @@ def rotate(user_id, client_seed=None):
         ).scalar()
         if open_round:
             raise Conflict(
-                "finish your open blackjack game before rotating: rotating reveals the seed it is dealt from",
+                "a round drawn from this seed is still open (a blackjack game, or a shared roulette "
+                "spin taking bets): rotating now would reveal its outcome; finish it first",
                 code="open_round",
             )
         now = utcnow()

@@ -2,14 +2,13 @@
 leaderboard pushes coalesced per board."""
 
 import threading
-import time
 
 import pytest
 
 from imperioApp.realtime import leaderboards
 from imperioApp.services import events
 
-from .conftest import assert_error
+from .conftest import assert_error, end_interval
 
 
 class FakeLeaderboards:
@@ -31,15 +30,12 @@ class FakeLeaderboards:
 
 @pytest.fixture
 def boards(app):
-    """A fake leaderboard service and a fast push interval, restored afterwards."""
+    """A fake leaderboard service, restored afterwards."""
     fake = FakeLeaderboards()
     saved = app.extensions[leaderboards._SOURCE]
     app.extensions[leaderboards._SOURCE] = leaderboards.LeaderboardSource(fake)
-    pusher = app.extensions[leaderboards._PUSHER]
-    pusher.interval = 0.2
     yield fake
     app.extensions[leaderboards._SOURCE] = saved
-    pusher.interval = app.config["LEADERBOARD_PUSH_INTERVAL"]
 
 
 def settle_event(app, n=1):
@@ -95,69 +91,80 @@ def test_join_leaderboard_validates_the_board(connect, player, boards, payload, 
     assert_error(sock, code, "join_leaderboard")
 
 
-def test_joining_a_board_sends_its_state_then_pushes_are_coalesced(app, connect, player, boards):
-    app.extensions[leaderboards._PUSHER].interval = 0.5  # the burst below fits well inside one window
+def test_joining_a_board_sends_its_state_then_pushes_are_coalesced(app, connect, player, boards, ticks):
     sock = connect(player)
     boards.state = 1
     reply = sock.emit("join_leaderboard", {"metric": "games_played", "timeframe": "daily"})
     assert reply["leaderboard"][0]["score"] == 1
     assert sock.take("leaderboard_update") == [reply]
 
-    for state in range(2, 12):  # a burst of ten rounds
+    for state in range(2, 12):  # a burst of ten rounds inside one interval
         boards.state = state
         settle_event(app)
+    ticks.settle()
     assert sock.events("leaderboard_update") == []  # nothing pushed during the window
-    sock.wait("leaderboard_update", timeout=3)
-    time.sleep(0.8)  # longer than another window: no second push without a change
-    pushed = sock.take("leaderboard_update")
-    assert len(pushed) == 1
-    assert pushed[0] == {"metric": "games_played", "timeframe": "daily",
-                         "leaderboard": [{"rank": 1, "user_id": 1, "username": "leader", "score": 11}]}
+    end_interval(ticks)
+    assert sock.take("leaderboard_update") == [{"metric": "games_played", "timeframe": "daily",
+                                                "leaderboard": [{"rank": 1, "user_id": 1, "username": "leader", "score": 11}]}]
+    assert ticks.asleep == 0  # no change since the push: the window closed
+    end_interval(ticks)
+    assert sock.events("leaderboard_update") == []  # no second push without a change
 
 
-def test_under_constant_change_a_board_is_pushed_at_most_once_per_interval(app, connect, player, boards):
+def test_under_constant_change_a_board_is_pushed_at_most_once_per_interval(app, connect, player, boards, ticks):
     sock = connect(player)
     sock.emit("join_leaderboard", {"metric": "biggest_win", "timeframe": "all_time"})
     sock.take("leaderboard_update")
-    arrivals = []
-    end = time.monotonic() + 1.0
-    while time.monotonic() < end:
-        boards.state += 1
-        settle_event(app)
-        time.sleep(0.01)
-        for _ in sock.take("leaderboard_update"):
-            arrivals.append(time.monotonic())
-    last_state = boards.state
-    scores = []
-    deadline = time.monotonic() + 2
-    while last_state not in scores and time.monotonic() < deadline:
-        for update in sock.take("leaderboard_update"):
-            arrivals.append(time.monotonic())
-            scores.append(update["leaderboard"][0]["score"])
-        time.sleep(0.01)
-    assert last_state in scores  # the last change is pushed, as of its latest state
-    assert 3 <= len(arrivals) <= 7, arrivals  # about 1.0 s / 0.2 s, plus the trailing push
-    gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
-    assert all(gap > 0.15 for gap in gaps), gaps  # 0.2 s apart, less polling jitter
+    read = boards.top
+
+    def read_then_change(metric, timeframe, limit=10):
+        rows = read(metric, timeframe, limit)
+        if metric == "biggest_win" and timeframe == "all_time":
+            boards.state += 1  # a round settles while the board is being pushed
+            settle_event(app)
+        return rows
+
+    boards.top = read_then_change
+    boards.state = 1
+    settle_event(app)
+    for interval in range(5):
+        for _ in range(3):  # more changes within the interval
+            boards.state += 1
+            settle_event(app)
+        ticks.settle()
+        assert sock.events("leaderboard_update") == [], interval  # nothing inside an interval
+        expected = boards.state
+        end_interval(ticks)
+        pushed = sock.take("leaderboard_update")
+        assert [update["leaderboard"][0]["score"] for update in pushed] == [expected], interval
+    boards.top = read  # the changes stop: the last one is still pushed, then the window closes
+    last = boards.state
+    end_interval(ticks)
+    assert [update["leaderboard"][0]["score"] for update in sock.take("leaderboard_update")] == [last]
+    end_interval(ticks)
+    assert sock.events("leaderboard_update") == []
+    assert ticks.asleep == 0
 
 
-def test_every_changed_board_is_pushed_to_its_own_room_only(app, connect, player, make_player, boards):
+def test_every_changed_board_is_pushed_to_its_own_room_only(app, connect, player, make_player, boards, ticks):
     daily, weekly = connect(player), connect(make_player())
     daily.emit("join_leaderboard", {"metric": "games_played", "timeframe": "daily"})
     weekly.emit("join_leaderboard", {"metric": "total_winnings", "timeframe": "weekly"})
     daily.take("leaderboard_update"), weekly.take("leaderboard_update")
     settle_event(app)
-    assert [u["timeframe"] for u in daily.wait("leaderboard_update")] == ["daily"]
-    assert [u["metric"] for u in weekly.wait("leaderboard_update")] == ["total_winnings"]
+    end_interval(ticks)
+    assert [u["timeframe"] for u in daily.take("leaderboard_update")] == ["daily"]
+    assert [u["metric"] for u in weekly.take("leaderboard_update")] == ["total_winnings"]
     sock = daily
     sock.emit("leave_leaderboard", {"metric": "games_played", "timeframe": "daily"})
     sock.take("leaderboard_update")
     settle_event(app)
-    time.sleep(0.4)
+    end_interval(ticks)
     assert sock.events("leaderboard_update") == []
+    assert [u["metric"] for u in weekly.take("leaderboard_update")] == ["total_winnings"]
 
 
-def test_a_failing_leaderboard_never_undoes_the_round(app, client, connect, player, boards, monkeypatch):
+def test_a_failing_leaderboard_never_undoes_the_round(app, client, connect, player, boards, ticks, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("leaderboard down")
 
@@ -167,21 +174,35 @@ def test_a_failing_leaderboard_never_undoes_the_round(app, client, connect, play
     monkeypatch.setattr(boards, "top", broken)
     response = client.post("/spin", json={"bet": 1}, headers=player.headers)
     assert response.status_code == 200
-    time.sleep(0.4)
+    end_interval(ticks)
     assert sock.events("leaderboard_update") == []
     monkeypatch.undo()
     settle_event(app)  # the window closed despite the failure: pushes resume
-    assert sock.wait("leaderboard_update")
+    end_interval(ticks)
+    assert len(sock.take("leaderboard_update")) == 1
 
 
-def test_without_a_leaderboard_service_nothing_is_pushed(app, connect, player, boards):
+def test_without_a_leaderboard_service_nothing_is_pushed(app, connect, player, boards, ticks):
     app.extensions[leaderboards._SOURCE] = leaderboards.LeaderboardSource()
     app.extensions[leaderboards._SOURCE]._module = None
     sock = connect(player)
     settle_event(app)
-    time.sleep(0.4)
+    end_interval(ticks)
     assert sock.events("leaderboard_update") == []
     assert sock.events("error") == []
+
+
+def test_a_stopped_pusher_never_pushes_again(app, connect, player, boards, ticks):
+    sock = connect(player)
+    sock.emit("join_leaderboard", {"metric": "games_played", "timeframe": "daily"})
+    sock.take("leaderboard_update")
+    settle_event(app)
+    ticks.settle()
+    assert ticks.asleep == 9  # one task per board, each waiting for its interval to end
+    app.extensions[leaderboards._PUSHER].stop()
+    end_interval(ticks)
+    assert sock.events("leaderboard_update") == []
+    assert ticks.asleep == 0
 
 
 def test_memory_windows_hand_each_board_to_one_pusher():

@@ -12,14 +12,14 @@ from imperioApp.services import fairness, play, rooms, tables
 from imperioApp.services.errors import Conflict
 from tests.api.helpers import money_snapshot
 
-from .conftest import assert_error
+from .conftest import assert_error, end_interval
 
 RED = {"type": "red", "amount": 10}
 
 
 @pytest.fixture(autouse=True)
-def betting_window(app, monkeypatch):
-    """A window long enough for a loaded CI machine to place every bet a test needs."""
+def betting_window(app, monkeypatch, ticks):
+    """Betting windows end when the test says so (end_interval), however loaded the machine."""
     monkeypatch.setitem(app.config, "TABLE_BETTING_SECONDS", 1.0)
 STRAIGHT_17 = {"type": "straight", "numbers": [17], "amount": 5}
 
@@ -42,7 +42,7 @@ def rounds_of(app, *user_ids):
     return rows
 
 
-def test_one_spin_settles_every_players_bets(app, connect, player, make_player):
+def test_one_spin_settles_every_players_bets(app, connect, player, make_player, ticks):
     guest_player = make_player()
     host, room_id = seat(connect, player)
     guest, _ = seat(connect, guest_player, room_id)
@@ -55,17 +55,19 @@ def test_one_spin_settles_every_players_bets(app, connect, player, make_player):
     guest.emit("place_table_bet", {"room_id": room_id, "bets": [STRAIGHT_17, {"type": "black", "amount": 3}]})
     assert [e["username"] for e in host.events("table_bet_placed")] == [player.username, guest_player.username]
 
-    result = host.wait("table_result", timeout=5)
+    assert host.events("table_result") == []  # the window is still open
+    end_interval(ticks)
+    result = host.events("table_result")
     assert len(result) == 1
     result = result[0]
-    assert guest.wait("table_result") == [result]
+    assert guest.events("table_result") == [result]
     pocket = result["winning_number"]
     assert 0 <= pocket <= 36 and result["fairness"] == fairness_fields
     by_name = {row["username"]: row for row in result["results"]}
     assert by_name[player.username]["bet"] == 10 and by_name[guest_player.username]["bet"] == 8
 
-    mine = host.wait("table_settled")[0]
-    theirs = guest.wait("table_settled")[0]
+    mine = host.events("table_settled")[0]
+    theirs = guest.events("table_settled")[0]
     assert mine["balance"] == 990 + mine["payout"] and theirs["balance"] == 992 + theirs["payout"]
     assert "balance" not in result["results"][0]  # balances go only to their owner
 
@@ -92,7 +94,7 @@ def test_one_spin_settles_every_players_bets(app, connect, player, make_player):
         assert wins == ([row.payout] if row.payout else [])
 
 
-def test_the_host_cannot_reveal_the_seed_while_bets_are_open(app, connect, player, make_player):
+def test_the_host_cannot_reveal_the_seed_while_bets_are_open(app, connect, player, make_player, ticks):
     host_player = make_player()
     _, room_id = seat(connect, host_player)
     guest, _ = seat(connect, player, room_id)
@@ -102,23 +104,26 @@ def test_the_host_cannot_reveal_the_seed_while_bets_are_open(app, connect, playe
             fairness.rotate(host_player.id)
         db.session.remove()
     assert refused.value.code == "open_round"
-    guest.wait("table_result", timeout=5)
+    end_interval(ticks)
+    assert len(guest.events("table_result")) == 1
     with app.app_context():
         assert fairness.rotate(host_player.id)["revealed"]["rounds_played"] == 1
 
 
-def test_one_placement_per_player_per_spin(app, connect, player):
+def test_one_placement_per_player_per_spin(app, connect, player, ticks):
     sock, room_id = seat(connect, player)
     sock.emit("place_table_bet", {"room_id": room_id, "bets": [RED]})
     before = money_snapshot(app, player.id)
     sock.emit("place_table_bet", {"room_id": room_id, "bets": [RED]})
     assert_error(sock, "already_bet", "place_table_bet")
     assert money_snapshot(app, player.id) == before
-    sock.wait("table_result", timeout=5)
+    end_interval(ticks)
+    assert len(sock.events("table_result")) == 1
     # The next spin takes a new bet.
     sock.emit("place_table_bet", {"room_id": room_id, "bets": [RED]})
     assert sock.events("error") == []
-    sock.wait("table_result", timeout=5, count=2)
+    end_interval(ticks)
+    assert len(sock.events("table_result")) == 2
 
 
 @pytest.mark.parametrize(
@@ -145,7 +150,7 @@ def test_bad_bets_are_refused_and_nothing_moves(app, connect, player, bets, code
     assert sock.events("table_betting_open") == []
 
 
-def test_insufficient_funds_open_nothing_and_the_next_bet_opens_the_spin(app, connect, player, make_player):
+def test_insufficient_funds_open_nothing_and_the_next_bet_opens_the_spin(app, connect, player, make_player, ticks):
     poor = make_player(balance=5)
     sock, room_id = seat(connect, poor)
     sock.emit("place_table_bet", {"room_id": room_id, "bets": [RED]})
@@ -154,7 +159,8 @@ def test_insufficient_funds_open_nothing_and_the_next_bet_opens_the_spin(app, co
     rich, _ = seat(connect, player, room_id)
     rich.emit("place_table_bet", {"room_id": room_id, "bets": [RED]})
     assert len(rich.events("table_betting_open")) == 1
-    rich.wait("table_result", timeout=5)
+    end_interval(ticks)
+    assert len(rich.events("table_result")) == 1
 
 
 def test_bets_outside_a_roulette_room_or_seat_are_refused(connect, player, make_player):
@@ -168,7 +174,7 @@ def test_bets_outside_a_roulette_room_or_seat_are_refused(connect, player, make_
     assert_error(sock, "room_not_found")
 
 
-def test_bets_after_betting_closed_wait_for_the_next_spin(app, connect, player, make_player):
+def test_bets_after_betting_closed_wait_for_the_next_spin(app, connect, player, make_player, ticks):
     host, room_id = seat(connect, player)
     host.emit("place_table_bet", {"room_id": room_id, "bets": [RED]})
     with app.app_context():
@@ -179,14 +185,16 @@ def test_bets_after_betting_closed_wait_for_the_next_spin(app, connect, player, 
     guest.emit("place_table_bet", {"room_id": room_id, "bets": [RED]})
     assert_error(guest, "betting_closed")
     assert money_snapshot(app, guest_player.id) == before
-    host.wait("table_result", timeout=5)
+    end_interval(ticks)
+    assert len(host.events("table_result")) == 1
 
 
-def test_bets_survive_their_players_leaving(app, connect, player):
+def test_bets_survive_their_players_leaving(app, connect, player, ticks):
     sock, room_id = seat(connect, player)
     sock.emit("place_table_bet", {"room_id": room_id, "bets": [RED]})
     sock.emit("leave_multiplayer_room", {"room_id": room_id})  # the room closes; the stake is on the table
-    settled = sock.wait("table_settled", timeout=5)
+    end_interval(ticks)
+    settled = sock.events("table_settled")
     assert len(settled) == 1 and settled[0]["bet"] == 10
     assert rounds_of(app, player.id)[0].status == "settled"
 
