@@ -71,7 +71,7 @@ class Config:
 
     MAX_CONTENT_LENGTH = 64 * 1024
     # Login failures: per (name, address) pair, and per name from all addresses together.
-    LOGIN_MAX_FAILURES = 5
+    LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
     LOGIN_LOCK_MINUTES = 15
     LOGIN_ACCOUNT_MAX_FAILURES = _env_int("LOGIN_ACCOUNT_MAX_FAILURES", 50)
     LOGIN_ACCOUNT_WINDOW_MINUTES = 60

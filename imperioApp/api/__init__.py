@@ -17,6 +17,7 @@ from . import (
     wallet,
 )
 from .errors import handle_http_exception
+from .openapi_rules import document_input_rules
 from .schemas import ErrorSchema
 
 BLUEPRINTS = (
@@ -53,4 +54,5 @@ def register_api(app):
     api = JsonApi(app)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
+    document_input_rules(api, app.config)
     return api

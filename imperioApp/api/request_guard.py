@@ -3,7 +3,8 @@
 Every JSON body is checked once, before webargs parses it: valid UTF-8, nesting at most
 MAX_JSON_DEPTH deep (counted by a flat scan, so a 10,000-level body never reaches the
 recursive parser), integers of at most MAX_INTEGER_DIGITS digits (Python refuses more than
-4,300 with an error of its own), no NaN/Infinity, and no NUL character in any string.
+4,300 with an error of its own), no NaN/Infinity, and no NUL character or unpaired
+surrogate (\\ud800 escapes, which cannot be stored as UTF-8) in any string.
 The path and query string may not hold NUL either: PostgreSQL refuses NUL in text.
 Header fields longer than MAX_HEADER_BYTES are a JSON 431 (Gunicorn is configured to let
 them through to here), and a chunked body reaching MAX_CONTENT_LENGTH a JSON 413 (Werkzeug
@@ -63,13 +64,17 @@ def _no_constants(name):
     raise InvalidJson(f"{name} is not JSON")
 
 
-def _holds_nul(value):
+# NUL (PostgreSQL refuses it in text) and lone surrogates (\ud800 escapes: not encodable as UTF-8).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unstorable_text(value):
     if isinstance(value, str):
-        return "\x00" in value
+        return _UNSTORABLE.search(value) is not None
     if isinstance(value, dict):
-        return any("\x00" in key or _holds_nul(item) for key, item in value.items())
+        return any(_UNSTORABLE.search(key) or _unstorable_text(item) for key, item in value.items())
     if isinstance(value, list):
-        return any(_holds_nul(item) for item in value)
+        return any(_unstorable_text(item) for item in value)
     return False
 
 
@@ -85,8 +90,8 @@ def check_json_body(raw):
         data = json.loads(text, parse_int=_integer, parse_constant=_no_constants)
     except ValueError as exc:
         raise InvalidJson(f"the body is not valid JSON: {exc}") from None
-    if _holds_nul(data):
-        raise InvalidCharacters("text may not contain NUL characters")
+    if _unstorable_text(data):
+        raise InvalidCharacters("text may not contain NUL characters or unpaired surrogates")
     return data
 
 

@@ -29,7 +29,7 @@ def get_coins():
 
 @blp.route("/updateCoins", methods=["POST"])
 @blp.response(410)
-@blp.doc(security=[], description="Removed: balances change only through games and the ledger.")
+@blp.doc(security=[], deprecated=True, description="Removed: balances change only through games and the ledger.")
 def update_coins():
     """Always refuses: no client may set or add to a balance."""
     raise Gone(
