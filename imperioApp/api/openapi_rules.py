@@ -18,7 +18,8 @@ from .request_guard import MAX_INTEGER_DIGITS, MAX_JSON_DEPTH
 PLAIN_TEXT = "^[^\\u0000]*$"
 PRINTABLE_ASCII = "^[!-~]{1,%d}$"
 # A subset of the addresses marshmallow's Email accepts (labels up to 63, a TLD of two letters or more).
-EMAIL = "^[a-z0-9]{1,32}([._+-][a-z0-9]{1,32}){0,2}@[a-z0-9]{1,15}(-[a-z0-9]{1,15}){0,2}(\\.[a-z0-9]{1,15}(-[a-z0-9]{1,15}){0,2}){0,2}\\.[a-z]{2,6}$"
+_LABEL = "[a-z0-9]{1,15}(-[a-z0-9]{1,15}){0,2}"
+EMAIL = f"^[a-z0-9]{{1,32}}([._+-][a-z0-9]{{1,32}}){{0,2}}@{_LABEL}(\\.{_LABEL}){{0,2}}\\.[a-z]{{2,6}}$"
 
 
 def document_input_rules(api, config):
@@ -89,12 +90,17 @@ def _roulette_bet_shapes(schemas, config):
     }
     # Sent by the old client and ignored; documented as it sends them.
     legacy["odds"] = {"type": "number", "nullable": True, "description": "ignored: the server pays its own odds"}
-    legacy["type"] = {"type": "string", "nullable": True, "maxLength": 32, "description": "ignored: the shape follows from the numbers"}
+    legacy["type"] = {
+        "type": "string", "nullable": True, "maxLength": 32, "description": "ignored: the shape follows from the numbers",
+    }
     schemas["LegacyRoulette"]["properties"]["bet"].update({"maxItems": config["ROULETTE_MAX_BETS"], "description": total_rule})
 
 
 def _character_sets(schemas, paths):
-    seed = {"type": "string", "pattern": PRINTABLE_ASCII % CLIENT_SEED_MAX_LENGTH, "minLength": 1, "maxLength": CLIENT_SEED_MAX_LENGTH}
+    seed = {
+        "type": "string", "pattern": PRINTABLE_ASCII % CLIENT_SEED_MAX_LENGTH,
+        "minLength": 1, "maxLength": CLIENT_SEED_MAX_LENGTH,
+    }
     for name in ("ClientSeed", "Rotate", "Verify"):
         schemas[name]["properties"]["client_seed"].update(seed)
     schemas["Verify"]["properties"]["server_seed"] = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
@@ -111,12 +117,17 @@ def _verify_inputs(schemas, config):
         "slots": {"type": "object", "properties": {"bet": schemas["Spin"]["properties"]["bet"]}, "additionalProperties": False},
         "roulette": {
             "type": "object", "required": ["bets"], "additionalProperties": False,
-            "properties": {"bets": {"type": "array", "minItems": 1, "maxItems": config["ROULETTE_MAX_BETS"], "items": {"$ref": "#/components/schemas/RouletteBet"}}},
+            "properties": {"bets": {
+                "type": "array", "minItems": 1, "maxItems": config["ROULETTE_MAX_BETS"],
+                "items": {"$ref": "#/components/schemas/RouletteBet"},
+            }},
         },
         # Which actions a hand allows depends on its cards: the document promises only the deal.
         "blackjack": {
             "type": "object", "required": ["wager"], "additionalProperties": False,
-            "properties": {"wager": schemas["BlackjackStart"]["properties"]["wager"], "actions": {"type": "array", "maxItems": 0}},
+            "properties": {
+                "wager": schemas["BlackjackStart"]["properties"]["wager"], "actions": {"type": "array", "maxItems": 0},
+            },
         },
     }
     verify["oneOf"] = [
