@@ -1,64 +1,22 @@
 """What the production server answers at the edges HTTP parsing reaches before the app's views."""
 
-import os
-import secrets
 import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
-import requests
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.servers import free_port, production_env, running_gunicorn
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     port = free_port()
-    env = {
-        **os.environ,
-        "APP_ENV": "production",
-        "DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('gunicorn') / 'unused.db'}",
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "JWT_SECRET_KEY": secrets.token_urlsafe(48),
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": "1",
-        "LOG_LEVEL": "warning",
-    }
-    env.pop("REDIS_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "deployment/gunicorn_config.py", "imperioApp.wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    env = production_env(
+        DATABASE_URL=f"sqlite:///{tmp_path_factory.mktemp('gunicorn') / 'unused.db'}",
+        GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="1", LOG_LEVEL="warning",
     )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {process.stderr.read().decode()[-2000:]}")
-            try:
-                if requests.get(url + "/health", timeout=0.5).status_code == 200:
-                    break
-            except requests.RequestException:
-                if time.monotonic() > deadline:
-                    raise
-            time.sleep(0.1)
+    env.pop("REDIS_URL", None)
+    with running_gunicorn("gunicorn_config.py", env, port, tmp_path_factory.mktemp("log") / "server.log"):
         yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def exchange(port, raw):

@@ -9,17 +9,15 @@ import os
 import secrets
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.integration.test_realtime_processes import free_port
+from tests.servers import ROOT, free_port, production_env, running_gunicorn
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
-ROOT = Path(__file__).resolve().parents[2]
 MAX_SECONDS = int(os.environ.get("FUZZ_MAX_SECONDS", "90"))
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,positive_data_acceptance"
 
@@ -27,45 +25,15 @@ CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,re
 @pytest.fixture
 def server(app, tmp_path):
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "APP_ENV": "production",
-        "DATABASE_URL": os.environ["TEST_DATABASE_URL"],
-        "REDIS_URL": os.environ["TEST_REDIS_URL"],
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "JWT_SECRET_KEY": secrets.token_urlsafe(48),
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": "1",
-        "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_COST": "8", "ARGON2_PARALLELISM": "1",
+    env = production_env(
+        DATABASE_URL=os.environ["TEST_DATABASE_URL"], REDIS_URL=os.environ["TEST_REDIS_URL"],
+        GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="1", LOG_LEVEL="error",
         # The fuzzer is one client hammering every endpoint: limits would refuse it, not test it.
-        "RATELIMIT_LOGIN": "100000 per minute", "RATELIMIT_SIGNUP": "100000 per minute",
-        "LOGIN_MAX_FAILURES": "100000", "LOGIN_ACCOUNT_MAX_FAILURES": "100000",
-        "CHAT_RATE_LIMIT": "100000",
-        "LOG_LEVEL": "error",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "deployment/gunicorn_config.py", "imperioApp.wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "server.log", "wb"),
+        RATELIMIT_LOGIN="100000 per minute", RATELIMIT_SIGNUP="100000 per minute",
+        LOGIN_MAX_FAILURES="100000", LOGIN_ACCOUNT_MAX_FAILURES="100000", CHAT_RATE_LIMIT="100000",
     )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, (tmp_path / "server.log").read_text()[-3000:]
-            try:
-                if requests.get(url + "/health", timeout=0.5).status_code == 200:
-                    break
-            except requests.RequestException:
-                assert time.monotonic() < deadline, "server not ready"
-            time.sleep(0.1)
+    with running_gunicorn("gunicorn_config.py", env, port, tmp_path / "server.log") as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_schemathesis_finds_no_server_error_no_off_schema_answer_and_no_valid_request_refused(server, tmp_path):

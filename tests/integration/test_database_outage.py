@@ -7,7 +7,6 @@ port) and stops that one; the shared server the rest of the suite uses is never 
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -18,16 +17,11 @@ from sqlalchemy import text
 
 from imperioApp.extensions import db
 from tests.factories import make_player
+from tests.servers import free_port
 
 pytestmark = pytest.mark.postgres
 
 BINARIES = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class PrivateCluster:

@@ -2,8 +2,6 @@
 sharing PostgreSQL and Redis: what happens on one reaches sockets connected to the other."""
 
 import os
-import secrets
-import socket
 import subprocess
 import sys
 import threading
@@ -14,16 +12,12 @@ import pytest
 import requests
 import socketio
 
+from tests.servers import free_port, production_env
+
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct-horse-battery"
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server:
@@ -108,22 +102,15 @@ class Listener:
 @pytest.fixture
 def servers(app):
     """Processes A and B on free ports, sharing the test database and Redis."""
-    env = {
-        **os.environ,
-        "APP_ENV": "production",
-        "DATABASE_URL": os.environ["TEST_DATABASE_URL"],
-        "REDIS_URL": os.environ["TEST_REDIS_URL"],
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "JWT_SECRET_KEY": secrets.token_urlsafe(48),
-        "BIG_WIN_THRESHOLD": "1",
-        "LEADERBOARD_PUSH_INTERVAL": "0.2",
-        "ARGON2_TIME_COST": "1",
-        "ARGON2_MEMORY_COST": "8",
-        "ARGON2_PARALLELISM": "1",
-        "RATELIMIT_LOGIN": "1000 per minute",
-        "RATELIMIT_SIGNUP": "1000 per minute",
-        "LOG_LEVEL": "warning",
-    }
+    env = production_env(
+        DATABASE_URL=os.environ["TEST_DATABASE_URL"],
+        REDIS_URL=os.environ["TEST_REDIS_URL"],
+        BIG_WIN_THRESHOLD="1",
+        LEADERBOARD_PUSH_INTERVAL="0.2",
+        RATELIMIT_LOGIN="1000 per minute",
+        RATELIMIT_SIGNUP="1000 per minute",
+        LOG_LEVEL="warning",
+    )
     started = [Server(env, free_port()), Server(env, free_port())]
     try:
         deadline = time.monotonic() + 20
