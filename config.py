@@ -42,7 +42,8 @@ class Config:
     SECRET_KEY = _env("SECRET_KEY", DEFAULT_SECRET_KEY)
     JWT_SECRET_KEY = _env("JWT_SECRET_KEY", DEFAULT_JWT_SECRET_KEY)
     JWT_ALGORITHM = "HS256"
-    JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=15)
+    # API access tokens; no client refreshes them silently, so this is how long a login lasts.
+    JWT_ACCESS_TOKEN_EXPIRES = timedelta(seconds=_env_int("ACCESS_TOKEN_TTL", 15 * 60))
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=7)
     JWT_TOKEN_LOCATION = ["headers"]
 
@@ -67,7 +68,8 @@ class Config:
     SLOTS_MAX_BET = _env_int("SLOTS_MAX_BET", 100)
     BLACKJACK_MAX_WAGER = _env_int("BLACKJACK_MAX_WAGER", 1000)
     ROULETTE_MAX_TOTAL_BET = _env_int("ROULETTE_MAX_TOTAL_BET", 1000)
-    ROULETTE_MAX_BETS = 40
+    # The old roulette client's board has 151 places to bet; all of them fit.
+    ROULETTE_MAX_BETS = _env_int("ROULETTE_MAX_BETS", 160)
 
     MAX_CONTENT_LENGTH = 64 * 1024
     # Login failures: per (name, address) pair, and per name from all addresses together.
@@ -86,6 +88,20 @@ class Config:
     ARGON2_TIME_COST = _env_int("ARGON2_TIME_COST", 3)
     ARGON2_MEMORY_COST = _env_int("ARGON2_MEMORY_COST", 65536)
     ARGON2_PARALLELISM = _env_int("ARGON2_PARALLELISM", 4)
+
+    # Browser pages: a signed HttpOnly cookie holds the browser session; forms carry a CSRF token.
+    SESSION_COOKIE_NAME = "imperio_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    BROWSER_SESSION_TTL = _env_int("BROWSER_SESSION_TTL", 12 * 3600)
+    # A game token lives in an old frontend's URL and storage: one evening's play, never past
+    # the browser session that launched it.
+    GAME_TOKEN_TTL = _env_int("GAME_TOKEN_TTL", 4 * 3600)
+    WTF_CSRF_CHECK_DEFAULT = False  # only the page forms are checked; the JSON API is bearer-only
+    WTF_CSRF_TIME_LIMIT = None  # a form's token is good for as long as its browser session
+    CHERRY_CHARM_URL = _env("CHERRY_CHARM_URL", "http://localhost:5173")
+    BLACK_JACK_URL = _env("BLACK_JACK_URL", "http://localhost:5174")
+    ROULETTE_URL = _env("ROULETTE_URL", "http://localhost:5175")
 
     RATELIMIT_ENABLED = True
     # Per-address limit on every endpoint; off unless set (see extensions.py for why).
@@ -138,6 +154,9 @@ class DevelopmentConfig(Config):
     ENV_NAME = "development"
     DEBUG = False
     CORS_ORIGINS = _env_list("CORS_ORIGINS", "*")
+    # Loose enough for someone trying the frontends with several test accounts.
+    RATELIMIT_LOGIN = _env("RATELIMIT_LOGIN", "60 per minute")
+    RATELIMIT_SIGNUP = _env("RATELIMIT_SIGNUP", "100 per hour")
 
 
 class TestingConfig(Config):

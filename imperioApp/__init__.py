@@ -11,6 +11,7 @@ from config import DEFAULT_JWT_SECRET_KEY, DEFAULT_SECRET_KEY, get_config, norma
 from .extensions import cache, cors, db, limiter, migrate, redis_client_options, redis_store
 from .observability import configure_logging, register_request_logging
 from .realtime import init_socketio, register_realtime
+from .web import register_web
 
 
 def create_app(config=None, **overrides):
@@ -29,6 +30,7 @@ def create_app(config=None, **overrides):
     register_cli(app)
     register_shell_context(app)
     register_realtime(app)
+    register_web(app)
     return app
 
 

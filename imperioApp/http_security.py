@@ -1,6 +1,6 @@
 """Security headers on every response, and the JSON-only request rule."""
 
-from flask import request
+from flask import current_app, request
 from werkzeug.exceptions import UnsupportedMediaType
 
 # The API serves JSON only; the docs page needs the Swagger UI bundle from its CDN.
@@ -11,6 +11,7 @@ DOCS_CSP = (
     "https://cdn.jsdelivr.net; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 
 
 def register_security_headers(app):
@@ -36,6 +37,8 @@ def register_security_headers(app):
 
     @app.before_request
     def require_json_bodies():
+        if request.mimetype in FORM_TYPES and request.path in current_app.extensions.get("imperio.form_posts", ()):
+            return  # the browser pages' forms (imperioApp/web)
         if (
             request.method in _BODY_METHODS
             and (request.content_length or request.headers.get("Transfer-Encoding"))

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 
 from ..games import roulette
-from ..services import play
+from ..services import auth, play
 from ..services.auth import current_user_id
 from ..services.wallet import MAX_COINS
 from .games import RouletteResultSchema, roulette_result
@@ -25,7 +25,18 @@ class LegacyBetSchema(ma.Schema):
 
 
 class LegacyRouletteSchema(ma.Schema):
-    bet = ma.fields.List(ma.fields.Nested(LegacyBetSchema), required=True, validate=validate.Length(min=1, max=100))
+    # Room for every place on that client's board (151) and the 0 entries it leaves behind;
+    # ROULETTE_MAX_BETS then counts the bets that stake something.
+    bet = ma.fields.List(ma.fields.Nested(LegacyBetSchema), required=True, validate=validate.Length(min=1, max=400))
+
+
+class VerifyTokenSchema(ma.Schema):
+    token = ma.fields.String(required=True, validate=validate.Length(min=1, max=4096))
+    username = ma.fields.String(required=True, validate=validate.Length(min=1, max=254))
+
+
+class MessageSchema(ma.Schema):
+    message = ma.fields.String(required=True)
 
 
 @blp.route("/roulette/action", methods=["POST"])
@@ -37,3 +48,13 @@ def roulette_action(data):
     """Spin for the old roulette client: each bet's shape is read from its numbers."""
     bets = [roulette.legacy_bet(bet) for bet in data["bet"] if bet["amt"] > 0]
     return roulette_result(play.spin_roulette(current_user_id(), bets))
+
+
+@blp.route("/verify-token", methods=["POST"])
+@blp.arguments(VerifyTokenSchema)
+@blp.response(200, MessageSchema)
+@blp.doc(security=[], description="The Cherry Charm client checks its launch token here, sent in the body.")
+def verify_token(data):
+    """Say whether a token is a live access or game token of that player."""
+    auth.verify_token_of(data["token"], data["username"])
+    return {"message": "Token is valid"}

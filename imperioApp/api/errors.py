@@ -1,4 +1,4 @@
-"""The one JSON error path: every failure becomes {"error": {"code", "message"}}."""
+"""The one JSON error path: every failure becomes {"error": {"code", "message"}, "message"}."""
 
 import re
 import time
@@ -23,7 +23,8 @@ _CODE_OVERRIDES = {413: "payload_too_large", 422: "validation_error", 429: "rate
 
 def error_response(status, code, message, details=None, headers=None):
     """Build the JSON error response."""
-    body = {"error": {"code": code, "message": message}}
+    # The old frontends read a top-level "message"; error.code stays the machine-readable part.
+    body = {"error": {"code": code, "message": message}, "message": message}
     if details:
         body["error"]["details"] = details
     response = jsonify(body)
@@ -105,6 +106,7 @@ def handle_unexpected_error(error):
 
 def register_token_errors(jwt):
     """Render Flask-JWT-Extended's refusals in the error shape, with WWW-Authenticate."""
+    from .security import GAME_TOKEN_REFUSED, game_token_allowed_here
 
     def unauthorized(code, message):
         return error_response(401, code, message, headers={"WWW-Authenticate": "Bearer"})
@@ -115,7 +117,9 @@ def register_token_errors(jwt):
     jwt.unauthorized_loader(lambda reason: unauthorized("authorization_required", reason))
     jwt.needs_fresh_token_loader(lambda header, payload: unauthorized("fresh_token_required", "a fresh token is required"))
     jwt.user_lookup_error_loader(lambda header, payload: unauthorized("invalid_token", "the account no longer exists"))
-    jwt.token_verification_failed_loader(lambda header, payload: unauthorized("invalid_token", "token verification failed"))
+    # The one claims check: a game token outside the old frontends' endpoints fails it (403).
+    jwt.token_verification_loader(lambda header, payload: game_token_allowed_here(payload))
+    jwt.token_verification_failed_loader(lambda header, payload: error_response(403, "token_scope", GAME_TOKEN_REFUSED))
 
 
 def register_error_handlers(app):

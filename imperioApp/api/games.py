@@ -27,8 +27,18 @@ class FairnessFieldsSchema(ma.Schema):
 # --- slots -----------------------------------------------------------------------------
 
 
+def _short(value):
+    """Refuse an ignored value too large to be what the old client sends."""
+    if isinstance(value, (str, list, dict)) and len(value) > 254:
+        raise ma.ValidationError("Longer than 254.")
+
+
 class SpinSchema(ma.Schema):
     bet = Coins(load_default=1, metadata={"description": "coins staked (1 to SLOTS_MAX_BET)"})
+    # The Cherry Charm client sends its username here; the token alone decides who plays.
+    userId = ma.fields.Raw(
+        load_only=True, allow_none=True, validate=_short, metadata={"description": "ignored (old client); at most 254 characters"}
+    )
 
 
 class SpinResultSchema(ma.Schema):
@@ -70,7 +80,8 @@ class BlackjackStartSchema(ma.Schema):
 class BlackjackActionSchema(ma.Schema):
     action = ma.fields.String(required=True, validate=validate.Length(min=1, max=20),
                               metadata={"description": "hit, stand, double_down (or double), split"})
-    game_id = ma.fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID))
+    game_id = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID),
+                                metadata={"description": "omitted: your newest open round (the old blackjack client sends none)"})
 
 
 class CardSchema(ma.Schema):
@@ -143,7 +154,9 @@ def blackjack_start(data):
 @blp.response(200, BlackjackStateSchema)
 def blackjack_action(data):
     """Hit, stand, double down or split in one of your open games."""
-    return _blackjack_state(play.act_blackjack(current_user_id(), data["game_id"], data["action"]))
+    user_id = current_user_id()
+    game_id = data.get("game_id") or rounds.latest_open_id(user_id, "blackjack")
+    return _blackjack_state(play.act_blackjack(user_id, game_id, data["action"]))
 
 
 # --- roulette --------------------------------------------------------------------------

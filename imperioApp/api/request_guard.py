@@ -3,7 +3,7 @@
 Every JSON body is checked once, before webargs parses it: valid UTF-8, nesting at most
 MAX_JSON_DEPTH deep (counted by a flat scan, so a 10,000-level body never reaches the
 recursive parser), integers of at most MAX_INTEGER_DIGITS digits (Python refuses more than
-4,300 with an error of its own), no NaN/Infinity, and no NUL character or unpaired
+4,300 with an error of its own), no float beyond 64 bits (1e400), no NaN/Infinity, and no NUL character or unpaired
 surrogate (\\ud800 escapes, which cannot be stored as UTF-8) in any string.
 The path and query string may not hold NUL either: PostgreSQL refuses NUL in text.
 Header fields longer than MAX_HEADER_BYTES are a JSON 431 (Gunicorn is configured to let
@@ -12,6 +12,7 @@ would otherwise hand over the first 64 KiB of it as if it were the whole body).
 """
 
 import json
+import math
 import re
 
 from flask import current_app, request
@@ -60,6 +61,13 @@ def _integer(digits):
     return int(digits)
 
 
+def _finite(text):
+    number = float(text)
+    if math.isinf(number):
+        raise NumberTooLarge("numbers must fit a 64-bit float")
+    return number
+
+
 def _no_constants(name):
     raise InvalidJson(f"{name} is not JSON")
 
@@ -87,7 +95,7 @@ def check_json_body(raw):
     if _depth(text) > MAX_JSON_DEPTH:
         raise JsonTooDeep(f"JSON may nest at most {MAX_JSON_DEPTH} levels")
     try:
-        data = json.loads(text, parse_int=_integer, parse_constant=_no_constants)
+        data = json.loads(text, parse_int=_integer, parse_float=_finite, parse_constant=_no_constants)
     except ValueError as exc:
         raise InvalidJson(f"the body is not valid JSON: {exc}") from None
     if _unstorable_text(data):

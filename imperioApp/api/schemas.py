@@ -46,9 +46,10 @@ class ErrorBodySchema(ma.Schema):
 
 
 class ErrorSchema(ma.Schema):
-    """Every error response: {"error": {"code", "message", "details"?}}."""
+    """Every error response: {"error": {"code", "message", "details"?}, "message"}."""
 
     error = ma.fields.Nested(ErrorBodySchema, required=True)
+    message = ma.fields.String(required=True, metadata={"description": "error.message again, for clients that read only this"})
 
 
 class CoinsSchema(ma.Schema):

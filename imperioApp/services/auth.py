@@ -47,6 +47,7 @@ _sessions = AuthSession.__table__
 _SUBJECT = re.compile(r"[0-9]{1,18}")
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,32}")
 SESSION_ENDED = "sessions_ended"
+GAME_SCOPE = "game"
 
 
 class VerifiedTokenCache(JWTManager):
@@ -196,8 +197,8 @@ def session_is_live(session_id, user_id):
     return live
 
 
-def identify(token):
-    """The Identity of a valid, unexpired access token of a live session; Unauthorized otherwise."""
+def live_access_claims(token):
+    """The claims of a valid, unexpired access token of a live session (game tokens included); Unauthorized otherwise."""
     if not isinstance(token, str) or not token or len(token) > 4096:
         raise Unauthorized("a token (string) is required", code="invalid_token")
     try:
@@ -210,11 +211,34 @@ def identify(token):
         raise Unauthorized("an access token is required", code="invalid_token")
     if token_is_revoked(claims):
         raise Unauthorized("the token has been revoked", code="token_revoked")
+    return claims
+
+
+def _username_of(claims):
     with atomic() as session:
         username = session.execute(select(_users.c.username).where(_users.c.id == int(claims["sub"]))).scalar()
     if username is None:
         raise Unauthorized("the account no longer exists", code="invalid_token")
-    return Identity(int(claims["sub"]), username, claims["sid"])
+    return username
+
+
+def identify(token):
+    """The Identity of a valid, unexpired access token of a live session; Unauthorized otherwise."""
+    claims = live_access_claims(token)
+    if is_game_token(claims):
+        raise Unauthorized("a game token works only in the games", code="token_scope")
+    return Identity(int(claims["sub"]), _username_of(claims), claims["sid"])
+
+
+def verify_token_of(token, username):
+    """Check that `token` is a live access or game token of the player `username`; Unauthorized otherwise."""
+    if _username_of(live_access_claims(token)).lower() != username.strip().lower():
+        raise Unauthorized("the token belongs to another player", code="invalid_token")
+
+
+def is_game_token(claims):
+    """True for the claims of a game token (an access token scoped to the old frontends)."""
+    return claims.get("scope") == GAME_SCOPE
 
 
 # -- login and brute-force protection ---------------------------------------------------
@@ -253,7 +277,13 @@ def _locked(retry_after, client_address, scope):
 
 
 def login(identifier, password, *, client_address, user_agent=""):
-    """Check credentials (username or email) and start a session; return its token pair.
+    """Check credentials (username or email) and start a session; return its token pair."""
+    user = authenticate(identifier, password, client_address=client_address)
+    return start_session(user, user_agent=user_agent, client_address=client_address)
+
+
+def authenticate(identifier, password, *, client_address):
+    """Check credentials (username or email) and return the user.
 
     Policy: LOGIN_MAX_FAILURES failures for one name from one address within
     LOGIN_LOCK_MINUTES refuse that pair (the owner elsewhere still logs in); at most
@@ -279,9 +309,8 @@ def login(identifier, password, *, client_address, user_agent=""):
         values["password_hash"] = passwords.hash_password(password)
     with atomic() as session:
         session.execute(update(_users).where(_users.c.id == user.id).values(**values))
-        tokens = start_session(user, user_agent=user_agent, client_address=client_address)
     security_log.info("login", user_id=user.id, client_address=client_address)
-    return tokens
+    return user
 
 
 # -- sessions and their tokens ----------------------------------------------------------
@@ -291,19 +320,33 @@ def _token_claims(user):
     return {"username": user.username, "role": user.role}
 
 
-def start_session(user, *, user_agent="", client_address="", role=None):
-    """Open a session for `user` (anything with id, username, role); return its token pair."""
+def open_session(user_id, *, lifetime, user_agent="", client_address="", refresh_jti=None):
+    """Record a new session of the user lasting `lifetime`; return (its id, when it expires).
+
+    A session without `refresh_jti` (a browser's) can never be refreshed: the jti it keeps
+    is one no token carries.
+    """
     session_id = secrets.token_urlsafe(18)
-    refresh_jti = secrets.token_urlsafe(18)
     now = utcnow()
+    expires_at = now + lifetime
     with atomic() as session:
         session.execute(
             _sessions.insert().values(
-                id=session_id, user_id=user.id, user_agent=(user_agent or "")[:256],
+                id=session_id, user_id=user_id, user_agent=(user_agent or "")[:256],
                 client_address=(client_address or "")[:64], created_at=now, last_used_at=now,
-                expires_at=now + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"], refresh_jti=refresh_jti,
+                expires_at=expires_at, refresh_jti=refresh_jti or secrets.token_urlsafe(18),
             )
         )
+    return session_id, expires_at
+
+
+def start_session(user, *, user_agent="", client_address="", role=None):
+    """Open a session for `user` (anything with id, username, role); return its token pair."""
+    refresh_jti = secrets.token_urlsafe(18)
+    session_id, _ = open_session(
+        user.id, lifetime=current_app.config["JWT_REFRESH_TOKEN_EXPIRES"], user_agent=user_agent,
+        client_address=client_address, refresh_jti=refresh_jti,
+    )
     claims = {**_token_claims(user), "role": role or user.role}
     return _token_pair(user.id, session_id, refresh_jti, claims)
 

@@ -52,6 +52,14 @@ def history(user_id, *, game_type=None, status=None, before=None, limit=20):
     return {"items": items, "next_cursor": items[-1]["id"] if len(rows) > limit else None}
 
 
+def latest_open_id(user_id, game_type):
+    """The id of the player's newest open round of this game, or NotFound."""
+    items = history(user_id, game_type=game_type, status="open", limit=1)["items"]
+    if not items:
+        raise NotFound(f"you have no open {game_type} round: start one first", code="round_not_found")
+    return items[0]["id"]
+
+
 def get_round(user_id, round_id):
     """Everything about one of the player's rounds; the server seed once it is revealed."""
     query = (

@@ -13,7 +13,8 @@ def assert_error(response, status, code=None):
     """The response is the JSON error shape with this status (and code)."""
     assert response.status_code == status, response.get_json()
     body = response.get_json()
-    assert set(body) == {"error"} and {"code", "message"} <= set(body["error"]), body
+    assert set(body) == {"error", "message"} and {"code", "message"} <= set(body["error"]), body
+    assert body["message"] == body["error"]["message"], body
     if code:
         assert body["error"]["code"] == code, body
     return body["error"]

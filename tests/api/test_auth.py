@@ -17,8 +17,8 @@ SIGNUP = {"username": "Alice_1", "email": "Alice@Example.com", "password": "s3cr
 
 def error_code(response):
     body = response.get_json()
-    assert set(body) == {"error"}, body
-    assert {"code", "message"} <= set(body["error"])
+    assert set(body) == {"error", "message"}, body
+    assert {"code", "message"} <= set(body["error"]) and body["message"] == body["error"]["message"]
     return body["error"]["code"]
 
 

@@ -15,7 +15,8 @@ def assert_error(response, status, code=None):
     assert response.status_code == status
     assert response.mimetype == "application/json"
     body = response.get_json()
-    assert set(body) == {"error"} and {"code", "message"} <= set(body["error"])
+    assert set(body) == {"error", "message"} and {"code", "message"} <= set(body["error"])
+    assert body["message"] == body["error"]["message"]
     if code:
         assert body["error"]["code"] == code
     return body["error"]
@@ -37,7 +38,9 @@ def test_oversized_body_is_json_413(client):
 
 
 def test_non_json_body_is_json_415(client):
-    assert_error(client.post("/login", data="username=a&password=b", content_type="application/x-www-form-urlencoded"), 415, "unsupported_media_type")
+    # (A form post to /signup, /login or /logout is the browser pages': tests/web.)
+    assert_error(client.post("/spin", data="bet=1", content_type="application/x-www-form-urlencoded"), 415, "unsupported_media_type")
+    assert_error(client.post("/login", data="username=a&password=b", content_type="text/plain"), 415, "unsupported_media_type")
 
 
 def test_malformed_json_is_json_400(client):
