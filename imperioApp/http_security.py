@@ -3,12 +3,17 @@
 from flask import current_app, request
 from werkzeug.exceptions import UnsupportedMediaType
 
-# The API serves JSON only; the docs page needs the Swagger UI bundle from its CDN.
+# The API serves JSON only; the docs page runs flask-smorest's inline Swagger UI setup
+# over the bundle served from this host.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 DOCS_CSP = (
-    "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: "
-    "https://cdn.jsdelivr.net; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+    "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+# The lobby: its own scripts, styles and socket only, no inline script.
+LOBBY_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
 )
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}

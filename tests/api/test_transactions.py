@@ -91,7 +91,8 @@ def test_filters_by_type_game_and_time(client, player, pocket):
     assert all_pages(client, player, f"&to={past}") == []
 
 
-def test_recent_is_the_last_ten(client, player):
+def test_recent_is_the_last_ten(client, player, reels):
+    reels("three_lemons")  # every spin wins: a bet row and a win row each, 17 rows in all
     for _ in range(8):
         spin(client, player)
     recent = client.get("/transactions/recent", headers=player.headers).get_json()

@@ -4,7 +4,7 @@ import socket
 
 import pytest
 
-from tests.servers import free_port, production_env, running_gunicorn
+from tests.processes import free_port, production_env, running_gunicorn
 
 
 @pytest.fixture(scope="module")

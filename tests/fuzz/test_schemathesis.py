@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.servers import ROOT, free_port, production_env, running_gunicorn
+from tests.processes import ROOT, free_port, production_env, running_gunicorn
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

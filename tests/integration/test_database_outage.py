@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from imperioApp.extensions import db
 from tests.factories import make_player
-from tests.servers import free_port
+from tests.processes import free_port
 
 pytestmark = pytest.mark.postgres
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 import socketio
 
-from tests.servers import free_port, production_env
+from tests.processes import free_port, production_env, stop, wait_healthy
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -35,24 +35,10 @@ class Server:
         )
 
     def wait_ready(self, deadline):
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.process.stderr.read().decode()[-2000:]}")
-            try:
-                if requests.get(self.url + "/health", timeout=0.5).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"server on {self.port} not ready")
+        wait_healthy(self.process, self.url, deadline)
 
     def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop(self.process)
 
     def player(self, name):
         """Sign up and log in through this server's REST API; return (username, token)."""

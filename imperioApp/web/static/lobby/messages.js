@@ -1,0 +1,125 @@
+// A plain-language message for every error code the API and the socket answer with.
+// Unknown codes fall back to the server's own message.
+
+export const ERROR_MESSAGES = {
+  // requests and validation
+  bad_request: "The request was not understood.",
+  validation_error: "Some fields are not valid.",
+  payload_too_large: "That is too much data to send.",
+  unsupported_media_type: "The request must be JSON.",
+  method_not_allowed: "That action is not available here.",
+  not_found: "Not found.",
+  conflict: "That conflicts with the current state; refresh and try again.",
+  forbidden: "You are not allowed to do that.",
+  gone: "That feature has been removed.",
+  endpoint_removed: "That feature has been removed.",
+  internal_error: "Something went wrong on the server. Please try again.",
+  internal_server_error: "Something went wrong on the server. Please try again.",
+  not_acceptable: "The server cannot answer in a form this page reads.",
+  bad_gateway: "The server is restarting or unreachable: try again in a moment.",
+  service_unavailable: "The service is busy or down for a moment: try again shortly.",
+  gateway_timeout: "The server took too long to answer: try again.",
+  rate_limited: "Too many requests: wait a moment and try again.",
+  invalid_cursor: "That page of results does not exist.",
+  invalid_limit: "That page size is not allowed.",
+  invalid_date_range: "The date range is not valid.",
+  invalid_target: "That target is not valid.",
+  invalid_minutes: "That duration is not valid.",
+  // accounts and tokens
+  account_taken: "That username or email is already registered.",
+  invalid_credentials: "Wrong username or password.",
+  account_locked: "Too many failed logins: the account is locked for a while.",
+  unauthorized: "Please log in.",
+  authorization_required: "Please log in.",
+  token_expired: "Your session expired: please log in again.",
+  token_revoked: "You were logged out: please log in again.",
+  invalid_token: "Your session is no longer valid: please log in again.",
+  session_not_found: "That session has already ended.",
+  fresh_token_required: "Please log in again to do that.",
+  token_scope: "That sign-in only lets a game frontend play; log in here to do this.",
+  user_not_found: "No such player.",
+  admin_required: "Only operators may do that.",
+  already_authenticated: "This connection is already signed in as someone else.",
+  unauthenticated: "The live connection is not signed in yet.",
+  // money and idempotency
+  insufficient_funds: "Not enough coins for that bet.",
+  invalid_amount: "Bets must be whole coins of at least 1.",
+  above_table_limit: "That is above the table limit.",
+  invalid_idempotency_key: "The request key is not valid.",
+  idempotency_key_reused: "That request was already made with different details.",
+  // games
+  game_error: "The game refused that.",
+  unknown_game: "No such game.",
+  unknown_game_type: "No such game.",
+  illegal_action: "That move is not allowed now.",
+  unknown_action: "No such move.",
+  game_over: "That round is already over.",
+  game_not_found: "No such game: it may be over.",
+  round_not_found: "No such round.",
+  cannot_double: "You can double only on your first two cards.",
+  cannot_split: "Only two cards of the same rank can be split.",
+  already_split: "A round can be split only once.",
+  invalid_actions: "The list of moves is not valid.",
+  invalid_bet: "That bet is not valid.",
+  unknown_bet_type: "No such bet type.",
+  illegal_bet_shape: "Those numbers do not form that bet on the table.",
+  invalid_numbers: "The numbers of that bet are not valid.",
+  numbers_required: "That bet needs the numbers it covers.",
+  invalid_index: "Choose dozen or column 1, 2 or 3.",
+  no_bets: "Place at least one bet first.",
+  too_many_bets: "Too many bets on one spin.",
+  // fairness
+  invalid_seed: "That seed is not valid.",
+  invalid_client_seed: "The client seed must be 1-64 printable characters without spaces.",
+  invalid_server_seed: "A server seed is 64 hex characters.",
+  invalid_nonce: "The nonce must be a whole number of 0 or more.",
+  invalid_inputs: "The round's inputs are not valid.",
+  open_round: "Finish your open blackjack round before rotating the seed.",
+  // engagement
+  achievement_not_found: "No such achievement.",
+  notification_not_found: "No such notification.",
+  transaction_not_found: "No such transaction.",
+  invalid_metric: "No such leaderboard.",
+  invalid_timeframe: "No such timeframe.",
+  // chat
+  unknown_room: "No such chat room.",
+  empty_message: "Type a message first.",
+  message_too_long: "That message is too long.",
+  muted: "You are muted for now.",
+  banned: "You are banned from chat.",
+  // multiplayer rooms
+  room_not_found: "No such room: it may have closed.",
+  room_full: "That room is full.",
+  invite_required: "That room is private: enter its invite code.",
+  invalid_invite: "That invite code is wrong.",
+  not_in_room: "You are not in that room.",
+  already_in_room: "You are already in that room.",
+  too_many_rooms: "You are in too many rooms already.",
+  invalid_max_players: "A room seats 2 to 8 players.",
+  invalid_private: "Choose public or private.",
+  rooms_unavailable: "Rooms are unavailable right now; try again.",
+  not_a_roulette_room: "That room does not play roulette.",
+  already_bet: "You already bet on this spin.",
+  betting_closed: "Betting on this spin has closed; bet on the next one.",
+  try_again: "The spin is opening: try again in a moment.",
+  unknown_event: "The server did not understand that.",
+  // the page itself
+  network_error: "The server cannot be reached. Check your connection.",
+};
+
+export function describeError(error) {
+  if (!error) return "Something went wrong.";
+  const known = ERROR_MESSAGES[error.code];
+  let text = known || error.message || "Something went wrong.";
+  if (error.code === "validation_error" && error.details) text += ` (${summariseDetails(error.details)})`;
+  else if (known && error.message && error.message !== known && !["internal_error", "network_error"].includes(error.code)) {
+    text += ` — ${error.message}`;
+  }
+  return text;
+}
+
+function summariseDetails(details) {
+  return Object.entries(details)
+    .map(([field, problems]) => `${field}: ${Array.isArray(problems) ? problems.join(" ") : JSON.stringify(problems)}`)
+    .join("; ");
+}
