@@ -119,6 +119,9 @@ class Config:
     SOCKETIO_USE_MESSAGE_QUEUE = True
     # REST-only processes publish emits but need not listen to the queue.
     SOCKETIO_WRITE_ONLY = _env("SOCKETIO_WRITE_ONLY", "0") == "1"
+    # The Redis pub/sub channel of the message queue: channels span every Redis database, so
+    # deployments sharing one Redis server need one channel each.
+    SOCKETIO_CHANNEL = _env("SOCKETIO_CHANNEL", "imperio-socketio")
     # Engine.IO drops a connection sending more; below it, events over the app cap get `error`.
     SOCKETIO_MAX_HTTP_BUFFER = _env_int("SOCKETIO_MAX_HTTP_BUFFER", 64 * 1024)
     SOCKETIO_MAX_EVENT_BYTES = _env_int("SOCKETIO_MAX_EVENT_BYTES", 8 * 1024)

@@ -2,6 +2,7 @@
 
 import multiprocessing
 import os
+import runpy
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:5011")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
@@ -24,3 +25,9 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "")
 secure_scheme_headers = {}
 # Long header fields reach the app, which refuses them with a JSON 431 past 8190 bytes.
 limit_request_field_size = 32768
+
+# Prometheus multiprocess mode: every worker's samples add up at /metrics.
+_metrics_hooks = runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)), "gunicorn_metrics.py"))
+on_starting = _metrics_hooks["on_starting"]
+child_exit = _metrics_hooks["child_exit"]
+on_exit = _metrics_hooks["on_exit"]

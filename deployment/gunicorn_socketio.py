@@ -19,6 +19,7 @@ the service of gunicorn_config.py). Same app, different shape:
 """
 
 import os
+import runpy
 
 bind = os.environ.get("SOCKETIO_BIND", "127.0.0.1:5012")
 workers = 1
@@ -42,6 +43,12 @@ if os.environ.get("GUNICORN_CONTROL_SOCKET"):
     control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
 else:
     control_socket_disable = True
+
+# Prometheus multiprocess mode: every worker's samples add up at /metrics.
+_metrics_hooks = runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)), "gunicorn_metrics.py"))
+on_starting = _metrics_hooks["on_starting"]
+child_exit = _metrics_hooks["child_exit"]
+on_exit = _metrics_hooks["on_exit"]
 
 
 def post_worker_init(worker):

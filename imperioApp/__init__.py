@@ -8,6 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import DEFAULT_JWT_SECRET_KEY, DEFAULT_SECRET_KEY, get_config, normalise_database_url
 
+from . import metrics
 from .extensions import cache, cors, db, limiter, migrate, redis_client_options, redis_store
 from .observability import configure_logging, register_request_logging
 from .realtime import init_socketio, register_realtime
@@ -86,6 +87,7 @@ def register_extensions(app):
     auth.init_app(app)
     passwords.init_app(app)
     events.init_app(app)
+    metrics.init_app(app)
 
 
 def register_database_pragmas(app):

@@ -47,6 +47,22 @@ def get_metadata():
     return target_db.metadata
 
 
+def revisions_unknown_here(connection):
+    """The database's revisions that this release's migrations do not include.
+
+    After a rollback the database stays at the later release's revision (its migrations only
+    add: see the README's migration policy), and this release must start on it.
+    """
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+    heads = MigrationContext.configure(connection).get_current_heads()
+    # End the transaction the read began, or the migrations would run inside it, uncommitted.
+    connection.rollback()
+    return [head for head in heads if head not in known]
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -93,6 +109,13 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        unknown = revisions_unknown_here(connection)
+        if unknown:
+            logger.warning(
+                'The database is at revision %s, which this release does not know: a later '
+                'release migrated it and was rolled back. Its migrations only add, so this '
+                'release runs on that schema; nothing to migrate.', ', '.join(unknown))
+            return
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

@@ -10,6 +10,7 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
+from .. import metrics
 from ..extensions import db, limiter
 from ..games.errors import GameError, IllegalAction
 from ..services import auth
@@ -37,6 +38,7 @@ def error_response(status, code, message, details=None, headers=None):
 def handle_http_exception(error):
     """Render any HTTPException (404, 405, 413, 415, webargs' 400/422, ...) as JSON."""
     if isinstance(error, RateLimitExceeded):
+        metrics.count_rate_limited()
         return error_response(
             429,
             "rate_limited",

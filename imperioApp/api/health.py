@@ -1,10 +1,13 @@
-"""Liveness and readiness probes for load balancers and systemd."""
+"""Liveness and readiness probes for load balancers and systemd; Prometheus metrics."""
 
 import marshmallow as ma
+from flask import request
 from flask_smorest import Blueprint
 
+from .. import metrics
 from ..extensions import limiter
 from ..services import health
+from .errors import error_response
 
 blp = Blueprint("health", __name__, description="Operations")
 PUBLIC = {"security": []}
@@ -38,3 +41,23 @@ def readiness():
     checks = health.check_dependencies()
     ready = all(status != "down" for status in checks.values())
     return {"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503
+
+
+@blp.route("/metrics", methods=["GET"])
+@limiter.exempt
+@blp.doc(
+    security=[],
+    responses={
+        "200": {"description": "Prometheus text exposition of this service",
+                "content": {"text/plain": {"schema": {"type": "string"}}}},
+        "403": {"description": "asked through the public proxy"},
+    },
+)
+def prometheus_metrics():
+    """Prometheus samples of this service, for scrapers on its own port, never through the proxy."""
+    # NGINX refuses /metrics itself; a request that came through any proxy is refused here too,
+    # in case another route of the site ever reaches it.
+    if request.headers.get("X-Forwarded-For") or request.headers.get("X-Real-IP"):
+        return error_response(403, "forbidden", "metrics are scraped on the service port, not through the proxy")
+    body, content_type = metrics.exposition()
+    return body, 200, {"Content-Type": content_type, "Cache-Control": "no-store"}

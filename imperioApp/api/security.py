@@ -9,7 +9,7 @@ from ..services.auth import is_game_token
 GAME_TOKEN_ENDPOINTS = frozenset(
     {"wallet.get_coins", "games.spin", "games.blackjack_start", "games.blackjack_action", "compat.roulette_action"}
 )
-GAME_TOKEN_REFUSED = "a game token works only on /getCoins, /spin, /blackjack/start, /blackjack/action and /roulette/action"
+GAME_TOKEN_REFUSED = "a game token works only on /getCoins, /spin, /blackjack/start, /blackjack/action and /roulette/action"  # nosec B105  # an error message
 
 
 def game_token_allowed_here(claims):

@@ -185,7 +185,7 @@ class SeededRandomRNG(RNG):
     """Fast RNG over random.Random(seed) with the FairRNG interface; simulations only."""
 
     def __init__(self, seed=None):
-        self._random = random.Random(seed)
+        self._random = random.Random(seed)  # nosec B311  # engine simulations only; real rounds use FairRNG (HMAC-SHA256)
         # CPython's private _randbelow is the unbiased getrandbits loop behind randrange,
         # without randrange's argument checks: simulations call it millions of times.
         self.randbelow = self._random._randbelow

@@ -6,7 +6,7 @@ every emit goes through the Redis message queue to every process.
 """
 
 from ..extensions import socketio
-from .manager import RealtimeRedisManager
+from .manager import CountingManager, RealtimeRedisManager
 
 
 def allowed_socket_origins(origins):
@@ -28,9 +28,10 @@ def init_socketio(app):
     from . import chat, connection, leaderboards, multiplayer  # noqa: F401
 
     url = app.config.get("REDIS_URL") if app.config["SOCKETIO_USE_MESSAGE_QUEUE"] else None
-    manager = None
     if url:
-        manager = RealtimeRedisManager(url, channel="imperio-socketio", write_only=app.config["SOCKETIO_WRITE_ONLY"])
+        manager = RealtimeRedisManager(url, channel=app.config["SOCKETIO_CHANNEL"], write_only=app.config["SOCKETIO_WRITE_ONLY"])
+    else:
+        manager = CountingManager()
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],

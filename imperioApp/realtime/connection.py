@@ -10,6 +10,7 @@ import marshmallow as ma
 import structlog
 from flask_socketio import ConnectionRefusedError, emit, join_room
 
+from .. import metrics
 from ..extensions import db, socketio
 from ..services import auth
 from ..services.errors import DomainError
@@ -28,6 +29,7 @@ def on_connect(auth=None):
     """Accept the connection; authenticate it at once if the connect payload has a token."""
     token = auth.get("token") if isinstance(auth, dict) else None
     if token is None:
+        metrics.SOCKETS_CONNECTED.inc()
         return True
     try:
         _authenticate(token)
@@ -38,6 +40,7 @@ def on_connect(auth=None):
         db.session.rollback()
         log.exception("socket_connect_failed")
         raise ConnectionRefusedError({"code": "internal_error", "message": "an unexpected error occurred"}) from None
+    metrics.SOCKETS_CONNECTED.inc()
     return True
 
 
@@ -63,6 +66,7 @@ def _authenticate(token, current=None):
 @socketio.on("disconnect")
 def on_disconnect(reason=None):
     """Give up the seats this socket held in multiplayer rooms."""
+    metrics.SOCKETS_CONNECTED.dec()
     who = identity()
     if who is not None:
         multiplayer.release_all(who)

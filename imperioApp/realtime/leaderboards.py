@@ -22,6 +22,7 @@ from flask import current_app
 from flask_socketio import emit, join_room, leave_room
 from redis.exceptions import RedisError
 
+from .. import metrics
 from ..extensions import redis_store, socketio
 from ..services.errors import ValidationFailed
 from ..services.redis_lua import LuaScript
@@ -239,6 +240,7 @@ class LeaderboardPusher:
             {"metric": metric, "timeframe": timeframe, "leaderboard": rows},
             to=board_room(metric, timeframe),
         )
+        metrics.LEADERBOARD_PUSHES.labels(metric, timeframe).inc()
 
 
 def pusher():

@@ -9,14 +9,35 @@ of the room. (A process without this class would merely close the room: a safe d
 
 import socketio
 
+from .. import metrics
 from ..services import auth
 from .protocol import SESSION_ROOM_PREFIX
 
 ACTIONS = ("disconnect", "leave")
 
 
+def count_emit(manager, event, namespace, room, skip_sid):
+    """Count one emit by the number of this process's sockets it reaches."""
+    skipped = set(skip_sid) if isinstance(skip_sid, list) else {skip_sid}
+    recipients = sum(1 for sid, _ in manager.get_participants(namespace or "/", room) if sid not in skipped)
+    metrics.count_socket_messages(event, recipients)
+
+
+class CountingManager(socketio.Manager):
+    """The in-process client manager (no message queue), counting what it sends."""
+
+    def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, **kwargs):
+        count_emit(self, event, namespace, to or room, skip_sid)
+        return super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, to=to, **kwargs)
+
+
 class RealtimeRedisManager(socketio.RedisManager):
-    """The Redis client manager, plus `act_on_room` across processes."""
+    """The Redis client manager, counting what it sends, plus `act_on_room` across processes."""
+
+    def _handle_emit(self, message):
+        # Every emit, local or from the queue, is delivered to this process's sockets here.
+        count_emit(self, message["event"], message.get("namespace"), message.get("room"), message.get("skip_sid"))
+        return super()._handle_emit(message)
 
     def act_on_room(self, room, action, rooms=(), namespace="/"):
         """Apply `action` to the room's sockets here and in every other process."""

@@ -32,6 +32,7 @@ from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt import ExpiredSignatureError, InvalidTokenError, PyJWTError
 from sqlalchemy import delete, func, or_, select, update
 
+from .. import metrics
 from ..models import AuthSession, User
 from ..models.base import utcnow
 from . import events, passwords, throttle
@@ -272,6 +273,9 @@ def _claim_attempt(identifier, client_address):
 
 
 def _locked(retry_after, client_address, scope):
+    # Counted at each refusal: the windows slide, so a lock has no single moment it begins.
+    metrics.ACCOUNT_LOCKOUTS.inc()
+    metrics.LOGIN_FAILURES.labels("locked").inc()
     security_log.warning("login_refused_locked", scope=scope, client_address=client_address)
     return AccountLocked("too many failed logins: try again later", retry_after=int(retry_after) + 1)
 
@@ -298,6 +302,7 @@ def authenticate(identifier, password, *, client_address):
             select(User).where(or_(func.lower(User.username) == ident, User.email == ident))
         ).scalar_one_or_none()
     if not passwords.verify_password(user.password_hash if user else None, password):
+        metrics.LOGIN_FAILURES.labels("invalid_credentials").inc()
         security_log.warning(
             "login_failed", user_id=user.id if user else None, identifier=identifier[:64], client_address=client_address
         )

@@ -9,6 +9,8 @@ import time
 
 from flask import current_app
 
+from .. import metrics
+
 _EXTENSION = "imperio.breakers"
 DEFAULT_COOLDOWN = 5.0  # seconds
 
@@ -19,17 +21,24 @@ def _state():
 
 def is_open(name):
     """True while `name` is being skipped after a recent failure."""
-    return time.monotonic() < _state().get(name, 0.0)
+    until = _state().get(name)
+    if until is None:
+        return False
+    if time.monotonic() < until:
+        return True
+    reset(name)
+    return False
 
 
 def trip(name):
     """Record a failure of `name`: skip it for REDIS_BREAKER_COOLDOWN seconds."""
     _state()[name] = time.monotonic() + current_app.config.get("REDIS_BREAKER_COOLDOWN", DEFAULT_COOLDOWN)
+    metrics.breaker_changed(name, True)
 
 
 def reset(name=None):
     """Close one breaker (or all): the dependency is tried again at once."""
-    if name is None:
-        _state().clear()
-    else:
-        _state().pop(name, None)
+    names = list(_state()) if name is None else [name]
+    for closed in names:
+        if _state().pop(closed, None) is not None:
+            metrics.breaker_changed(closed, False)

@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from .. import metrics
 from ..models import IdempotencyRecord
 from ..models.base import utcnow
 from .errors import Conflict, DomainError
@@ -101,6 +102,7 @@ def execute(request, produce):
                     "this Idempotency-Key was already used for a different request",
                     code="idempotency_key_reused",
                 )
+            metrics.IDEMPOTENT_REPLAYS.inc()
             return StoredResponse(stored.status_code, stored.response_body), True
         session.info[IDEMPOTENCY_KEY_INFO] = request.key
         try:

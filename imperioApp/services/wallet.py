@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, insert, select, update
 
+from .. import metrics
 from ..models import LEDGER_TYPES, LedgerEntry, User
 from ..models.base import utcnow
 from .errors import InsufficientFunds, NotFound, ValidationFailed
@@ -77,6 +78,7 @@ def post(user_id, movements, *, game_type=None, round_id=None):
             current = connection.execute(_BALANCE, {"owner": user_id}).scalar_one_or_none()
             if current is None:
                 raise NotFound("user not found", code="user_not_found")
+            metrics.WALLET_REFUSALS.labels("insufficient_funds").inc()
             raise InsufficientFunds(f"insufficient funds: balance is {current}, {need} needed")
         key = session.info.get(IDEMPOTENCY_KEY_INFO)
         after = balance - net

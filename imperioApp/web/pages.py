@@ -35,7 +35,7 @@ GAMES = {
     "roulette": ("Roulette", "ROULETTE_URL"),
 }
 SESSION_KEY = "browser_session"
-GAME_TOKEN_KEY = "game_token"
+GAME_TOKEN_KEY = "game_token"  # nosec B105  # the session key it is stored under, not a token
 # A launch reuses the session's game token while it has this long to live: Cherry Charm
 # spins with the token it found in storage when its page loaded, i.e. the previous launch's.
 GAME_TOKEN_REUSE_SECONDS = 30 * 60

@@ -1,7 +1,8 @@
 """Static checks of deployment/: shell syntax, the NGINX site, the systemd units, the workflows.
 
-Nothing here needs a database. `nginx -t` and `systemd-analyze verify` run when those
-programs are installed and are skipped otherwise.
+Nothing here needs a database. `shellcheck` and `nginx -t` are skipped where those programs
+are missing, except in the services run (REQUIRE_SERVICES=1, after .ci/run installed them),
+where a missing one fails; `systemd-analyze verify` runs where systemd is installed.
 """
 
 import inspect
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from config import Config
+from tests.deployment.tools import require_tools
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOYMENT = ROOT / "deployment"
@@ -43,8 +45,8 @@ def test_shell_script_parses(script):
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.skipif(not shutil.which("shellcheck"), reason="shellcheck is not installed")
 def test_shellcheck_is_clean():
+    require_tools("shellcheck")
     result = run(["shellcheck", "-x", "-S", "warning", *map(str, SCRIPTS.glob("*.sh"))], cwd=ROOT)
     assert result.returncode == 0, result.stdout
 
@@ -149,6 +151,16 @@ def test_deploy_runs_backup_migrations_then_restarts_in_order(tmp_path):
     installed = {c.split()[-1].rsplit("/", 1)[-1] for c in commands if c.startswith("install ")}
     assert installed == {p.name for p in SYSTEMD.iterdir()}
     assert "systemctl daemon-reload" in commands
+
+
+def test_rollback_needs_a_release_before_the_current_one(tmp_path):
+    env = script_env(SYSTEMD_DIR=str(tmp_path), IMPERIO_DIR=str(tmp_path))
+    result = run([str(SCRIPTS / "deploy.sh"), "--rollback", "--dry-run"], env=env)
+    assert result.returncode != 0 and "nothing to roll back to" in result.stderr
+    (tmp_path / ".deploy").mkdir()
+    (tmp_path / ".deploy" / "releases").write_text("abc123 .venvs/0123456789abcdef 2026-01-01T00:00:00Z\n")
+    result = run([str(SCRIPTS / "deploy.sh"), "--rollback", "--dry-run"], env=env)
+    assert result.returncode != 0 and "only one release" in result.stderr
 
 
 def test_deploy_can_skip_the_backup(tmp_path):
@@ -274,8 +286,8 @@ def test_nginx_errors_it_answers_are_json():
         assert re.search(rf"return {status} '\{{\"error\": \{{\"code\": \"\w+\"", text), status
 
 
-@pytest.mark.skipif(not shutil.which("nginx") or not shutil.which("openssl"), reason="nginx or openssl is not installed")
 def test_nginx_accepts_the_configuration(tmp_path):
+    require_tools("nginx", "openssl")
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
          "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
@@ -433,7 +445,7 @@ def test_environment_example_is_production_and_leaves_process_settings_to_the_un
     assert set(settings) - {"APP_ENV"} <= config_names | deployment_names
 
 
-@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze is not installed")
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="no systemd on this machine (systemd-analyze missing): the units are verified where systemd exists")
 def test_systemd_units_verify(tmp_path):
     # The units name /opt/imperio; point them at this checkout so their programs exist.
     if not (ROOT / ".venv" / "bin" / "gunicorn").exists():
@@ -474,3 +486,15 @@ def test_workflows_are_valid_yaml():
         document = yaml.safe_load(path.read_text())
         assert document["jobs"], path.name
         assert True in document or "on" in document, path.name  # YAML 1.1 reads `on:` as True
+
+
+def test_ci_gates_coverage_floor_bandit_and_uploads_the_reports():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert ci.count("make coverage") == 2  # both runs
+    assert "make bandit" in ci
+    makefile = (ROOT / "Makefile").read_text()
+    assert "--cov-fail-under=$(COVERAGE_FLOOR)" in makefile and "COVERAGE_FLOOR ?= 90" in makefile
+    assert "ruff format --check" in makefile
+    assert "branch = True" in (ROOT / ".coveragerc").read_text()
+    workflow = (WORKFLOWS / "test.yml").read_text()
+    assert "actions/upload-artifact" in workflow and "coverage-*.xml" in workflow

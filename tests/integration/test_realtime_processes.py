@@ -2,6 +2,7 @@
 sharing PostgreSQL and Redis: what happens on one reaches sockets connected to the other."""
 
 import os
+import secrets
 import subprocess
 import sys
 import threading
@@ -12,7 +13,7 @@ import pytest
 import requests
 import socketio
 
-from tests.processes import free_port, production_env, stop, wait_healthy
+from tests.processes import free_port, stop, wait_healthy
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -51,11 +52,12 @@ class Server:
 class Listener:
     """A python-socketio client that records every event it receives."""
 
-    def __init__(self, url, token):
+    def __init__(self, url, token, **client_options):
         self.events = []
         self.changed = threading.Condition()
-        self.client = socketio.Client(reconnection=False)
+        self.client = socketio.Client(**{"reconnection": False, **client_options})
         self.client.on("*", self._record)
+        self.client.on("connect", lambda: self._record("connect", None))
         self.client.on("disconnect", lambda *args: self._record("disconnect", None))
         self.client.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=10)
         self.wait_for("authenticated")
@@ -65,11 +67,12 @@ class Listener:
             self.events.append((event, data))
             self.changed.notify_all()
 
-    def wait_for(self, event, match=lambda data: True, timeout=8):
+    def wait_for(self, event, match=lambda data: True, timeout=8, since=0):
+        """The first `event` matching `match` among the events from index `since` on."""
         deadline = time.monotonic() + timeout
         with self.changed:
             while True:
-                for name, data in self.events:
+                for name, data in self.events[since:]:
                     if name == event and match(data):
                         return data
                 remaining = deadline - time.monotonic()
@@ -85,18 +88,34 @@ class Listener:
             self.client.disconnect()
 
 
+def production_environment(base=None, **overrides):
+    """A production process's environment on the test database and Redis, made quick to test:
+    cheap password hashing, big wins from 1 coin, fast leaderboard pushes, generous app limits."""
+    return {
+        **(os.environ if base is None else base),
+        "APP_ENV": "production",
+        "DATABASE_URL": os.environ["TEST_DATABASE_URL"],
+        "REDIS_URL": os.environ["TEST_REDIS_URL"],
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "JWT_SECRET_KEY": secrets.token_urlsafe(48),
+        "BIG_WIN_THRESHOLD": "1",
+        "LEADERBOARD_PUSH_INTERVAL": "0.2",
+        "ARGON2_TIME_COST": "1",
+        "ARGON2_MEMORY_COST": "8",
+        "ARGON2_PARALLELISM": "1",
+        "RATELIMIT_LOGIN": "1000 per minute",
+        "RATELIMIT_SIGNUP": "1000 per minute",
+        "LOG_LEVEL": "warning",
+        # Pub/sub channels span Redis databases: keep other runs' emits and disconnects out.
+        "SOCKETIO_CHANNEL": f"imperio-socketio-test-{secrets.token_hex(4)}",
+        **overrides,
+    }
+
+
 @pytest.fixture
 def servers(app):
     """Processes A and B on free ports, sharing the test database and Redis."""
-    env = production_env(
-        DATABASE_URL=os.environ["TEST_DATABASE_URL"],
-        REDIS_URL=os.environ["TEST_REDIS_URL"],
-        BIG_WIN_THRESHOLD="1",
-        LEADERBOARD_PUSH_INTERVAL="0.2",
-        RATELIMIT_LOGIN="1000 per minute",
-        RATELIMIT_SIGNUP="1000 per minute",
-        LOG_LEVEL="warning",
-    )
+    env = production_environment()
     started = [Server(env, free_port()), Server(env, free_port())]
     try:
         deadline = time.monotonic() + 20

@@ -1,0 +1,165 @@
+"""Prometheus metrics: what an operator watches, counted where each thing is decided.
+
+Under Gunicorn every worker writes its samples to PROMETHEUS_MULTIPROC_DIR (prepared by
+deployment/gunicorn_metrics.py) and `/metrics` adds up every worker of the service, so a
+scrape of one service port sees the whole service. Without that variable (tests, `make run`)
+the samples live in this process. Prometheus names each scraped service by its `instance`
+label, so nothing here labels the process itself.
+"""
+
+import os
+from time import perf_counter
+
+from flask import g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from sqlalchemy import event
+
+MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+UNMATCHED_ENDPOINT = "unmatched"
+
+HTTP_REQUESTS = Counter(
+    "imperio_http_requests", "HTTP requests answered, by route pattern, method and status",
+    ["endpoint", "method", "status"],
+)
+HTTP_LATENCY = Histogram(
+    "imperio_http_request_duration_seconds", "Time from the request reaching Flask to its response, by route pattern",
+    ["endpoint", "method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+ROUNDS_SETTLED = Counter("imperio_rounds_settled", "Game rounds settled, by game", ["game"])
+COINS_WAGERED = Counter("imperio_coins_wagered", "Coins staked on settled rounds, by game", ["game"])
+COINS_PAID = Counter("imperio_coins_paid", "Coins paid back to players on settled rounds, by game", ["game"])
+WALLET_REFUSALS = Counter("imperio_wallet_refusals", "Wallet movements refused, by reason", ["reason"])
+IDEMPOTENT_REPLAYS = Counter("imperio_idempotent_replays", "Retried requests answered with their stored first response")
+LOGIN_FAILURES = Counter("imperio_login_failures", "Logins refused, by reason", ["reason"])
+ACCOUNT_LOCKOUTS = Counter("imperio_account_lockouts", "Accounts locked after too many failed logins")
+RATE_LIMIT_REFUSALS = Counter(
+    "imperio_rate_limit_refusals", "Requests refused by the app's rate limits, by route pattern", ["endpoint"]
+)
+DB_POOL_IN_USE = Gauge(
+    "imperio_db_pool_connections_in_use", "Database connections checked out of the pool", multiprocess_mode="livesum"
+)
+DB_POOL_OVERFLOW = Gauge(
+    "imperio_db_pool_overflow_connections", "Database connections open beyond the pool size", multiprocess_mode="livesum"
+)
+REDIS_BREAKER_OPEN = Gauge(
+    "imperio_redis_breaker_open", "1 while a Redis circuit breaker is open (Redis calls skipped), by breaker",
+    ["breaker"], multiprocess_mode="livemax",
+)
+SOCKETS_CONNECTED = Gauge(
+    "imperio_socketio_sockets_connected", "Socket.IO sockets connected to this service", multiprocess_mode="livesum"
+)
+SOCKET_MESSAGES = Counter(
+    "imperio_socketio_messages_emitted", "Socket.IO event messages sent to sockets of this service, by event", ["event"]
+)
+LEADERBOARD_PUSHES = Counter(
+    "imperio_leaderboard_pushes", "Coalesced leaderboard_update pushes, by board", ["metric", "timeframe"]
+)
+ALL = (
+    HTTP_REQUESTS, HTTP_LATENCY, ROUNDS_SETTLED, COINS_WAGERED, COINS_PAID, WALLET_REFUSALS, IDEMPOTENT_REPLAYS,
+    LOGIN_FAILURES, ACCOUNT_LOCKOUTS, RATE_LIMIT_REFUSALS, DB_POOL_IN_USE, DB_POOL_OVERFLOW, REDIS_BREAKER_OPEN,
+    SOCKETS_CONNECTED, SOCKET_MESSAGES, LEADERBOARD_PUSHES,
+)
+
+
+def init_app(app):
+    """Count requests, watch the database pool and count settled rounds from the event bus."""
+    from .extensions import db
+    from .services import events
+
+    app.after_request(_count_request)
+    with app.app_context():
+        _watch_pool(db.engine.pool)
+        events.bus().subscribe("round_settled", on_round_settled)
+
+
+def _endpoint():
+    rule = request.url_rule
+    return rule.rule if rule is not None else UNMATCHED_ENDPOINT
+
+
+def _count_request(response):
+    endpoint, method = _endpoint(), request.method
+    HTTP_REQUESTS.labels(endpoint, method, str(response.status_code)).inc()
+    started = g.get("request_started")
+    if started is not None:
+        HTTP_LATENCY.labels(endpoint, method).observe(perf_counter() - started)
+    return response
+
+
+def _watch_pool(pool):
+    # Only QueuePool (PostgreSQL, SQLite files) knows its checked-out and overflow counts.
+    if not hasattr(pool, "checkedout") or not hasattr(pool, "overflow"):
+        return
+
+    def update(*_):
+        DB_POOL_IN_USE.set(pool.checkedout())
+        DB_POOL_OVERFLOW.set(max(pool.overflow(), 0))
+
+    event.listen(pool, "checkout", update)
+    event.listen(pool, "checkin", update)
+
+
+def on_round_settled(name, payload):
+    """Count one settled round with its stake and payout."""
+    game = payload["game_type"]
+    ROUNDS_SETTLED.labels(game).inc()
+    if payload["bet"]:
+        COINS_WAGERED.labels(game).inc(payload["bet"])
+    if payload["payout"]:
+        COINS_PAID.labels(game).inc(payload["payout"])
+
+
+def count_rate_limited():
+    """One request refused by an app rate limit."""
+    RATE_LIMIT_REFUSALS.labels(_endpoint()).inc()
+
+
+def breaker_changed(name, is_open):
+    """A Redis breaker opened or closed."""
+    REDIS_BREAKER_OPEN.labels(name).set(1 if is_open else 0)
+
+
+def count_socket_messages(event_name, recipients):
+    """`recipients` sockets of this service were sent one `event_name` message each."""
+    if recipients:
+        SOCKET_MESSAGES.labels(event_name).inc(recipients)
+
+
+def exposition():
+    """(body, content type) of the samples of this service: every worker's when multiprocess."""
+    if os.environ.get(MULTIPROCESS_DIR_VARIABLE):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+def family_names():
+    """The name of every metric family the app exports."""
+    return {family.name for collector in ALL for family in collector.describe()}
+
+
+def metric_names():
+    """Every sample name these metrics expose (counters with _total, histograms with their series)."""
+    names = set()
+    for collector in ALL:
+        for family in collector.describe():
+            base = family.name
+            if family.type == "counter":
+                names |= {base + "_total", base + "_created"}
+            elif family.type == "histogram":
+                names |= {base + suffix for suffix in ("_bucket", "_count", "_sum", "_created")}
+            else:
+                names.add(base)
+    return names
