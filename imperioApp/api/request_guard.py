@@ -44,13 +44,13 @@ class InvalidCharacters(BadRequest):
 def _depth(text):
     depth = deepest = 0
     for match in _TOKENS.finditer(text):
-        token = match.group()
-        if token in "[{":
+        piece = match.group()
+        if piece in "[{":
             depth += 1
             deepest = max(deepest, depth)
             if deepest > MAX_JSON_DEPTH:
                 break
-        elif token in "]}":
+        elif piece in "]}":
             depth -= 1
     return deepest
 

@@ -14,7 +14,6 @@ from .unit_of_work import atomic
 log = structlog.get_logger(__name__)
 
 _users = User.__table__
-TOKEN_TYPE = "Bearer"  # nosec B105  # the OAuth token type name, not a secret
 
 
 def signup(username, email, password):

@@ -49,6 +49,7 @@ _SUBJECT = re.compile(r"[0-9]{1,18}")
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,32}")
 SESSION_ENDED = "sessions_ended"
 GAME_SCOPE = "game"
+TOKEN_TYPE = "Bearer"  # nosec B105  # the OAuth token type name, not a secret
 
 
 class VerifiedTokenCache(JWTManager):
@@ -369,7 +370,7 @@ def _token_pair(user_id, session_id, refresh_jti, claims):
         "refresh_token": create_refresh_token(
             identity=str(user_id), additional_claims={**claims, "sid": session_id, "jti": refresh_jti}
         ),
-        "token_type": "Bearer",
+        "token_type": TOKEN_TYPE,
         "expires_in": int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds()),
     }
 
