@@ -51,6 +51,10 @@ def _operations(paths):
 
 def _table_limits(schemas, config):
     schemas["Spin"]["properties"]["bet"]["maximum"] = config["SLOTS_MAX_BET"]
+    # Ignored, and accepted as any short value; the old client sends its username.
+    schemas["Spin"]["properties"]["userId"] = {
+        "type": "string", "nullable": True, "maxLength": 254, "pattern": PLAIN_TEXT, "description": "ignored (old client)",
+    }
     schemas["BlackjackStart"]["properties"]["wager"]["maximum"] = config["BLACKJACK_MAX_WAGER"]
 
 
