@@ -16,9 +16,11 @@ import math
 import re
 
 from flask import current_app, request
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, RequestHeaderFieldsTooLarge
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, RequestHeaderFieldsTooLarge, RequestURITooLarge
 
 MAX_HEADER_BYTES = 8190
+# Gunicorn lets request lines up to 8190 bytes through (its own 414 is HTML); past this, JSON 414.
+MAX_URL_BYTES = 4094
 MAX_JSON_DEPTH = 32
 MAX_INTEGER_DIGITS = 64
 # A JSON string token, or one bracket: enough to count nesting without parsing.
@@ -105,6 +107,8 @@ def check_json_body(raw):
 
 def refuse_hostile_input():
     """before_request: the checks of the module docstring."""
+    if len(request.environ.get("RAW_URI") or request.full_path) > MAX_URL_BYTES:
+        raise RequestURITooLarge(f"URLs are limited to {MAX_URL_BYTES} bytes")
     if any(len(value) > MAX_HEADER_BYTES for value in request.headers.values()):
         raise RequestHeaderFieldsTooLarge(f"header fields are limited to {MAX_HEADER_BYTES} bytes")
     if "\x00" in request.path or any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
