@@ -48,7 +48,17 @@ class Config:
     JWT_TOKEN_LOCATION = ["headers"]
 
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'imperio.db'}")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS = {}
+    # PostgreSQL connections per process: a fixed pool (no overflow: past it, requests wait
+    # in line for a connection), no liveness ping on every checkout (a connection that fails
+    # is discarded and the next checkout reconnects), recycled after DB_POOL_RECYCLE seconds.
+    DB_POOL_SIZE = _env_int("DB_POOL_SIZE", 10)
+    DB_POOL_TIMEOUT = _env_int("DB_POOL_TIMEOUT", 10)
+    DB_POOL_RECYCLE = _env_int("DB_POOL_RECYCLE", 1800)
+    DB_POOL_PRE_PING = _env("DB_POOL_PRE_PING", "0") == "1"
+    # SQLite (the embedded default) runs in WAL mode; FULL syncs every commit to disk,
+    # NORMAL only at checkpoints (a power cut may then lose the last commits, never corrupt).
+    SQLITE_SYNCHRONOUS = _env("SQLITE_SYNCHRONOUS", "FULL")
     # With the database down, requests answer 503 with this Retry-After (and recover by themselves).
     DATABASE_RETRY_AFTER_SECONDS = 2
     DATABASE_CONNECT_TIMEOUT = 3

@@ -1,5 +1,6 @@
 -- wrk script: one player per connection (run wrk with as many threads as connections).
--- Mix per player: slots spins, roulette spins, blackjack rounds (start, then stand).
+-- ROUND=mix (default): slots spins, roulette spins, blackjack rounds (start, then stand);
+-- ROUND=spin: /spin only; ROUND=bare: bench/bare_tx_app.py's bare money transaction.
 -- Usage: TOKENS=bench/results/tokens.txt wrk -t64 -c64 -d30s -s bench/games.lua http://127.0.0.1:5011
 
 local counter = 0
@@ -11,12 +12,13 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
+local mode = os.getenv("ROUND") or "mix"
 local tokens = {}
 local token
-local step = 0
 local open_game = nil
 
 function init(args)
+  if mode == "bare" then return end
   local path = os.getenv("TOKENS") or "bench/results/tokens.txt"
   for line in io.lines(path) do
     if #line > 0 then table.insert(tokens, line) end
@@ -33,12 +35,17 @@ local function post(path, body)
 end
 
 function request()
+  if mode == "bare" then
+    return wrk.format("POST", "/bet/" .. id, {["Content-Type"] = "application/json"}, "")
+  end
+  if mode == "spin" then
+    return post("/spin", '{"bet":1}')
+  end
   if open_game then
     local game = open_game
     open_game = nil
     return post("/blackjack/action", '{"action":"stand","game_id":' .. game .. '}')
   end
-  step = step + 1
   local r = math.random(100)
   if r <= 60 then
     return post("/spin", '{"bet":1}')
@@ -55,7 +62,7 @@ function response(status, headers, body)
     errors = errors + 1
     return
   end
-  if string.find(body, '"game_over":false', 1, true) then
+  if mode == "mix" and string.find(body, '"game_over":false', 1, true) then
     open_game = string.match(body, '"id":(%d+)')
   end
 end

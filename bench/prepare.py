@@ -2,7 +2,7 @@
 
     python bench/prepare.py --users 256 --tokens bench/results/tokens.txt
 
-Reads DATABASE_URL (PostgreSQL) and REDIS_URL from the environment. Players get their
+Reads DATABASE_URL (PostgreSQL, or a SQLite file) and REDIS_URL from the environment. Players get their
 coins through the ledger like everyone else (a large sign-up bonus).
 """
 
@@ -39,8 +39,13 @@ def main():
     )
     with app.app_context():
         with db.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+            else:  # the embedded default: start from an empty SQLite file
+                for table in reversed(db.metadata.sorted_tables):
+                    conn.execute(text(f'DROP TABLE IF EXISTS "{table.name}"'))
+                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         upgrade()
         if redis_store.client is not None:
             redis_store.client.flushdb()

@@ -8,18 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PGHOST_URL="${BENCH_PG:-postgresql://postgres@127.0.0.1:5432}"
 DB_NAME="${BENCH_DB:-bench_games}"
-export DATABASE_URL="$PGHOST_URL/$DB_NAME"
-export REDIS_URL="${BENCH_REDIS:-redis://127.0.0.1:6379/12}"
-export APP_ENV=production
-export SECRET_KEY="bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
-export JWT_SECRET_KEY="bench-jwt-secret-0123456789abcdefghijklmnopqrstuvwxyz"
-export RATELIMIT_DEFAULT="100000000 per minute"
-export LOG_LEVEL="${LOG_LEVEL:-WARNING}"
+# shellcheck source=bench/env.sh
+. bench/env.sh
 export GUNICORN_BIND=127.0.0.1:5011
-export GUNICORN_WORKERS="${WORKERS:-2}"
-export GUNICORN_WORKER_CLASS="${WORKER_CLASS:-gevent}"
 CONNECTIONS="${CONNECTIONS:-64}"
 DURATION="${DURATION:-30}"
 RATE="${RATE:-250}"

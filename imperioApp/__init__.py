@@ -57,15 +57,20 @@ def register_logging(app):
 
 
 def register_extensions(app):
-    uri = app.config["SQLALCHEMY_DATABASE_URI"]
-    # SQLite waits for its write lock; an unreachable PostgreSQL fails in seconds (503), not after a TCP timeout.
-    connect_arg = ("timeout", 30) if uri.startswith("sqlite") else (
-        ("connect_timeout", app.config["DATABASE_CONNECT_TIMEOUT"]) if uri.startswith("postgresql") else None
-    )
-    if connect_arg:
-        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
-        options["connect_args"] = {connect_arg[0]: connect_arg[1], **options.get("connect_args", {})}
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        options.setdefault("connect_args", {}).setdefault("timeout", 30)
+    else:
+        options.setdefault("pool_size", app.config.get("DB_POOL_SIZE", 10))
+        options.setdefault("max_overflow", 0)
+        options.setdefault("pool_timeout", app.config.get("DB_POOL_TIMEOUT", 10))
+        options.setdefault("pool_recycle", app.config.get("DB_POOL_RECYCLE", 1800))
+        options.setdefault("pool_pre_ping", app.config.get("DB_POOL_PRE_PING", False))
+        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+            # An unreachable server fails in seconds (503 with Retry-After), not after a TCP timeout.
+            connect_args = {"connect_timeout": app.config["DATABASE_CONNECT_TIMEOUT"], **options.get("connect_args", {})}
+            options["connect_args"] = connect_args
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True)
     redis_url = app.config.get("REDIS_URL")
@@ -82,11 +87,12 @@ def register_extensions(app):
     cors.init_app(app, origins=app.config["CORS_ORIGINS"] or [], expose_headers=["X-Request-ID"])
     # Before ProxyFix wraps the app, so Socket.IO requests see the client's real address too.
     init_socketio(app)
-    from .services import auth, events, passwords
+    from .services import auth, board_pushes, events, passwords
 
     auth.init_app(app)
     passwords.init_app(app)
     events.init_app(app)
+    board_pushes.init_app(app)
     metrics.init_app(app)
 
 
@@ -96,12 +102,19 @@ def register_database_pragmas(app):
         return
     with app.app_context():
         engine = db.engine
+    file_database = engine.url.database not in (None, "", ":memory:")
+    synchronous = {"FULL": "FULL", "NORMAL": "NORMAL"}[app.config.get("SQLITE_SYNCHRONOUS", "FULL").upper()]
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, connection_record):
         # Let SQLAlchemy, not pysqlite, decide when transactions begin.
         dbapi_connection.isolation_level = None
         dbapi_connection.execute("PRAGMA foreign_keys=ON")
+        if file_database:
+            # Write-ahead log: a commit appends to one file (one fsync) instead of rewriting
+            # a rollback journal, and readers never wait for the writer.
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+            dbapi_connection.execute(f"PRAGMA synchronous={synchronous}")
 
     @event.listens_for(engine, "begin")
     def _begin(connection):

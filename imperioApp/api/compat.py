@@ -44,10 +44,10 @@ class MessageSchema(ma.Schema):
 @idempotent
 @blp.arguments(LegacyRouletteSchema)
 @blp.response(200, RouletteResultSchema)
-def roulette_action(data):
+def roulette_action(data, idempotency_key):
     """Spin for the old roulette client: each bet's shape is read from its numbers."""
     bets = [roulette.legacy_bet(bet) for bet in data["bet"] if bet["amt"] > 0]
-    return roulette_result(play.spin_roulette(current_user_id(), bets))
+    return roulette_result(play.spin_roulette(current_user_id(), bets, idempotency_key=idempotency_key))
 
 
 @blp.route("/verify-token", methods=["POST"])

@@ -124,11 +124,19 @@ def register_token_errors(jwt):
     jwt.token_verification_failed_loader(lambda header, payload: error_response(403, "token_scope", GAME_TOKEN_REFUSED))
 
 
+def handle_pool_timeout(error):
+    """No database connection freed up within DB_POOL_TIMEOUT: overloaded, so 503, try again shortly."""
+    db.session.rollback()
+    log.warning("database_pool_exhausted", error=str(error))
+    return error_response(503, "service_unavailable", "the server is busy; try again shortly", headers={"Retry-After": "1"})
+
+
 def register_error_handlers(app):
     """Install the handlers on the app."""
     register_token_errors(auth.jwt)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(GameError, handle_game_error)
+    app.register_error_handler(PoolTimeout, handle_pool_timeout)
     app.register_error_handler(InternalServerError, handle_unexpected_error)
     app.register_error_handler(Exception, handle_unexpected_error)

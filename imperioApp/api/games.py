@@ -1,6 +1,7 @@
 """Playing the three games, and recalling past rounds."""
 
 import marshmallow as ma
+from flask import current_app
 from flask_jwt_extended import jwt_required
 from flask_smorest import Blueprint
 from marshmallow import validate
@@ -58,16 +59,23 @@ class SpinResultSchema(ma.Schema):
 @idempotent
 @blp.arguments(SpinSchema, required=False)
 @blp.response(200, SpinResultSchema)
-def spin(data):
+def spin(data, idempotency_key):
     """Spin Cherry Charm (the response keeps the Cherry Charm client's fields)."""
-    result = play.spin_slots(current_user_id(), (data or {}).get("bet", 1))
-    return {
-        **result.outcome,
-        "stopSegments": result.outcome["segments"],
+    result = play.spin_slots(current_user_id(), (data or {}).get("bet", 1), idempotency_key=idempotency_key)
+    outcome = result.outcome
+    # Exactly SpinResultSchema's fields, sent as they are: the busiest route skips dumping
+    # its answer through marshmallow (the schema still documents it).
+    return current_app.json.response({
+        "stopSegments": outcome["segments"],
         "totalCoins": result.balance,
+        "fruits": outcome["fruits"],
+        "combination": outcome["combination"],
+        "multiplier": outcome["multiplier"],
+        "bet": outcome["bet"],
+        "payout": outcome["payout"],
         "round_id": result.round_id,
         "fairness": result.fairness,
-    }
+    })
 
 
 # --- blackjack -------------------------------------------------------------------------
@@ -142,9 +150,10 @@ def _blackjack_state(result, *, dealt=False):
 @idempotent
 @blp.arguments(BlackjackStartSchema)
 @blp.response(200, BlackjackStateSchema)
-def blackjack_start(data):
+def blackjack_start(data, idempotency_key):
     """Deal a blackjack round; naturals are settled at once."""
-    return _blackjack_state(play.start_blackjack(current_user_id(), data["wager"]), dealt=True)
+    result = play.start_blackjack(current_user_id(), data["wager"], idempotency_key=idempotency_key)
+    return _blackjack_state(result, dealt=True)
 
 
 @blp.route("/blackjack/action", methods=["POST"])
@@ -152,11 +161,11 @@ def blackjack_start(data):
 @idempotent
 @blp.arguments(BlackjackActionSchema)
 @blp.response(200, BlackjackStateSchema)
-def blackjack_action(data):
+def blackjack_action(data, idempotency_key):
     """Hit, stand, double down or split in one of your open games."""
     user_id = current_user_id()
     game_id = data.get("game_id") or rounds.latest_open_id(user_id, "blackjack")
-    return _blackjack_state(play.act_blackjack(user_id, game_id, data["action"]))
+    return _blackjack_state(play.act_blackjack(user_id, game_id, data["action"], idempotency_key=idempotency_key))
 
 
 # --- roulette --------------------------------------------------------------------------
@@ -212,10 +221,10 @@ def roulette_result(result):
 @idempotent
 @blp.arguments(RouletteSpinSchema)
 @blp.response(200, RouletteResultSchema)
-def roulette_spin(data):
+def roulette_spin(data, idempotency_key):
     """Spin European roulette once for a list of bets, paid at standard odds."""
     bets = [roulette.make_bet(b["type"], b["amount"], b.get("numbers"), b.get("index")) for b in data["bets"]]
-    return roulette_result(play.spin_roulette(current_user_id(), bets))
+    return roulette_result(play.spin_roulette(current_user_id(), bets, idempotency_key=idempotency_key))
 
 
 # --- recall ----------------------------------------------------------------------------

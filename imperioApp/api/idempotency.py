@@ -19,21 +19,24 @@ IDEMPOTENCY_HEADER = {
 
 
 def idempotent(view):
-    """Make a money-moving view safe to retry (place under @jwt_required)."""
+    """Make a money-moving view safe to retry (place under @jwt_required).
+
+    The view receives `idempotency_key` (None without the header) to pass to the service.
+    """
 
     @wraps(view)
     def wrapper(*args, **kwargs):
         key = request.headers.get("Idempotency-Key")
         if key is None:
-            return view(*args, **kwargs)
+            return view(*args, idempotency_key=None, **kwargs)
         req = idempotency.IdempotentRequest(
             user_id=current_user_id(),
             key=idempotency.validate_key(key),
             request_hash=idempotency.fingerprint(request.method, request.path, request.get_data()),
         )
 
-        def produce():
-            response = make_response(view(*args, **kwargs))
+        def produce(claimed_key):
+            response = make_response(view(*args, idempotency_key=claimed_key, **kwargs))
             return response.status_code, response.get_data(as_text=True)
 
         stored, replayed = idempotency.execute(req, produce)

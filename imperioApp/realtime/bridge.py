@@ -12,10 +12,9 @@ from .manager import act_on_room
 from .protocol import session_room, user_room
 
 
-def on_round_settled(name, payload):
-    """Every board may have moved: let the coalescer push them."""
-    pusher = leaderboards.pusher()
-    pusher.boards_changed(leaderboards.source().boards())
+def on_leaderboard_push_due(name, payload):
+    """This process now pushes these boards (services.board_pushes decided): start their pushes."""
+    leaderboards.pusher().schedule(payload["boards"])
 
 
 def on_big_win(name, payload):
@@ -45,7 +44,7 @@ def on_sessions_ended(name, payload):
 
 
 SUBSCRIPTIONS = {
-    "round_settled": on_round_settled,
+    "leaderboard_push_due": on_leaderboard_push_due,
     "big_win": on_big_win,
     "notification": on_notification,
     "achievement_unlocked": on_achievement_unlocked,

@@ -15,6 +15,7 @@ from .. import games
 from ..games import fairness as rng
 from ..models import FairnessSeed, GameRound
 from ..models.base import utcnow
+from . import driver
 from .errors import Conflict, ValidationFailed
 from .unit_of_work import atomic
 
@@ -93,10 +94,18 @@ _NEXT_NONCE = (
 )
 
 
+_NEXT_NONCE_SQL = driver.Prebuilt(_NEXT_NONCE)
+
+
 def draw(user_id):
     """Consume the next nonce of the player's active pair, inside the caller's transaction."""
-    row = _on_active_seed(user_id, _NEXT_NONCE)
-    return Draw(row.id, row.server_seed, row.server_seed_hash, row.client_seed, row.nonce - 1)
+    # On the driver: a round's first statement (on PostgreSQL it also opens the transaction).
+    with atomic() as session:
+        row = driver.execute(session, _NEXT_NONCE_SQL, {"owner": user_id}).fetchone()
+    if row is None:
+        row = _on_active_seed(user_id, _NEXT_NONCE)
+    seed_id, server_seed, server_seed_hash, client_seed, nonce = row
+    return Draw(seed_id, server_seed, server_seed_hash, client_seed, nonce - 1)
 
 
 def redraw(seed_id, nonce):

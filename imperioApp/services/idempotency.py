@@ -20,7 +20,6 @@ from ..models import IdempotencyRecord
 from ..models.base import utcnow
 from .errors import Conflict, DomainError
 from .unit_of_work import atomic
-from .wallet import IDEMPOTENCY_KEY_INFO
 
 MAX_KEY_LENGTH = 255
 _records = IdempotencyRecord.__table__
@@ -72,7 +71,10 @@ def fingerprint(method, path, body):
 
 
 def execute(request, produce):
-    """Run `produce()` (→ status, body) at most once per key; return (StoredResponse, replayed)."""
+    """Run `produce(key)` (→ status, body) at most once per key; return (StoredResponse, replayed).
+
+    `produce` gets the key to pass on to the money movement, whose ledger rows record it.
+    """
     ttl = timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"])
     with atomic() as session:
         now = utcnow()
@@ -104,11 +106,7 @@ def execute(request, produce):
                 )
             metrics.IDEMPOTENT_REPLAYS.inc()
             return StoredResponse(stored.status_code, stored.response_body), True
-        session.info[IDEMPOTENCY_KEY_INFO] = request.key
-        try:
-            status_code, body = produce()
-        finally:
-            session.info.pop(IDEMPOTENCY_KEY_INFO, None)
+        status_code, body = produce(request.key)
         session.execute(
             update(_records)
             .where(_records.c.id == record_id)

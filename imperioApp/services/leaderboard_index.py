@@ -36,27 +36,38 @@ REBUILD_CHUNK = 2000  # entries per script call: each blocks Redis for about 15 
 _MEMBER_BASE = 10**19 - 1  # above every BIGINT id, so the encoding never goes negative
 _STALE = "imperio.leaderboard_index.stale"
 
-# KEYS: boards. ARGV: one TTL per board, then one payload per board: entries
-# "member version score" separated by ";" (one string, so a rebuild of 100,000 entries is
-# a few large arguments rather than 400,000 small ones). Applies each entry only if its
-# version is newer than the stored one.
-_APPLY = LuaScript("""
-local boards = #KEYS
-for i = 1, boards do
-  local key, versions = KEYS[i], KEYS[i] .. ':v'
-  for member, version, score in string.gmatch(ARGV[boards + i], '(%d+) (%d+) (-?%d+)') do
-    local seen = redis.call('HGET', versions, member)
-    if not seen or tonumber(seen) < tonumber(version) then
-      redis.call('ZADD', key, score, member)
-      redis.call('HSET', versions, member, version)
+# apply(count, ttls, payloads) over KEYS[1..count]: one TTL and one payload per board, the
+# payload being entries "member version score" separated by ";" (one string, so a rebuild
+# of 100,000 entries is a few large arguments rather than 400,000 small ones). Applies each
+# entry only if its version is newer than the stored one. Shared with the script that also
+# marks push windows (services.board_pushes).
+APPLY_FUNCTION = """
+local function apply(count, ttls, payloads)
+  for i = 1, count do
+    local key, versions = KEYS[i], KEYS[i] .. ':v'
+    for member, version, score in string.gmatch(payloads[i], '(%d+) (%d+) (-?%d+)') do
+      local seen = redis.call('HGET', versions, member)
+      if not seen or tonumber(seen) < tonumber(version) then
+        redis.call('ZADD', key, score, member)
+        redis.call('HSET', versions, member, version)
+      end
+    end
+    local ttl = tonumber(ttls[i])
+    if ttl > 0 then
+      redis.call('EXPIRE', key, ttl)
+      redis.call('EXPIRE', versions, ttl)
     end
   end
-  local ttl = tonumber(ARGV[i])
-  if ttl > 0 then
-    redis.call('EXPIRE', key, ttl)
-    redis.call('EXPIRE', versions, ttl)
-  end
 end
+"""
+# KEYS: boards. ARGV: one TTL per board, then one payload per board.
+_APPLY = LuaScript(APPLY_FUNCTION + """
+local ttls, payloads = {}, {}
+for i = 1, #KEYS do
+  ttls[i] = ARGV[i]
+  payloads[i] = ARGV[#KEYS + i]
+end
+apply(#KEYS, ttls, payloads)
 return 1
 """)
 
@@ -110,13 +121,13 @@ def _forget_stale(pipe):
     return set(stale)
 
 
-def push(writes):
-    """Apply [(metric, period, timeframe, user_id, version, score), ...] after commit, in one EVALSHA."""
+def arguments(writes):
+    """(boards, ARGV) applying [(metric, period, timeframe, user_id, version, score), ...]; ([], []) if none can go."""
     # On failure the boards lose their ready marker at the next successful call, so they
     # are read from the database and rebuilt rather than served stale.
     redis_client = client()
     if redis_client is None or not writes:
-        return
+        return [], []
     ttls, payloads = {}, {}
     for metric, period, timeframe, user_id, version, score in writes:
         board = key(metric, period)
@@ -125,20 +136,36 @@ def push(writes):
     boards = list(ttls)
     if breaker.is_open(BREAKER):
         _stale_boards().update(boards)
-        return
-    args = [ttls[board] for board in boards] + [";".join(payloads[board]) for board in boards]
-    try:
-        stale = set(_stale_boards())
-        if stale:  # only after a failed update: one more round trip
+        return [], []
+    stale = set(_stale_boards())
+    if stale:  # only after a failed update: one more round trip
+        try:
             redis_client.delete(*(board + ":ready" for board in stale))
-            _stale_boards().difference_update(stale)
+        except RedisError as exc:
+            update_failed(boards, exc)
+            return [], []
+        _stale_boards().difference_update(stale)
+    return boards, [ttls[board] for board in boards] + [";".join(payloads[board]) for board in boards]
+
+
+def update_failed(boards, exc):
+    """Remember boards whose update did not reach Redis (they are rebuilt before being read)."""
+    _stale_boards().update(boards)
+    breaker.trip(BREAKER)
+    log.error("leaderboard_index_update_failed", boards=boards, error=str(exc))
+
+
+def push(writes):
+    """Apply index writes in one EVALSHA (settlement sends them with the push marks instead)."""
+    boards, args = arguments(writes)
+    if not boards:
+        return
+    try:
         # The script alone, not in a pipeline: a pipeline holding a script first asks
-        # Redis whether the script is loaded, a second round trip on every round.
-        _APPLY(redis_client, boards, args)
+        # Redis whether the script is loaded, a second round trip.
+        _APPLY(client(), boards, args)
     except RedisError as exc:
-        _stale_boards().update(boards)
-        breaker.trip(BREAKER)
-        log.error("leaderboard_index_update_failed", boards=boards, error=str(exc))
+        update_failed(boards, exc)
 
 
 def read_range(metric, period, offset, count):

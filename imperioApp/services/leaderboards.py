@@ -23,7 +23,7 @@ from ..models import ALL_GAMES, LEADERBOARD_METRICS, LeaderboardEntry, User, Use
 from ..models.base import utcnow
 from . import accounts, caching, leaderboard_index, upserts
 from .errors import ValidationFailed, require_choice
-from .unit_of_work import after_commit, atomic
+from .unit_of_work import atomic
 
 METRICS = LEADERBOARD_METRICS
 TIMEFRAMES = ("daily", "weekly", "all_time")
@@ -107,19 +107,31 @@ def _upsert(metrics):
 _LOSING, _WINNING = _upsert(("games_played", "total_winnings")), _upsert(METRICS)
 
 
-def record(result, *, now, version):
-    """Score a settled round on every current board; the Redis index follows after commit."""
-    # `version` (the player's all-time round count) orders their writes to the index.
+def upsert_for(winning):
+    """The upsert of a winning (True) or losing round's entries."""
+    return _WINNING if winning else _LOSING
+
+
+def upsert_params(result, *, now):
+    """The parameters of the round's upsert."""
     periods = current_periods(now)
-    params = {"user_id": result.user_id, "net": result.net, "daily": periods["daily"], "weekly": periods["weekly"]}
+    return {"user_id": result.user_id, "net": result.net, "daily": periods["daily"], "weekly": periods["weekly"]}
+
+
+def record(result, *, now, version):
+    """Score a settled round on every current board; return the Redis index writes for after commit."""
     with atomic() as session:
-        scores = (_WINNING if result.net > 0 else _LOSING).execute(session.connection(), params)
-    if leaderboard_index.client() is not None:
-        timeframe_of = {period: timeframe for timeframe, period in periods.items()}
-        writes = [
-            (row.metric, row.period, timeframe_of[row.period], result.user_id, version, row.score) for row in scores
-        ]
-        after_commit(lambda: leaderboard_index.push(writes))
+        scores = upsert_for(result.net > 0).execute(session.connection(), upsert_params(result, now=now))
+    return index_writes(result, scores, now=now, version=version)
+
+
+def index_writes(result, scores, *, now, version):
+    """The Redis index writes of the upserted scores (rows of metric, period, score); [] without Redis."""
+    # `version` (the player's all-time round count) orders their writes to the index.
+    if leaderboard_index.client() is None:
+        return []
+    timeframe_of = {period: timeframe for timeframe, period in current_periods(now).items()}
+    return [(row.metric, row.period, timeframe_of[row.period], result.user_id, version, row.score) for row in scores]
 
 
 # --- reads -----------------------------------------------------------------------------

@@ -29,7 +29,7 @@ def signature_hit(game_type, outcome):
     return False
 
 
-def round_totals(result, *, big_win_threshold, now):
+def round_totals(result, *, now):
     """What one settled round adds to a stats row (the values a fresh row starts from)."""
     won = result.net > 0
     return {
@@ -40,7 +40,7 @@ def round_totals(result, *, big_win_threshold, now):
         "biggest_win": max(result.net, 0),
         "current_streak": int(won),
         "best_streak": int(won),
-        "big_wins": int(result.net >= big_win_threshold),
+        "big_wins": int(result.big_win),
         "signature_hits": int(signature_hit(result.game_type, result.outcome)),
         "games_mask": GAME_BITS[result.game_type],
         "achievements_mask": 0,
@@ -71,7 +71,7 @@ def _on_conflict(old, new):
 _TOTALS = [column.name for column in _stats.c if column.name not in ("user_id", "game_type")]
 # The overall row and the game's row, in one statement sharing one set of parameters;
 # returns what achievement evaluation needs.
-_UPSERT = upserts.Upsert(
+UPSERT = upserts.Upsert(
     _stats,
     rows=[
         {
@@ -96,15 +96,15 @@ _UPSERT = upserts.Upsert(
 )
 
 
-def record(result, *, big_win_threshold, now):
+def upsert_params(result, *, now):
+    """The parameters of UPSERT for one settled round."""
+    return {"user_id": result.user_id, "game_type": result.game_type, **round_totals(result, now=now)}
+
+
+def record(result, *, now):
     """Add a settled round to the player's overall and game rows; return them (overall, game) as upserted."""
-    params = {
-        "user_id": result.user_id,
-        "game_type": result.game_type,
-        **round_totals(result, big_win_threshold=big_win_threshold, now=now),
-    }
     with atomic() as session:
-        returned = _UPSERT.execute(session.connection(), params)
+        returned = UPSERT.execute(session.connection(), upsert_params(result, now=now))
     by_game = {row.game_type: row for row in returned}
     return by_game[ALL_GAMES], by_game[result.game_type]
 

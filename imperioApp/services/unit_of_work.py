@@ -7,6 +7,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from ..extensions import db
+from . import driver
 
 log = structlog.get_logger(__name__)
 
@@ -23,10 +24,14 @@ def atomic():
     try:
         yield session
         if depth == 0:
+            driver.finish(session, commit=True)
             session.commit()
     except BaseException:
         if depth == 0:
-            session.rollback()
+            try:
+                driver.finish(session, commit=False)
+            finally:
+                session.rollback()
         raise
     finally:
         session.info[_DEPTH] = depth

@@ -1,4 +1,7 @@
-"""The wallet: the only code that changes a balance, always with a ledger row.
+"""The wallet: the code that changes a balance, always with a ledger row.
+
+(On PostgreSQL a game round's step embeds the same guarded update and ledger rows in its
+one settlement statement: see `settlement`.)
 
 Every movement runs inside the caller's transaction. The balance is changed by one
 conditional `UPDATE users SET balance = balance + :net WHERE id = :id AND balance >= :need
@@ -9,32 +12,32 @@ itself (transactions there begin IMMEDIATE). The ledger rows for the movement ar
 in one multi-row statement, each with the balance it left behind.
 """
 
+import re
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 
 from .. import metrics
-from ..models import LEDGER_TYPES, LedgerEntry, User
+from ..models import LEDGER_TYPES, User
 from ..models.base import utcnow
+from . import driver
 from .errors import InsufficientFunds, NotFound, ValidationFailed
 from .unit_of_work import atomic
 
 MAX_COINS = 2**63 - 1
-IDEMPOTENCY_KEY_INFO = "idempotency_key"
 
 _users = User.__table__
-_ledger = LedgerEntry.__table__
 
 # Built once: this is every round's hot path, and statement construction costs more CPU
 # than the database spends executing it.
-_APPLY = (
+_APPLY = driver.Prebuilt(
     update(_users)
     .where(_users.c.id == bindparam("owner"), _users.c.balance >= bindparam("need"))
     .values(balance=_users.c.balance + bindparam("net"))
     .returning(_users.c.balance)
 )
-_BALANCE = select(_users.c.balance).where(_users.c.id == bindparam("owner"))
-_INSERT_ENTRIES = insert(_ledger)
+_BALANCE = driver.Prebuilt(select(_users.c.balance).where(_users.c.id == bindparam("owner")))
+_LOCK = driver.Prebuilt(select(_users.c.balance).where(_users.c.id == bindparam("owner")).with_for_update())
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,43 @@ def validate_amount(amount, *, field="amount"):
         raise ValidationFailed(f"{field} is too large")
 
 
-def post(user_id, movements, *, game_type=None, round_id=None):
+def plan(movements):
+    """(net change, balance needed) of `movements` applied in order; refuses unknown or bad lines."""
+    net, need = 0, 0
+    for movement in movements:
+        if movement.type not in LEDGER_TYPES:
+            raise ValueError(f"unknown ledger type {movement.type!r}")
+        validate_amount(abs(movement.amount))
+        net += movement.amount
+        need = max(need, -net)
+    return net, need
+
+
+def refuse(user_id, need):
+    """Raise why a guarded balance update moved nothing: no such user, or too few coins."""
+    with atomic() as session:
+        current = driver.execute(session, _BALANCE, {"owner": user_id}).fetchone()
+    if current is None:
+        raise NotFound("user not found", code="user_not_found")
+    metrics.WALLET_REFUSALS.labels("insufficient_funds").inc()
+    raise InsufficientFunds(f"insufficient funds: balance is {current[0]}, {need} needed")
+
+
+def _entries_sql(count):
+    rows = ", ".join(
+        f"(:user_id, :type{n}, :amount{n}, :after{n}, :game_type, :round_id, :idempotency_key, :now)" for n in range(count)
+    )
+    sql = (
+        "INSERT INTO transactions (user_id, type, amount, balance_after, game_type, round_id, idempotency_key, "
+        f"created_at) VALUES {rows}"
+    )
+    return driver.Prebuilt(sqlite=sql, postgresql=re.sub(r":([a-z_0-9]+)", r"%(\1)s", sql))
+
+
+_ENTRIES = {count: _entries_sql(count) for count in (1, 2)}
+
+
+def post(user_id, movements, *, game_type=None, round_id=None, idempotency_key=None):
     """Apply `movements` in order to one wallet; return the final balance.
 
     Refuses (InsufficientFunds) if the balance would dip below zero at any step, so a bet
@@ -63,73 +102,55 @@ def post(user_id, movements, *, game_type=None, round_id=None):
     """
     if not movements:
         raise ValueError("nothing to post")
-    net, running, need = 0, 0, 0
-    for movement in movements:
-        if movement.type not in LEDGER_TYPES:
-            raise ValueError(f"unknown ledger type {movement.type!r}")
-        validate_amount(abs(movement.amount))
-        running += movement.amount
-        need = max(need, -running)
-        net = running
+    net, need = plan(movements)
     with atomic() as session:
-        connection = session.connection()
-        balance = connection.execute(_APPLY, {"owner": user_id, "need": need, "net": net}).scalar_one_or_none()
-        if balance is None:
-            current = connection.execute(_BALANCE, {"owner": user_id}).scalar_one_or_none()
-            if current is None:
-                raise NotFound("user not found", code="user_not_found")
-            metrics.WALLET_REFUSALS.labels("insufficient_funds").inc()
-            raise InsufficientFunds(f"insufficient funds: balance is {current}, {need} needed")
-        key = session.info.get(IDEMPOTENCY_KEY_INFO)
+        dialect_name = driver.dialect_of(session)
+        row = driver.execute(session, _APPLY, {"owner": user_id, "need": need, "net": net}).fetchone()
+        if row is None:
+            refuse(user_id, need)
+        balance = row[0]
+        params = {
+            "user_id": user_id, "game_type": game_type, "round_id": round_id, "idempotency_key": idempotency_key,
+            "now": driver.timestamp(dialect_name, utcnow()),
+        }
         after = balance - net
-        rows = []
-        for movement in movements:
+        for n, movement in enumerate(movements):
             after += movement.amount
-            rows.append(
-                {
-                    "user_id": user_id,
-                    "type": movement.type,
-                    "amount": movement.amount,
-                    "balance_after": after,
-                    "game_type": game_type,
-                    "round_id": round_id,
-                    "idempotency_key": key,
-                }
-            )
-        now = utcnow()
-        for row in rows:
-            row["created_at"] = now
-        connection.execute(_INSERT_ENTRIES, rows)
+            params.update({f"type{n}": movement.type, f"amount{n}": movement.amount, f"after{n}": after})
+        if len(movements) in _ENTRIES:
+            driver.execute(session, _ENTRIES[len(movements)], params)
+        else:
+            driver.execute(session, _entries_sql(len(movements)), params)
         return balance
 
 
-def debit(user_id, amount, *, type="bet", game_type=None, round_id=None):
+def debit(user_id, amount, *, type="bet", game_type=None, round_id=None, idempotency_key=None):
     """Take `amount` coins from the wallet; return the new balance."""
     validate_amount(amount)
-    return post(user_id, [Movement(type, -amount)], game_type=game_type, round_id=round_id)
+    return post(user_id, [Movement(type, -amount)], game_type=game_type, round_id=round_id,
+                idempotency_key=idempotency_key)
 
 
-def credit(user_id, amount, *, type="win", game_type=None, round_id=None):
+def credit(user_id, amount, *, type="win", game_type=None, round_id=None, idempotency_key=None):
     """Add `amount` coins to the wallet; return the new balance."""
     validate_amount(amount)
-    return post(user_id, [Movement(type, amount)], game_type=game_type, round_id=round_id)
+    return post(user_id, [Movement(type, amount)], game_type=game_type, round_id=round_id,
+                idempotency_key=idempotency_key)
+
+
+def _one_balance(statement, user_id):
+    with atomic() as session:
+        row = driver.execute(session, statement, {"owner": user_id}).fetchone()
+    if row is None:
+        raise NotFound("user not found", code="user_not_found")
+    return row[0]
 
 
 def balance_of(user_id):
     """The user's current balance."""
-    with atomic() as session:
-        balance = session.connection().execute(_BALANCE, {"owner": user_id}).scalar_one_or_none()
-    if balance is None:
-        raise NotFound("user not found", code="user_not_found")
-    return balance
+    return _one_balance(_BALANCE, user_id)
 
 
 def lock(user_id):
     """Lock the wallet row for the rest of the caller's transaction and return its balance."""
-    with atomic() as session:
-        balance = session.execute(
-            select(_users.c.balance).where(_users.c.id == user_id).with_for_update()
-        ).scalar_one_or_none()
-    if balance is None:
-        raise NotFound("user not found", code="user_not_found")
-    return balance
+    return _one_balance(_LOCK, user_id)

@@ -122,6 +122,22 @@ def test_signup_is_rate_limited(app, client, monkeypatch):
     assert 3500 < int(refused.headers["Retry-After"]) <= 3601
 
 
+def test_without_a_default_limit_only_limited_routes_consult_the_limiter(app, client, player, monkeypatch):
+    from imperioApp.extensions import limiter
+
+    monkeypatch.setitem(app.config, "RATELIMIT_DEFAULT", None)
+    monkeypatch.setitem(app.config, "RATELIMIT_SIGNUP", "2 per hour")
+    resolved = []
+    original = limiter.limit_manager.resolve_limits
+    monkeypatch.setattr(limiter.limit_manager, "resolve_limits", lambda *a, **k: resolved.append(a) or original(*a, **k))
+    assert client.post("/spin", json={"bet": 1}, headers=player.headers).status_code == 200
+    assert resolved == []  # the limiter was not consulted at all
+    for n in range(2):
+        assert client.post("/signup", json={"username": f"user{n}", "email": f"u{n}@example.com", "password": "password123"}).status_code == 201
+    assert_error(client.post("/signup", json={"username": "user9", "email": "u9@example.com", "password": "password123"}), 429, "rate_limited")
+    assert resolved  # a route with its own limit still checks it
+
+
 @pytest.mark.parametrize("path", ["/health", "/health/ready"])
 def test_health_probes_are_not_rate_limited(app, client, monkeypatch, path):
     monkeypatch.setitem(app.config, "RATELIMIT_DEFAULT", "2 per minute")

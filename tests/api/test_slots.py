@@ -24,6 +24,15 @@ def test_the_cherry_charm_client_spin(client, player):
     assert client.get("/getCoins", headers=player.headers).get_json() == {"coins": body["totalCoins"]}
 
 
+def test_the_spin_answer_is_exactly_its_documented_schema(client, player):
+    from imperioApp.api.games import SpinResultSchema
+
+    body = client.post("/spin", json={"bet": 2}, headers=player.headers).get_json()
+    assert body == SpinResultSchema().dump(body)
+    assert set(body) == set(SpinResultSchema().fields)
+    assert set(body["fairness"]) == {"server_seed_hash", "client_seed", "nonce"}
+
+
 def test_spin_writes_bet_and_win_rows_for_the_round(app, client, make_player):
     player = make_player(balance=500)
     seen_win = False

@@ -6,7 +6,7 @@ import pytest
 
 from imperioApp.extensions import cache
 from imperioApp.services import achievements, breaker, caching, engagement, leaderboard_index, leaderboards, statistics
-from imperioApp.services.play import SettledRound
+from imperioApp.services.settlement import SettledRound
 from imperioApp.services.unit_of_work import atomic
 from tests.api.helpers import count_queries
 

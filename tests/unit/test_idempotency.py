@@ -15,8 +15,8 @@ from tests.concurrency import race
 
 
 def bet_once(user_id, amount=5):
-    def produce():
-        balance = wallet.debit(user_id, amount, game_type="slots")
+    def produce(key):
+        balance = wallet.debit(user_id, amount, game_type="slots", idempotency_key=key)
         return 200, json.dumps({"coins": balance})
 
     return produce
