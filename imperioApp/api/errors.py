@@ -84,6 +84,13 @@ def handle_game_error(error):
 # What a database that is down, restarting or unreachable raises (psycopg2's OperationalError
 # and InterfaceError arrive wrapped in these), and the pool's wait for a connection.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
+try:
+    import psycopg2
+
+    # Statements run on the raw driver connection (the settlement path) raise the driver's own.
+    DATABASE_UNAVAILABLE += (psycopg2.OperationalError, psycopg2.InterfaceError)
+except ImportError:  # pragma: no cover - psycopg2 is a runtime dependency
+    pass
 
 
 def handle_unexpected_error(error):
