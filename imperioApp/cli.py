@@ -7,7 +7,7 @@ from flask import Blueprint
 from sqlalchemy import update
 
 from .models import User
-from .services import accounts, idempotency, leaderboards, tokens
+from .services import accounts, auth, idempotency, leaderboards
 from .services.errors import Conflict
 from .services.unit_of_work import atomic
 
@@ -48,10 +48,10 @@ def _create_admin(username, email, password):
 
 @blp.cli.command("purge-expired")
 def purge_expired():
-    """Delete idempotency keys past 24 h and revocations of tokens that expired anyway."""
+    """Delete idempotency keys past 24 h and sessions over for longer than a refresh lifetime."""
     keys = idempotency.purge_expired()
-    revoked = tokens.purge_expired()
-    click.echo(f"purged {keys} idempotency keys and {revoked} token revocations")
+    sessions = auth.purge_ended_sessions()
+    click.echo(f"purged {keys} idempotency keys and {sessions} sessions")
 
 
 @blp.cli.group("leaderboard")

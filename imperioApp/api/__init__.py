@@ -2,13 +2,28 @@
 
 from flask_smorest import Api
 
-from . import achievements, auth, compat, fairness, games, health, leaderboards, notifications, profile, transactions, wallet
+from . import (
+    achievements,
+    auth,
+    compat,
+    fairness,
+    games,
+    health,
+    leaderboards,
+    notifications,
+    profile,
+    sessions,
+    transactions,
+    wallet,
+)
 from .errors import handle_http_exception
+from .openapi_rules import document_input_rules
 from .schemas import ErrorSchema
 
 BLUEPRINTS = (
     health.blp,
     auth.blp,
+    sessions.blp,
     wallet.blp,
     profile.blp,
     games.blp,
@@ -39,4 +54,5 @@ def register_api(app):
     api = JsonApi(app)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
+    document_input_rules(api, app.config)
     return api

@@ -5,7 +5,7 @@ from flask_jwt_extended import jwt_required
 from flask_smorest import Blueprint
 
 from ..services import profiles
-from .security import current_user_id
+from ..services.auth import current_user_id
 from .transactions import StatisticsOverviewSchema
 
 blp = Blueprint("profile", __name__, description="Player profiles")

@@ -13,9 +13,11 @@ from .engagement import (
 )
 from .game import GAME_TYPES, FairnessSeed, GameRound
 from .ledger import LEDGER_TYPES, IdempotencyRecord, LedgerEntry
-from .user import ROLES, RevokedToken, User
+from .session import AuthSession
+from .user import ROLES, User
 
 __all__ = [
+    "AuthSession",
     "ALL_GAMES",
     "LEADERBOARD_METRICS",
     "NOTIFICATION_TYPES",
@@ -34,6 +36,5 @@ __all__ = [
     "GameRound",
     "IdempotencyRecord",
     "LedgerEntry",
-    "RevokedToken",
     "User",
 ]
