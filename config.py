@@ -59,6 +59,9 @@ class Config:
     # SQLite (the embedded default) runs in WAL mode; FULL syncs every commit to disk,
     # NORMAL only at checkpoints (a power cut may then lose the last commits, never corrupt).
     SQLITE_SYNCHRONOUS = _env("SQLITE_SYNCHRONOUS", "FULL")
+    # With the database down, requests answer 503 with this Retry-After (and recover by themselves).
+    DATABASE_RETRY_AFTER_SECONDS = 2
+    DATABASE_CONNECT_TIMEOUT = 3
     REDIS_URL = _env("REDIS_URL")
     # Connections per process; past it callers wait (blocking pool), as thousands of socket greenlets may.
     REDIS_MAX_CONNECTIONS = _env_int("REDIS_MAX_CONNECTIONS", 100)
@@ -79,8 +82,16 @@ class Config:
     ROULETTE_MAX_BETS = _env_int("ROULETTE_MAX_BETS", 160)
 
     MAX_CONTENT_LENGTH = 64 * 1024
-    LOGIN_MAX_FAILURES = 5
+    # Login failures: per (name, address) pair, and per name from all addresses together.
+    LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
     LOGIN_LOCK_MINUTES = 15
+    LOGIN_ACCOUNT_MAX_FAILURES = _env_int("LOGIN_ACCOUNT_MAX_FAILURES", 50)
+    LOGIN_ACCOUNT_WINDOW_MINUTES = 60
+    # How long a process trusts a session it saw live without asking the database again
+    # (processes listening to the Socket.IO queue hear of an ended session at once).
+    AUTH_SESSION_CACHE_SECONDS = float(_env("AUTH_SESSION_CACHE_SECONDS", "5"))
+    # A refresh token presented again this soon after its rotation is refused, not a theft.
+    REFRESH_REUSE_GRACE_SECONDS = 10
     IDEMPOTENCY_TTL_HOURS = 24
 
     # Argon2id cost: the library's RFC 9106 "low memory" profile unless overridden.
@@ -110,6 +121,8 @@ class Config:
     # X-RateLimit-* headers cost two storage round trips per request; a 429 still says Retry-After.
     RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_SWALLOW_ERRORS = True  # Redis down must not take the API down with it.
+    # ... nor switch the limits off: each process counts in memory until Redis answers again.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 
     SOCKETIO_ASYNC_MODE = _env("SOCKETIO_ASYNC_MODE", "gevent")
     # With REDIS_URL set, Socket.IO emits travel through Redis to every process.

@@ -14,13 +14,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask_jwt_extended import create_access_token  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from imperioApp import create_app  # noqa: E402
 from imperioApp.extensions import db, redis_store  # noqa: E402
-from imperioApp.services import accounts  # noqa: E402
+from imperioApp.services import accounts, auth  # noqa: E402
 
 
 def main():
@@ -53,10 +52,9 @@ def main():
         lines = []
         for n in range(args.users):
             user = accounts.signup(f"bench{n}", f"bench{n}@example.com", "bench-password")
-            token = create_access_token(
-                identity=str(user.id),
-                additional_claims={"username": user.username, "role": "player"},
-                expires_delta=timedelta(hours=3),
+            session_id, _ = auth.open_session(user.id, lifetime=timedelta(hours=3), user_agent="bench")
+            token = auth.issue_access_token(
+                user.id, session_id, {"username": user.username, "role": "player"}, expires_delta=timedelta(hours=3)
             )
             lines.append(token)
     Path(args.tokens).parent.mkdir(parents=True, exist_ok=True)

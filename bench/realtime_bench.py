@@ -93,7 +93,15 @@ def seed_players(env, count):
             fetch=True,
         )
         cur.execute("SELECT id, username FROM users ORDER BY id")
-        users = cur.fetchall()
+        users = [(uid, name, secrets.token_urlsafe(18)) for uid, name in cur.fetchall()]
+        # Every token names a login session; one each, as a login would have made.
+        execute_values(
+            cur,
+            "INSERT INTO sessions (id, user_id, user_agent, client_address, created_at, last_used_at, expires_at, refresh_jti) "
+            "VALUES %s",
+            [(sid, uid, "bench", "", now, now, now + timedelta(hours=2), secrets.token_urlsafe(18)) for uid, _, sid in users],
+            page_size=1000,
+        )
     conn.close()
     os.environ["JWT_SECRET_KEY"] = env["JWT_SECRET_KEY"]
     from flask_jwt_extended import create_access_token
@@ -103,9 +111,9 @@ def seed_players(env, count):
     app = create_app("testing", SQLALCHEMY_DATABASE_URI="sqlite://", JWT_SECRET_KEY=env["JWT_SECRET_KEY"])
     with app.app_context():
         return [
-            create_access_token(identity=str(uid), additional_claims={"username": name, "role": "player"},
+            create_access_token(identity=str(uid), additional_claims={"username": name, "role": "player", "sid": sid},
                                 expires_delta=timedelta(hours=2))
-            for uid, name in users
+            for uid, name, sid in users
         ]
 
 

@@ -19,7 +19,14 @@ max_requests_jitter = 100 if max_requests else 0
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The app alone decides which forwarded headers to believe (TRUST_PROXY_HEADERS, ProxyFix);
+# Gunicorn trusts none itself, not even X-Forwarded-Proto from loopback.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "")
+secure_scheme_headers = {}
+# Long header fields reach the app, which refuses them with a JSON 431 past 8190 bytes.
+limit_request_field_size = 32768
+# Request lines up to Gunicorn's maximum reach the app, which answers a JSON 414 past 4094 bytes.
+limit_request_line = 8190
 
 # Prometheus multiprocess mode: every worker's samples add up at /metrics.
 _metrics_hooks = runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)), "gunicorn_metrics.py"))

@@ -31,7 +31,14 @@ keepalive = 75
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The app alone decides which forwarded headers to believe (TRUST_PROXY_HEADERS, ProxyFix);
+# Gunicorn trusts none itself, not even X-Forwarded-Proto from loopback.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "")
+secure_scheme_headers = {}
+# Long header fields reach the app, which refuses them with a JSON 431 past 8190 bytes.
+limit_request_field_size = 32768
+# Request lines up to Gunicorn's maximum reach the app, which answers a JSON 414 past 4094 bytes.
+limit_request_line = 8190
 # Gunicorn 27 opens a control socket at one default path per user, so a second service on
 # the host would take it over from the first. Off unless a path of its own is given.
 if os.environ.get("GUNICORN_CONTROL_SOCKET"):

@@ -9,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import DEFAULT_JWT_SECRET_KEY, DEFAULT_SECRET_KEY, get_config, normalise_database_url
 
 from . import metrics
-from .extensions import cache, cors, db, jwt, limiter, migrate, redis_client_options, redis_store
+from .extensions import cache, cors, db, limiter, migrate, redis_client_options, redis_store
 from .observability import configure_logging, register_request_logging
 from .realtime import init_socketio, register_realtime
 from .web import register_web
@@ -28,7 +28,6 @@ def create_app(config=None, **overrides):
     register_database_pragmas(app)
     register_api_and_errors(app)
     register_http_behaviour(app)
-    register_jwt_callbacks(app)
     register_cli(app)
     register_shell_context(app)
     register_realtime(app)
@@ -67,6 +66,10 @@ def register_extensions(app):
         options.setdefault("pool_timeout", app.config.get("DB_POOL_TIMEOUT", 10))
         options.setdefault("pool_recycle", app.config.get("DB_POOL_RECYCLE", 1800))
         options.setdefault("pool_pre_ping", app.config.get("DB_POOL_PRE_PING", False))
+        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+            # An unreachable server fails in seconds (503 with Retry-After), not after a TCP timeout.
+            connect_args = {"connect_timeout": app.config["DATABASE_CONNECT_TIMEOUT"], **options.get("connect_args", {})}
+            options["connect_args"] = connect_args
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True)
@@ -80,13 +83,13 @@ def register_extensions(app):
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", redis_client_options(app) if redis_url else {})
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "imperio:ratelimit")
     limiter.init_app(app)
-    jwt.init_app(app)
     redis_store.init_app(app)
     cors.init_app(app, origins=app.config["CORS_ORIGINS"] or [], expose_headers=["X-Request-ID"])
     # Before ProxyFix wraps the app, so Socket.IO requests see the client's real address too.
     init_socketio(app)
-    from .services import board_pushes, events, passwords
+    from .services import auth, board_pushes, events, passwords
 
+    auth.init_app(app)
     passwords.init_app(app)
     events.init_app(app)
     board_pushes.init_app(app)
@@ -121,7 +124,9 @@ def register_database_pragmas(app):
 def register_api_and_errors(app):
     from .api import register_api
     from .api.errors import register_error_handlers
+    from .api.request_guard import register_request_guard
 
+    register_request_guard(app)
     app.extensions["imperio.api"] = register_api(app)
     # After flask-smorest's own handler, so these are the ones that answer.
     register_error_handlers(app)
@@ -134,30 +139,6 @@ def register_http_behaviour(app):
         hops = int(app.config["TRUST_PROXY_HEADERS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     register_security_headers(app)
-
-
-def register_jwt_callbacks(app):
-    from .api.errors import error_response
-    from .api.security import GAME_TOKEN_REFUSED, game_token_allowed_here
-    from .services import browser_sessions, tokens
-
-    @jwt.token_in_blocklist_loader
-    def _is_revoked(jwt_header, jwt_payload):
-        return tokens.is_revoked(jwt_payload["jti"], jwt_payload.get("type", "access")) or browser_sessions.ended_for(jwt_payload)
-
-    # The one claims check: a game token outside the old frontends' endpoints fails it (403 below).
-    jwt.token_verification_loader(lambda header, payload: game_token_allowed_here(payload))
-
-    def unauthorized(code, message):
-        return error_response(401, code, message, headers={"WWW-Authenticate": "Bearer"})
-
-    jwt.expired_token_loader(lambda header, payload: unauthorized("token_expired", "the token has expired"))
-    jwt.revoked_token_loader(lambda header, payload: unauthorized("token_revoked", "the token has been revoked"))
-    jwt.invalid_token_loader(lambda reason: unauthorized("invalid_token", f"invalid token: {reason}"))
-    jwt.unauthorized_loader(lambda reason: unauthorized("authorization_required", reason))
-    jwt.needs_fresh_token_loader(lambda header, payload: unauthorized("fresh_token_required", "a fresh token is required"))
-    jwt.user_lookup_error_loader(lambda header, payload: unauthorized("invalid_token", "the account no longer exists"))
-    jwt.token_verification_failed_loader(lambda header, payload: error_response(403, "token_scope", GAME_TOKEN_REFUSED))
 
 
 def register_cli(app):

@@ -11,7 +11,7 @@ from flask import Blueprint
 from sqlalchemy import update
 
 from .models import User
-from .services import accounts, audit, idempotency, leaderboards, operators, tokens
+from .services import accounts, audit, auth, idempotency, leaderboards, operators
 from .services.audit import Operator
 from .services.errors import Conflict, DomainError
 from .services.unit_of_work import atomic
@@ -53,10 +53,10 @@ def _create_admin(username, email, password):
 
 @blp.cli.command("purge-expired")
 def purge_expired():
-    """Delete idempotency keys past 24 h and revocations of tokens that expired anyway."""
+    """Delete idempotency keys past 24 h and sessions over for longer than a refresh lifetime."""
     keys = idempotency.purge_expired()
-    revoked = tokens.purge_expired()
-    click.echo(f"purged {keys} idempotency keys and {revoked} token revocations")
+    sessions = auth.purge_ended_sessions()
+    click.echo(f"purged {keys} idempotency keys and {sessions} sessions")
 
 
 @blp.cli.group("leaderboard")
@@ -125,6 +125,15 @@ def admin_find(query, limit, as_admin):
 def admin_show(user_id, as_admin):
     """Everything about one player, as JSON."""
     _echo(_run(operators.player, _operator(as_admin), user_id))
+
+
+@admin.command("sessions")
+@click.argument("user_id", type=int)
+@operator_option
+def admin_sessions(user_id, as_admin):
+    """A player's live login sessions, newest first: id, last use, address, device."""
+    for row in _run(operators.player_sessions, _operator(as_admin), user_id):
+        click.echo(f"{row['id']}\t{row['last_used_at'].isoformat()}\t{row['client_address']}\t{row['user_agent']}")
 
 
 @admin.command("adjust")

@@ -1,13 +1,9 @@
 """Flask extensions, created unbound and initialised in `create_app`."""
 
-import time
-from collections import OrderedDict
-
 import redis
 from flask import current_app, request
 from flask_caching import Cache
 from flask_cors import CORS
-from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
@@ -57,42 +53,18 @@ class RouteLimiter(Limiter):
             return
         super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
 
+    def init_app(self, app):
+        super().init_app(app)
+        # The storage-down flag outlives init_app upstream; a freshly bound storage is not known dead.
+        self._storage_dead = False
+
 
 limiter = RouteLimiter(
     key_func=client_address,
     default_limits=[lambda: current_app.config["RATELIMIT_DEFAULT"] or "1 per second"],
     default_limits_exempt_when=lambda: not current_app.config.get("RATELIMIT_DEFAULT"),
 )
-class VerifiedTokenCache(JWTManager):
-    """A JWTManager that verifies each token once per process and remembers the claims.
 
-    Verification (three base64/JSON decodes and an HMAC) was the largest single cost of an
-    authenticated request. A remembered token is still refused once expired (it is then
-    decoded again, which raises), and revocation is checked on every request as before.
-    Entries are keyed by the token and the verifying key, so a key change invalidates them.
-    """
-
-    MAX_ENTRIES = 10_000
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._verified = OrderedDict()
-
-    def _decode_jwt_from_config(self, encoded_token, csrf_value=None, allow_expired=False):
-        if csrf_value is not None or allow_expired:
-            return super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
-        key = (encoded_token, current_app.config["JWT_SECRET_KEY"])
-        claims = self._verified.get(key)
-        if claims is not None and claims.get("exp", 0) > time.time():
-            return claims
-        claims = super()._decode_jwt_from_config(encoded_token)
-        self._verified[key] = claims
-        if len(self._verified) > self.MAX_ENTRIES:
-            self._verified.popitem(last=False)
-        return claims
-
-
-jwt = VerifiedTokenCache()
 socketio = SocketIO()
 cors = CORS()
 

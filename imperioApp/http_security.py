@@ -33,6 +33,9 @@ def register_security_headers(app):
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "no-referrer")
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if "Authorization" in request.headers:
+            # A player's own data (wallet, profile, ledger) must not sit in any cache.
+            headers.setdefault("Cache-Control", "no-store")
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
         return response

@@ -3,7 +3,9 @@
 import itertools
 from dataclasses import dataclass, field
 
-from imperioApp.services import accounts, wallet
+import jwt
+
+from imperioApp.services import accounts, auth, wallet
 
 _sequence = itertools.count(1)
 DEFAULT_PASSWORD = "correct-horse-battery"
@@ -20,6 +22,11 @@ class Player:
     @property
     def headers(self):
         return {"Authorization": f"Bearer {self.tokens['access_token']}"}
+
+    @property
+    def session_id(self):
+        """The session the player's tokens name."""
+        return jwt.decode(self.tokens["access_token"], options={"verify_signature": False})["sid"]
 
     @property
     def refresh_headers(self):
@@ -39,5 +46,19 @@ def make_player(app, *, username=None, email=None, password=DEFAULT_PASSWORD, ba
                 wallet.credit(user.id, difference, type="adjustment")
             else:
                 wallet.debit(user.id, -difference, type="adjustment")
-        tokens = accounts.issue_tokens(user.id, user.username, role)
+        tokens = auth.start_session(user, user_agent="tests", client_address="127.0.0.1", role=role)
     return Player(user.id, username, email, password, tokens)
+
+
+def access_token(app, player, expires_delta=None, **claims):
+    """Another access token of the player's session (for expiry and claim tests)."""
+    with app.app_context():
+        return auth.issue_access_token(player.id, player.session_id, claims, expires_delta=expires_delta)
+
+
+def log_in_again(app, player):
+    """Give the player the tokens of a fresh session (theirs were ended); return the player."""
+    with app.app_context():
+        player.tokens = auth.start_session(accounts.get_user(player.id), user_agent="tests",
+                                           client_address="127.0.0.1")
+    return player

@@ -5,9 +5,8 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from imperioApp.extensions import db
-from imperioApp.models import IdempotencyRecord, RevokedToken, User
+from imperioApp.models import AuthSession, IdempotencyRecord, User
 from imperioApp.models.base import utcnow
-from imperioApp.services import tokens
 
 
 def test_seed_without_admin_settings_does_nothing(runner, monkeypatch):
@@ -33,13 +32,16 @@ def test_create_admin_refuses_a_short_password(runner):
 
 def test_purge_expired_removes_only_expired_rows(app, runner, player):
     with app.app_context():
-        tokens.revoke("old-jti", player.id, utcnow() - timedelta(minutes=1))
-        tokens.revoke("live-jti", player.id, utcnow() + timedelta(minutes=10))
+        live = db.session.execute(select(AuthSession.id)).scalar_one()  # the player's own login
+        ended_long_ago = utcnow() - timedelta(days=8)
+        db.session.add(AuthSession(
+            id="x" * 22, user_id=player.id, expires_at=ended_long_ago, refresh_jti="r", ended_at=ended_long_ago
+        ))
         db.session.add(IdempotencyRecord(user_id=player.id, key="k", request_hash="h", status_code=200, response_body="{}"))
         db.session.commit()
         db.session.execute(update(IdempotencyRecord).values(created_at=utcnow() - timedelta(hours=30)))
         db.session.commit()
     result = runner.invoke(args=["purge-expired"])
-    assert "purged 1 idempotency keys and 1 token revocations" in result.output
+    assert "purged 1 idempotency keys and 1 sessions" in result.output
     with app.app_context():
-        assert db.session.execute(select(RevokedToken.jti)).scalars().all() == ["live-jti"]
+        assert db.session.execute(select(AuthSession.id)).scalars().all() == [live]

@@ -20,8 +20,11 @@ def test_find_show_adjust_lock_and_audit(app, runner, make_admin, player):
     assert f'"id": {player.id}' in runner.invoke(args=["admin", "show", str(player.id), "--as", "ops"]).output
     adjusted = runner.invoke(args=["admin", "adjust", str(player.id), "--amount", "-40", "--reason", "duplicate bonus", "--as", "ops"])
     assert adjusted.exit_code == 0 and '"balance": 960' in adjusted.output
+    sessions = runner.invoke(args=["admin", "sessions", str(player.id), "--as", "ops"])
+    assert sessions.exit_code == 0 and sessions.output.startswith(player.session_id) and "\ttests" in sessions.output
     locked = runner.invoke(args=["admin", "lock", str(player.id), "--reason", "fraud check", "--as", "ops"])
     assert locked.exit_code == 0 and "lock:" in locked.output
+    assert runner.invoke(args=["admin", "sessions", str(player.id), "--as", "ops"]).output == ""  # all ended
     trail = runner.invoke(args=["admin", "audit", "--as", "ops"])
     assert "account_lock" in trail.output and "balance_adjustment" in trail.output
     actions = audit_actions(app)

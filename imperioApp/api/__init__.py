@@ -14,15 +14,18 @@ from . import (
     notifications,
     profile,
     protection,
+    sessions,
     transactions,
     wallet,
 )
 from .errors import handle_http_exception
+from .openapi_rules import document_input_rules
 from .schemas import ErrorSchema
 
 BLUEPRINTS = (
     health.blp,
     auth.blp,
+    sessions.blp,
     wallet.blp,
     profile.blp,
     games.blp,
@@ -55,4 +58,5 @@ def register_api(app):
     api = JsonApi(app)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
+    document_input_rules(api, app.config)
     return api

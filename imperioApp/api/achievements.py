@@ -5,7 +5,7 @@ from flask_jwt_extended import jwt_required
 from flask_smorest import Blueprint
 
 from ..services import achievements
-from .security import current_user_id
+from ..services.auth import current_user_id
 
 blp = Blueprint("achievements", __name__, description="Achievements")
 

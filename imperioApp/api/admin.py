@@ -13,13 +13,14 @@ from marshmallow import validate
 from ..models import GAME_TYPES
 from ..services import audit, operators, protection, rounds, transactions
 from ..services.audit import Operator
+from ..services.auth import current_user_id
 from ..services.idempotency import InvalidIdempotencyKey
 from ..services.wallet import MAX_COINS
 from .games import HistoryPageSchema, HistoryQuerySchema, RoundDetailSchema
 from .idempotency import idempotent
 from .protection import LimitChangePageSchema, ProtectionStatusSchema
 from .schemas import ID_IN_PATH, MAX_PAGE, PageQuerySchema
-from .security import current_user_id
+from .sessions import SessionSchema
 from .transactions import StatisticsOverviewSchema, TransactionPageSchema, TransactionQuerySchema
 
 blp = Blueprint("admin", __name__, url_prefix="/admin", description="Operators (stored role admin)")
@@ -306,6 +307,20 @@ def player_limit_history(query, user_id):
     """The player's own limit changes, newest first."""
     operators.require_player(operator(), user_id)
     return protection.limit_history(user_id, before=query.get("cursor"), limit=query["limit"])
+
+
+class PlayerSessionSchema(SessionSchema):
+    class Meta:
+        exclude = ("current",)  # "this request's session" means nothing to an operator
+
+
+@blp.route(f"{PLAYER}/sessions", methods=["GET"])
+@jwt_required()
+@admin_only
+@blp.response(200, PlayerSessionSchema(many=True))
+def player_sessions(user_id):
+    """The player's live login sessions (device, address, last use), newest first."""
+    return operators.player_sessions(operator(), user_id)
 
 
 @blp.route(f"{PLAYER}/sanctions", methods=["GET"])

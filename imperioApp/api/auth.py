@@ -1,13 +1,13 @@
 """Sign-up, login, token refresh and logout."""
 
 import marshmallow as ma
-from flask import current_app
+from flask import current_app, request
 from flask_jwt_extended import get_jwt, jwt_required
 from flask_smorest import Blueprint
 from marshmallow import validate
 
 from ..extensions import client_address, limiter
-from ..services import accounts
+from ..services import accounts, auth
 
 blp = Blueprint("auth", __name__, description="Accounts and tokens")
 
@@ -53,6 +53,11 @@ class SignupResultSchema(ma.Schema):
     coins = ma.fields.Integer(required=True, attribute="balance")
 
 
+def user_agent():
+    """The caller's User-Agent, as its session records it."""
+    return request.headers.get("User-Agent", "")[:256]
+
+
 def _login_limit():
     return current_app.config["RATELIMIT_LOGIN"]
 
@@ -79,7 +84,7 @@ def signup(data):
 def login(data):
     """Exchange a username (or email) and password for an access and a refresh token."""
     identifier = data.get("username") or data["email"]
-    return accounts.login(identifier, data["password"], client_address=client_address())
+    return auth.login(identifier, data["password"], client_address=client_address(), user_agent=user_agent())
 
 
 @blp.route("/token/refresh", methods=["POST"])
@@ -88,7 +93,7 @@ def login(data):
 @blp.doc(description="Send the refresh token as the bearer token. It is rotated: the old one stops working.")
 def refresh_token():
     """Rotate the refresh token and get a new access token."""
-    return accounts.refresh(get_jwt())
+    return auth.refresh(get_jwt())
 
 
 @blp.route("/logout", methods=["POST"])
@@ -96,5 +101,9 @@ def refresh_token():
 @blp.arguments(LogoutSchema, required=False)
 @blp.response(204)
 def logout(data):
-    """Revoke the presented access token (and the refresh token, if sent in the body)."""
-    accounts.logout(get_jwt(), (data or {}).get("refresh_token"))
+    """End the session of the presented token: its access and refresh tokens stop working.
+
+    A `refresh_token` in the body is accepted for older clients and ignored: the session
+    ends whatever it says.
+    """
+    auth.logout(get_jwt())

@@ -6,11 +6,11 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 
 from ..games import roulette
-from ..services import identity, play
+from ..services import auth, play
+from ..services.auth import current_user_id
 from ..services.wallet import MAX_COINS
 from .games import RouletteResultSchema, roulette_result
 from .idempotency import idempotent
-from .security import current_user_id
 
 blp = Blueprint("compat", __name__, description="Old clients' request formats")
 
@@ -56,5 +56,5 @@ def roulette_action(data, idempotency_key):
 @blp.doc(security=[], description="The Cherry Charm client checks its launch token here, sent in the body.")
 def verify_token(data):
     """Say whether a token is a live access or game token of that player."""
-    identity.verify_token_of(data["token"], data["username"])
+    auth.verify_token_of(data["token"], data["username"])
     return {"message": "Token is valid"}

@@ -1,16 +1,19 @@
 """The one JSON error path: every failure becomes {"error": {"code", "message"}, "message"}."""
 
 import re
+import time
 
 import structlog
-from flask import jsonify
+from flask import current_app, jsonify
 from flask_limiter.errors import RateLimitExceeded
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from .. import metrics
-from ..extensions import db
+from ..extensions import db, limiter
 from ..games.errors import GameError, IllegalAction
+from ..services import auth
 from ..services.errors import AccountLocked, DomainError
 
 log = structlog.get_logger(__name__)
@@ -40,7 +43,7 @@ def handle_http_exception(error):
             429,
             "rate_limited",
             f"too many requests: limit is {error.description}",
-            headers={"Retry-After": str(getattr(error, "retry_after", None) or 60)},
+            headers={"Retry-After": str(_rate_limit_retry_after())},
         )
     data = getattr(error, "data", None) or {}
     details = data.get("errors") or data.get("messages")
@@ -51,7 +54,19 @@ def handle_http_exception(error):
     if error.code == 422 and details:
         message = "the request failed validation"
     code = _CODE_OVERRIDES.get(error.code) or re.sub(r"\W+", "_", error.name.lower()).strip("_")
-    return error_response(error.code, code, message, details, headers=data.get("headers"))
+    headers = dict(data.get("headers") or {})
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        headers["Allow"] = ", ".join(error.valid_methods)
+    return error_response(error.code, code, message, details, headers=headers)
+
+
+def _rate_limit_retry_after():
+    """Seconds until the breached limit's window lets a request through again."""
+    try:
+        limit = limiter.current_limit
+        return max(1, int(limit.reset_at - time.time())) if limit is not None else 60
+    except Exception:  # the limit's storage failed while answering: any honest guess beats a 500
+        return 60
 
 
 def handle_domain_error(error):
@@ -66,13 +81,54 @@ def handle_game_error(error):
     return error_response(status, error.code, error.message)
 
 
+# What a database that is down, restarting or unreachable raises (psycopg2's OperationalError
+# and InterfaceError arrive wrapped in these), and the pool's wait for a connection.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
+try:
+    import psycopg2
+
+    # Statements run on the raw driver connection (the settlement path) raise the driver's own.
+    DATABASE_UNAVAILABLE += (psycopg2.OperationalError, psycopg2.InterfaceError)
+except ImportError:  # pragma: no cover - psycopg2 is a runtime dependency
+    pass
+
+
 def handle_unexpected_error(error):
-    """Log, roll back the session so nothing half-written survives, and answer 500."""
+    """Log, roll back the session so nothing half-written survives, and answer 500 (503 if the database is down)."""
     if isinstance(error, HTTPException) and not isinstance(error, InternalServerError):
         return handle_http_exception(error)
-    db.session.rollback()
-    log.exception("unhandled_error", exc_info=getattr(error, "original_exception", None) or error)
+    cause = getattr(error, "original_exception", None) or error
+    try:
+        db.session.rollback()
+    except DATABASE_UNAVAILABLE:
+        pass  # the connection is gone: nothing of this request can have committed
+    if isinstance(cause, DATABASE_UNAVAILABLE):
+        log.error("database_unavailable", error=str(cause).splitlines()[0] if str(cause) else type(cause).__name__)
+        retry_after = current_app.config.get("DATABASE_RETRY_AFTER_SECONDS", 2)
+        return error_response(
+            503, "service_unavailable", "the database is unavailable; try again shortly",
+            headers={"Retry-After": str(retry_after)},
+        )
+    log.exception("unhandled_error", exc_info=cause)
     return error_response(500, "internal_error", "an unexpected error occurred")
+
+
+def register_token_errors(jwt):
+    """Render Flask-JWT-Extended's refusals in the error shape, with WWW-Authenticate."""
+    from .security import GAME_TOKEN_REFUSED, game_token_allowed_here
+
+    def unauthorized(code, message):
+        return error_response(401, code, message, headers={"WWW-Authenticate": "Bearer"})
+
+    jwt.expired_token_loader(lambda header, payload: unauthorized("token_expired", "the token has expired"))
+    jwt.revoked_token_loader(lambda header, payload: unauthorized("token_revoked", "the token has been revoked"))
+    jwt.invalid_token_loader(lambda reason: unauthorized("invalid_token", f"invalid token: {reason}"))
+    jwt.unauthorized_loader(lambda reason: unauthorized("authorization_required", reason))
+    jwt.needs_fresh_token_loader(lambda header, payload: unauthorized("fresh_token_required", "a fresh token is required"))
+    jwt.user_lookup_error_loader(lambda header, payload: unauthorized("invalid_token", "the account no longer exists"))
+    # The one claims check: a game token outside the old frontends' endpoints fails it (403).
+    jwt.token_verification_loader(lambda header, payload: game_token_allowed_here(payload))
+    jwt.token_verification_failed_loader(lambda header, payload: error_response(403, "token_scope", GAME_TOKEN_REFUSED))
 
 
 def handle_pool_timeout(error):
@@ -84,6 +140,7 @@ def handle_pool_timeout(error):
 
 def register_error_handlers(app):
     """Install the handlers on the app."""
+    register_token_errors(auth.jwt)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(GameError, handle_game_error)

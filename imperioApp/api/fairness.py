@@ -7,7 +7,7 @@ from marshmallow import validate
 
 from ..games import GAMES
 from ..services import fairness
-from .security import current_user_id
+from ..services.auth import current_user_id
 
 blp = Blueprint("fairness", __name__, description="Provably fair play")
 

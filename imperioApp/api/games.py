@@ -9,9 +9,9 @@ from marshmallow import validate
 from ..games import roulette
 from ..models import GAME_TYPES
 from ..services import play, rounds
+from ..services.auth import current_user_id
 from .idempotency import idempotent
 from .schemas import ID_IN_PATH, MAX_ID, Coins, PageQuerySchema
-from .security import current_user_id
 
 blp = Blueprint("games", __name__, description="Slots, blackjack and roulette")
 
@@ -28,10 +28,18 @@ class FairnessFieldsSchema(ma.Schema):
 # --- slots -----------------------------------------------------------------------------
 
 
+def _short(value):
+    """Refuse an ignored value too large to be what the old client sends."""
+    if isinstance(value, (str, list, dict)) and len(value) > 254:
+        raise ma.ValidationError("Longer than 254.")
+
+
 class SpinSchema(ma.Schema):
     bet = Coins(load_default=1, metadata={"description": "coins staked (1 to SLOTS_MAX_BET)"})
     # The Cherry Charm client sends its username here; the token alone decides who plays.
-    userId = ma.fields.Raw(load_only=True, allow_none=True, metadata={"description": "ignored (old client)"})
+    userId = ma.fields.Raw(
+        load_only=True, allow_none=True, validate=_short, metadata={"description": "ignored (old client); at most 254 characters"}
+    )
 
 
 class SpinResultSchema(ma.Schema):

@@ -6,7 +6,7 @@ from flask import current_app, make_response, request
 from flask_smorest import Blueprint
 
 from ..services import idempotency
-from .security import current_user_id
+from ..services.auth import current_user_id
 
 IDEMPOTENCY_HEADER = {
     "in": "header",

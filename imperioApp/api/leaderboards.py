@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 
 from ..services import leaderboards
-from .security import current_user_id
+from ..services.auth import current_user_id
 
 blp = Blueprint("leaderboards", __name__, description="Leaderboards")
 

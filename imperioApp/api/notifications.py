@@ -5,8 +5,8 @@ from flask_jwt_extended import jwt_required
 from flask_smorest import Blueprint
 
 from ..services import notifications
+from ..services.auth import current_user_id
 from .schemas import ID_IN_PATH, PageQuerySchema
-from .security import current_user_id
 
 blp = Blueprint("notifications", __name__, description="Notifications")
 

@@ -5,8 +5,8 @@ from flask_jwt_extended import jwt_required
 from flask_smorest import Blueprint
 
 from ..services import profiles
+from ..services.auth import current_user_id
 from .schemas import StrictBoolean
-from .security import current_user_id
 from .transactions import StatisticsOverviewSchema
 
 blp = Blueprint("profile", __name__, description="Player profiles")

@@ -8,8 +8,8 @@ from marshmallow import validate
 
 from ..models import LIMIT_KINDS, LIMIT_PERIODS
 from ..services import protection
+from ..services.auth import current_user_id
 from .schemas import PageQuerySchema, StrictBoolean
-from .security import current_user_id
 
 blp = Blueprint("protection", __name__, description="Responsible gaming: limits, reality check, breaks")
 

@@ -1,5 +1,7 @@
 """Schemas shared across blueprints: coins, errors and pagination."""
 
+import datetime as dt
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -27,6 +29,23 @@ class StrictBoolean(ma.fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid")
         return value
+
+
+class UtcDateTime(ma.fields.AwareDateTime):
+    """An ISO 8601 instant (UTC if no offset) between years 1 and 9999 once in UTC.
+
+    `0001-01-01T00:00:00+14:00` parses, but its UTC instant falls before year 1.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(default_timezone=dt.timezone.utc, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(dt.timezone.utc)
+        except OverflowError:
+            raise ma.ValidationError("Not a representable instant.") from None
 
 
 class ErrorBodySchema(ma.Schema):

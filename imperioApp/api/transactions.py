@@ -1,7 +1,5 @@
 """Your transaction history and statistics."""
 
-import datetime as dt
-
 import marshmallow as ma
 from flask_jwt_extended import jwt_required
 from flask_smorest import Blueprint
@@ -9,8 +7,8 @@ from marshmallow import validate
 
 from ..models import GAME_TYPES, LEDGER_TYPES
 from ..services import statistics, transactions
-from .schemas import ID_IN_PATH, PageQuerySchema
-from .security import current_user_id
+from ..services.auth import current_user_id
+from .schemas import ID_IN_PATH, PageQuerySchema, UtcDateTime
 
 blp = Blueprint("transactions", __name__, description="Transaction history and statistics")
 
@@ -19,10 +17,8 @@ blp = Blueprint("transactions", __name__, description="Transaction history and s
 class TransactionQuerySchema(PageQuerySchema):
     type = ma.fields.String(validate=validate.OneOf(LEDGER_TYPES))
     game_type = ma.fields.String(validate=validate.OneOf(GAME_TYPES))
-    since = ma.fields.AwareDateTime(data_key="from", default_timezone=dt.timezone.utc,
-                                    metadata={"description": "inclusive; ISO 8601, UTC if no offset"})
-    until = ma.fields.AwareDateTime(data_key="to", default_timezone=dt.timezone.utc,
-                                    metadata={"description": "exclusive; ISO 8601, UTC if no offset"})
+    since = UtcDateTime(data_key="from", metadata={"description": "inclusive; ISO 8601, UTC if no offset; before `to`"})
+    until = UtcDateTime(data_key="to", metadata={"description": "exclusive; ISO 8601, UTC if no offset; after `from`"})
 
 
 class TransactionSchema(ma.Schema):

@@ -4,9 +4,9 @@ from flask_jwt_extended import jwt_required
 from flask_smorest import Blueprint
 
 from ..services import wallet
+from ..services.auth import current_user_id
 from ..services.errors import Gone
 from .schemas import CoinsSchema
-from .security import current_user_id
 
 blp = Blueprint("wallet", __name__, description="Coins")
 
@@ -29,7 +29,7 @@ def get_coins():
 
 @blp.route("/updateCoins", methods=["POST"])
 @blp.response(410)
-@blp.doc(security=[], description="Removed: balances change only through games and the ledger.")
+@blp.doc(security=[], deprecated=True, description="Removed: balances change only through games and the ledger.")
 def update_coins():
     """Always refuses: no client may set or add to a balance."""
     raise Gone(

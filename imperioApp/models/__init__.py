@@ -23,9 +23,11 @@ from .protection import (
     PlayerLimit,
     RealityCheck,
 )
-from .user import ROLES, RevokedToken, User
+from .session import AuthSession
+from .user import ROLES, User
 
 __all__ = [
+    "AuthSession",
     "ALL_GAMES",
     "LEADERBOARD_METRICS",
     "NOTIFICATION_TYPES",
@@ -44,7 +46,6 @@ __all__ = [
     "GameRound",
     "IdempotencyRecord",
     "LedgerEntry",
-    "RevokedToken",
     "User",
     "EXCLUSION_KINDS",
     "LIMIT_KINDS",

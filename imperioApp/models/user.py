@@ -1,4 +1,4 @@
-"""Players and operators, and revoked tokens."""
+"""Players and operators."""
 
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Index, String, false, func
 from sqlalchemy.orm import Mapped, mapped_column
@@ -42,13 +42,3 @@ class User(db.Model):
 
 # Usernames are unique whatever their case; the stored spelling is the one the player chose.
 Index("uq_users_username_lower", func.lower(User.username), unique=True)
-
-
-class RevokedToken(db.Model):
-    """A JWT revoked before its expiry (the database store; Redis keeps its own copy with a TTL)."""
-
-    __tablename__ = "token_blocklist"
-
-    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    expires_at = mapped_column(UTCDateTime, nullable=False, index=True)

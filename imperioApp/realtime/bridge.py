@@ -7,11 +7,11 @@ the bus and never touches the committed round.
 
 from ..extensions import socketio
 from ..models import CHAT_ROOMS
-from ..services import events
+from ..services import auth, events
 from . import leaderboards
 from .chat import chat_room
 from .manager import act_on_room
-from .protocol import user_room
+from .protocol import session_room, user_room
 
 
 def on_leaderboard_push_due(name, payload):
@@ -39,9 +39,10 @@ def on_achievement_unlocked(name, payload):
     socketio.emit("achievement_unlocked", body, to=user_room(payload["user_id"]))
 
 
-def on_logged_out(name, payload):
-    """Disconnect every socket of a user who logged out, on every process."""
-    act_on_room(socketio.server, user_room(payload["user_id"]), "disconnect")
+def on_sessions_ended(name, payload):
+    """Disconnect the sockets of ended sessions, on every process (which also forget the sessions)."""
+    for session_id in payload["session_ids"]:
+        act_on_room(socketio.server, session_room(session_id), "disconnect")
 
 
 def on_chat_banned(name, payload):
@@ -60,7 +61,7 @@ SUBSCRIPTIONS = {
     "big_win": on_big_win,
     "notification": on_notification,
     "achievement_unlocked": on_achievement_unlocked,
-    "logged_out": on_logged_out,
+    auth.SESSION_ENDED: on_sessions_ended,
     "chat_banned": on_chat_banned,
     "reality_check": on_reality_check,
 }

@@ -12,10 +12,10 @@ from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from .. import metrics
 from ..extensions import db, socketio
-from ..services import identity as identities
+from ..services import auth
 from ..services.errors import DomainError
 from . import multiplayer
-from .protocol import event, identity, set_identity, user_room
+from .protocol import event, identity, session_room, set_identity, user_room
 
 log = structlog.get_logger(__name__)
 
@@ -51,11 +51,13 @@ def on_authenticate(current, data):
 
 
 def _authenticate(token, current=None):
-    who = identities.identify(token)
+    who = auth.identify(token)
     if current is not None and current.user_id != who.user_id:
         raise DomainError("this socket is already authenticated as another user", code="already_authenticated")
     set_identity(who)
     join_room(user_room(who.user_id))
+    # Ending the session disconnects the sockets it authenticated (see bridge).
+    join_room(session_room(who.session_id))
     reply = {"status": "ok", "username": who.username, "user_id": who.user_id}
     emit("authenticated", reply)
     return reply

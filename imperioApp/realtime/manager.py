@@ -10,6 +10,8 @@ of the room. (A process without this class would merely close the room: a safe d
 import socketio
 
 from .. import metrics
+from ..services import auth
+from .protocol import SESSION_ROOM_PREFIX
 
 ACTIONS = ("disconnect", "leave")
 
@@ -57,6 +59,9 @@ def apply_room_action(server, room, action, rooms=(), namespace="/"):
     """Apply `action` to this process's sockets in `room`."""
     if action not in ACTIONS:
         return
+    if action == "disconnect" and isinstance(room, str) and room.startswith(SESSION_ROOM_PREFIX):
+        # The broadcast that a session ended: this process must stop trusting it too.
+        auth.forget_sessions([room[len(SESSION_ROOM_PREFIX):]])
     sids = [sid for sid, _ in server.manager.get_participants(namespace, room)]
     for sid in sids:
         if action == "disconnect":

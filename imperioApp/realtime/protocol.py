@@ -10,6 +10,7 @@ rolls the database session back and answers `internal_error`.
 
 import functools
 import json
+import re
 
 import marshmallow as ma
 import structlog
@@ -45,6 +46,14 @@ def user_room(user_id):
     return f"user:{user_id}"
 
 
+SESSION_ROOM_PREFIX = "session:"
+
+
+def session_room(session_id):
+    """The room of the sockets authenticated by one login session's tokens."""
+    return SESSION_ROOM_PREFIX + session_id
+
+
 def identity():
     """The socket's authenticated Identity, or None."""
     return request.environ.get(_IDENTITY)
@@ -66,12 +75,21 @@ def send_error(code, message, event_name=None, details=None):
     return {"error": body}
 
 
-def _too_large(data):
-    limit = current_app.config["SOCKETIO_MAX_EVENT_BYTES"]
+# How json.dumps writes a NUL character (an escape not itself escaped); PostgreSQL refuses NUL in text.
+_ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def _refusal(data):
+    """Why a payload is refused before its schema sees it: (code, message), or None."""
     try:
-        return len(json.dumps(data, separators=(",", ":"))) > limit
-    except (TypeError, ValueError):
-        return True
+        text = json.dumps(data, separators=(",", ":"))
+    except (TypeError, ValueError, RecursionError):
+        return "payload_too_large", "the payload is too large"
+    if len(text) > current_app.config["SOCKETIO_MAX_EVENT_BYTES"]:
+        return "payload_too_large", "the payload is too large"
+    if _ESCAPED_NUL.search(text):
+        return "validation_error", "text may not contain NUL characters"
+    return None
 
 
 def event(name, schema=None, *, authenticated=True):
@@ -87,8 +105,9 @@ def event(name, schema=None, *, authenticated=True):
             if loader is not None:
                 if not isinstance(data, dict):
                     return send_error("validation_error", "the payload must be an object", name)
-                if _too_large(data):
-                    return send_error("payload_too_large", "the payload is too large", name)
+                refused = _refusal(data)
+                if refused:
+                    return send_error(*refused, name)
                 try:
                     data = loader.load(data)
                 except ma.ValidationError as exc:

@@ -1,23 +1,18 @@
 """Browser sessions (the pages' login) and the game tokens they hand to the old frontends.
 
-A browser session is an id, its user and its end time; the web layer keeps it in a signed
-cookie. Ending it records the id with the token revocations, so a copy of the cookie stops
-working and so does every game token launched from it: a game token carries its session's id
-and never outlives it.
+A browser session is a login session like an API one (a row in `sessions`, see `auth`); the
+web layer keeps its id, user and end time in a signed cookie. Ending it stops a copy of the
+cookie and every game token launched from it: a game token carries the session's id as its
+`sid` and never outlives it.
 """
 
-import secrets
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from flask_jwt_extended import create_access_token
 
-from . import tokens
-
-GAME_SCOPE = "game"
-SESSION_CLAIM = "browser_session"
+from . import auth
 
 
 @dataclass(frozen=True)
@@ -41,26 +36,27 @@ class BrowserSession:
             return None
 
 
-def start(user_id):
+def start(user_id, *, user_agent="", client_address=""):
     """Open a browser session for a player who just logged in or signed up."""
-    ttl = current_app.config["BROWSER_SESSION_TTL"]
-    return BrowserSession(secrets.token_urlsafe(24), int(user_id), int(time.time()) + ttl)
+    lifetime = timedelta(seconds=current_app.config["BROWSER_SESSION_TTL"])
+    session_id, expires_at = auth.open_session(
+        int(user_id), lifetime=lifetime, user_agent=user_agent, client_address=client_address
+    )
+    return BrowserSession(session_id, int(user_id), int(expires_at.timestamp()))
 
 
 def is_live(browser_session):
     """True while the session has neither expired nor been ended."""
-    return browser_session.expires_at > time.time() and not tokens.is_revoked(browser_session.id)
+    return (
+        browser_session.expires_at > time.time()
+        and bool(auth.SESSION_ID.fullmatch(browser_session.id))
+        and auth.session_is_live(browser_session.id, browser_session.user_id)
+    )
 
 
 def end(browser_session):
     """End the session, and with it every game token it launched."""
-    tokens.revoke(browser_session.id, browser_session.user_id, browser_session.expires_at)
-
-
-def ended_for(claims):
-    """True if these token claims belong to a browser session that has been ended."""
-    session_id = claims.get(SESSION_CLAIM)
-    return bool(session_id) and tokens.is_revoked(session_id)
+    auth.end_session(browser_session.id, user_id=browser_session.user_id, reason="logout")
 
 
 @dataclass(frozen=True)
@@ -75,11 +71,6 @@ def issue_game_token(user, browser_session):
     """An access token for the old game frontends: their endpoints only, for a play session."""
     now = int(time.time())
     lifetime = min(current_app.config["GAME_TOKEN_TTL"], browser_session.expires_at - now)
-    claims = {"username": user.username, "role": user.role, "scope": GAME_SCOPE, SESSION_CLAIM: browser_session.id}
-    token = create_access_token(identity=str(user.id), additional_claims=claims, expires_delta=timedelta(seconds=lifetime))
+    claims = {"username": user.username, "role": user.role, "scope": auth.GAME_SCOPE}
+    token = auth.issue_access_token(user.id, browser_session.id, claims, expires_delta=timedelta(seconds=lifetime))
     return GameToken(token, now + lifetime)
-
-
-def is_game_token(claims):
-    """True for the claims of a game token."""
-    return claims.get("scope") == GAME_SCOPE

@@ -2,7 +2,7 @@
 
 One bus per app (in `app.extensions`), in-process and synchronous. A subscriber's failure
 is logged and never reaches the publisher: the round it describes has already committed.
-Events: round_settled, achievement_unlocked, notification, big_win, logged_out.
+Events: round_settled, achievement_unlocked, notification, big_win, sessions_ended.
 """
 
 from collections import defaultdict

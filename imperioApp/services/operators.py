@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select, update
 from ..games import GAMES
 from ..models import ChatSanction, GameRound, LedgerEntry, User
 from ..models.base import utcnow
-from . import audit, chat, protection, statistics, wallet
+from . import audit, auth, chat, protection, statistics, wallet
 from .errors import DomainError, NotFound, ValidationFailed
 from .paging import keyset_page
 from .unit_of_work import atomic
@@ -102,6 +102,12 @@ def sanctions(operator, user_id):
     return [{**dict(row._mapping), "active": row.expires_at is None or row.expires_at > now} for row in rows]
 
 
+def player_sessions(operator, user_id):
+    """The player's live login sessions (device, address, last use), newest first."""
+    require_player(operator, user_id)
+    return [row._asdict() for row in auth.list_sessions(user_id)]
+
+
 def require_player(operator, user_id):
     """Check the operator, and that the player exists (for reads served by other services)."""
     audit.require_admin(operator.admin_id)
@@ -163,8 +169,10 @@ def end_sessions(operator, user_id, reason):
 
 
 def reset_lockout(operator, user_id, reason):
-    """Clear failed logins and the login lockout they caused."""
-    return _account_action(operator, user_id, "lockout_reset", reason, {"failed_logins": 0, "locked_until": None})
+    """Clear the failed logins counted against the player's username and email, and the lockout they caused."""
+    result = _account_action(operator, user_id, "lockout_reset", reason, {"failed_logins": 0, "locked_until": None})
+    auth.clear_login_failures([result["username"], result["email"]])
+    return result
 
 
 def chat_sanction(operator, user_id, kind, minutes, reason):

@@ -30,7 +30,7 @@ from ..models import (
     RealityCheck,
     User,
 )
-from . import events
+from . import auth, events
 from .errors import Conflict, Forbidden, ValidationFailed, require_choice
 from .paging import keyset_page
 from .unit_of_work import atomic
@@ -125,8 +125,8 @@ def _refuse_if_blocked(session, user_id, now):
 
 
 def end_live_sessions(user_id, reason):
-    """Once the caller's transaction commits, end the player's live sessions: every socket, on every process."""
-    events.publish_after_commit("logged_out", {"user_id": user_id, "reason": reason})
+    """End every session of the player in the caller's transaction: tokens and game tokens die, sockets disconnect."""
+    return auth.end_all_sessions(user_id, reason=reason)
 
 
 def refuse_if_suspended(suspended_at):

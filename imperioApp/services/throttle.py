@@ -1,7 +1,9 @@
 """Sliding-window rate limits for events that are not HTTP requests (chat messages).
 
 `hit(key, limit, window)` records one action and says whether it is allowed: at most
-`limit` allowed actions in any `window` seconds. The check and the record are one atomic
+`limit` allowed actions in any `window` seconds. `claim` is the same step returning the
+recorded action's id, so that `release` can take back an action that turned out harmless
+(a login that succeeded) and `clear` can forget a key altogether. The check and the record are one atomic
 step — a Lua script on Redis (Redis's own clock, so every process agrees), a lock-guarded
 log in memory otherwise — so two racing messages can never both take the last slot.
 Refused actions are not recorded: a flood does not extend its own ban.
@@ -41,7 +43,7 @@ return {1, 0}
 
 
 class MemoryWindow:
-    """The in-process limiter: per key, the times of the allowed actions, under one lock."""
+    """The in-process limiter: per key, the (time, id) of the allowed actions, under one lock."""
 
     def __init__(self, clock=time.monotonic):
         self._clock = clock
@@ -50,15 +52,38 @@ class MemoryWindow:
 
     def hit(self, key, limit, window):
         """Record an action if allowed; return (allowed, retry_after_seconds)."""
+        member, retry_after = self.claim(key, limit, window, uuid.uuid4().hex)
+        return member is not None, retry_after
+
+    def claim(self, key, limit, window, member):
+        """Record action `member` if allowed; return (member or None, retry_after_seconds)."""
         with self._lock:
             now = self._clock()
             entries = self._logs[key]
-            while entries and entries[0] <= now - window:
+            while entries and entries[0][0] <= now - window:
                 entries.popleft()
             if len(entries) >= limit:
-                return False, entries[0] + window - now
-            entries.append(now)
-            return True, 0.0
+                return None, entries[0][0] + window - now
+            entries.append((now, member))
+            return member, 0.0
+
+    def release(self, key, member):
+        """Take back one recorded action."""
+        with self._lock:
+            entries = self._logs.get(key)
+            if entries:
+                self._logs[key] = deque(entry for entry in entries if entry[1] != member)
+
+    def clear(self, key):
+        """Forget every action recorded under `key`."""
+        with self._lock:
+            self._logs.pop(key, None)
+
+    def clear_prefix(self, prefix):
+        """Forget every key that starts with `prefix`."""
+        with self._lock:
+            for key in [key for key in self._logs if key.startswith(prefix)]:
+                del self._logs[key]
 
     def reset(self):
         """Forget every window (tests)."""
@@ -73,19 +98,54 @@ def _memory():
 
 def hit(key, limit, window):
     """Record one action under `key`; return (allowed, retry_after_seconds)."""
+    member, retry_after = claim(key, limit, window)
+    return member is not None, retry_after
+
+
+def claim(key, limit, window):
+    """Record one action under `key` if allowed; return (its id or None, retry_after_seconds)."""
+    member = uuid.uuid4().hex
     client = redis_store.client
     if client is not None:
         try:
-            return _redis_hit(client, key, limit, window)
+            allowed, retry_ms = _HIT(client, keys=[KEY_PREFIX + key], args=[limit, int(window * 1000), member])
+            return (member if allowed else None), max(int(retry_ms), 0) / 1000
         except RedisError as exc:
             # Degrade to a per-process limit rather than letting a flood through or refusing all.
             log.warning("throttle_redis_unavailable", error=str(exc))
-    return _memory().hit(key, limit, window)
+    return _memory().claim(key, limit, window, member)
 
 
-def _redis_hit(client, key, limit, window):
-    allowed, retry_ms = _HIT(client, keys=[KEY_PREFIX + key], args=[limit, int(window * 1000), uuid.uuid4().hex])
-    return bool(allowed), max(int(retry_ms), 0) / 1000
+def release(key, member):
+    """Take back the action `member` recorded under `key` (it no longer counts)."""
+    _on_both(lambda client: client.zrem(KEY_PREFIX + key, member), lambda memory: memory.release(key, member))
+
+
+def clear(key):
+    """Forget every action recorded under `key`."""
+    _on_both(lambda client: client.delete(KEY_PREFIX + key), lambda memory: memory.clear(key))
+
+
+def clear_prefix(prefix):
+    """Forget every key starting with `prefix` (`prefix` holds no glob characters)."""
+
+    def on_redis(client):
+        keys = list(client.scan_iter(match=KEY_PREFIX + prefix + "*", count=1000))
+        if keys:
+            client.delete(*keys)
+
+    _on_both(on_redis, lambda memory: memory.clear_prefix(prefix))
+
+
+def _on_both(on_redis, on_memory):
+    # The memory window may hold actions recorded while Redis was down: clean both.
+    client = redis_store.client
+    if client is not None:
+        try:
+            on_redis(client)
+        except RedisError as exc:
+            log.warning("throttle_redis_unavailable", error=str(exc))
+    on_memory(_memory())
 
 
 def reset():

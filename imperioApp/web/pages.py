@@ -15,10 +15,10 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from limits import parse as parse_limit
 
-from ..api.auth import LoginSchema, SignupSchema
+from ..api.auth import LoginSchema, SignupSchema, user_agent
 from ..extensions import client_address
 from ..http_security import FORM_TYPES
-from ..services import accounts, browser_sessions, throttle, wallet
+from ..services import accounts, auth, browser_sessions, throttle, wallet
 from ..services.browser_sessions import BrowserSession
 from ..services.errors import AccountLocked, Conflict, NotFound, Unauthorized
 
@@ -65,7 +65,9 @@ def current_session():
 def _begin_session(user):
     # A new cookie (and CSRF token) at every login: nothing carries over from before it.
     session.clear()
-    session[SESSION_KEY] = browser_sessions.start(user.id).as_dict()
+    session[SESSION_KEY] = browser_sessions.start(
+        user.id, user_agent=user_agent(), client_address=client_address()
+    ).as_dict()
 
 
 def login_required(view):
@@ -200,7 +202,7 @@ def login_submit():
     if LoginSchema().validate({"username": identifier, "password": password}):
         return _page("login.html", 422, error="Enter your username or email and your password.", **context)
     try:
-        user = accounts.authenticate(identifier, password, client_address=client_address())
+        user = auth.authenticate(identifier, password, client_address=client_address())
     except AccountLocked as exc:
         minutes = math.ceil(exc.retry_after / 60)
         return _page(

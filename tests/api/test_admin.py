@@ -5,14 +5,17 @@ from sqlalchemy import func, select, text, update
 
 from imperioApp.extensions import db
 from imperioApp.models import AdminAudit, LedgerEntry, User
-from imperioApp.services import accounts, audit
+from imperioApp.models.base import utcnow
+from imperioApp.services import audit
+from tests.factories import access_token
+from tests.web.forms import bearer
 
 from .helpers import assert_error
 
 ADMIN_GETS = [
     "/admin/players", "/admin/players/{id}", "/admin/players/{id}/ledger", "/admin/players/{id}/rounds",
     "/admin/players/{id}/statistics", "/admin/players/{id}/limits", "/admin/players/{id}/limits/history",
-    "/admin/players/{id}/sanctions", "/admin/players/{id}/rounds/1", "/admin/games/rtp",
+    "/admin/players/{id}/sanctions", "/admin/players/{id}/sessions", "/admin/players/{id}/rounds/1", "/admin/games/rtp",
     "/admin/games/biggest-wins", "/admin/audit",
 ]
 ADMIN_POSTS = [
@@ -63,19 +66,17 @@ def _refused_everywhere(client, headers, target_id):
 
 def test_every_admin_route_refuses_players_even_with_an_admin_claim_in_the_token(app, client, player, make_player):
     target = make_player()
-    with app.app_context():
-        forged = accounts.issue_tokens(player.id, player.username, "admin")  # the claim is not the role
-    _refused_everywhere(client, {"Authorization": f"Bearer {forged['access_token']}"}, target.id)
+    forged = access_token(app, player, username=player.username, role="admin")  # the claim is not the role
+    _refused_everywhere(client, {"Authorization": f"Bearer {forged}"}, target.id)
     assert audit_rows(app) == []
 
 
-def test_a_demoted_or_deleted_admin_loses_every_power_at_once(app, client, admin, player):
+def test_a_demoted_admin_loses_every_power_at_once_whatever_their_tokens_claim(app, client, admin, player):
     assert client.get("/admin/players", headers=admin.headers).status_code == 200
     set_role(app, admin.id, "player")
     _refused_everywhere(client, admin.headers, player.id)
-    with app.app_context():
-        ghost = accounts.issue_tokens(987654, "ghost", "admin")
-    _refused_everywhere(client, {"Authorization": f"Bearer {ghost['access_token']}"}, player.id)
+    admin_again = access_token(app, admin, username="operator", role="admin")  # a token from before the demotion
+    _refused_everywhere(client, {"Authorization": f"Bearer {admin_again}"}, player.id)
     assert audit_rows(app) == []
 
 
@@ -195,17 +196,60 @@ def test_an_adjustment_needs_an_idempotency_key_and_json(app, client, admin, pla
     assert audit_rows(app) == []
 
 
-def test_lock_refuses_login_and_play_and_unlock_restores_them(app, client, admin, player):
+def login(client, player, password=None, address="127.0.0.1"):
+    return client.post("/login", json={"username": player.username, "password": password or player.password},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_lock_ends_every_session_refuses_login_and_unlock_restores_it(app, client, admin, player):
     response = client.post(f"/admin/players/{player.id}/lock", json={"reason": "fraud check"}, headers=admin.headers)
     assert response.status_code == 200 and response.get_json()["suspended_at"] is not None
-    assert_error(client.post("/login", json={"username": player.username, "password": player.password}), 403,
-                 "account_suspended")
-    assert_error(client.post("/spin", json={"bet": 1}, headers=player.headers), 403, "account_suspended")
-    assert_error(client.post("/token/refresh", headers=player.refresh_headers), 403, "account_suspended")
+    assert_error(login(client, player), 403, "account_suspended")
+    assert_error(login(client, player, password="wrong-password"), 401, "invalid_credentials")  # nothing disclosed
+    assert_error(client.post("/spin", json={"bet": 1}, headers=player.headers), 401, "token_revoked")
+    assert_error(client.post("/token/refresh", headers=player.refresh_headers), 401, "token_revoked")
+    assert client.get(f"/admin/players/{player.id}/sessions", headers=admin.headers).get_json() == []
     client.post(f"/admin/players/{player.id}/unlock", json={"reason": "cleared"}, headers=admin.headers)
-    assert client.post("/login", json={"username": player.username, "password": player.password}).status_code == 200
-    assert client.post("/spin", json={"bet": 1}, headers=player.headers).status_code == 200
+    tokens = login(client, player).get_json()
+    assert client.post("/spin", json={"bet": 1}, headers=bearer(tokens["access_token"])).status_code == 200
     assert [row.action for row in audit_rows(app)] == ["account_lock", "account_unlock"]
+
+
+def test_a_suspended_accounts_live_session_cannot_refresh_and_the_rotation_is_undone(app, client, player):
+    with app.app_context():  # suspended without its sessions ended (as if that were lost)
+        db.session.execute(update(User).where(User.id == player.id).values(suspended_at=utcnow(),
+                                                                              protection_active=True))
+        db.session.commit()
+        db.session.remove()
+    assert_error(client.post("/token/refresh", headers=player.refresh_headers), 403, "account_suspended")
+    assert_error(client.post("/spin", json={"bet": 1}, headers=player.headers), 403, "account_suspended")
+    with app.app_context():
+        db.session.execute(update(User).where(User.id == player.id).values(suspended_at=None))
+        db.session.commit()
+        db.session.remove()
+    assert client.post("/token/refresh", headers=player.refresh_headers).status_code == 200  # still the current one
+
+
+def test_the_sessions_listing_shows_each_live_session_and_ending_them_kills_every_token(app, client, admin, player):
+    client.post("/login", json={"username": player.username, "password": player.password},
+                headers={"User-Agent": "Firefox/140"}, environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    listed = client.get(f"/admin/players/{player.id}/sessions", headers=admin.headers)
+    assert listed.status_code == 200
+    rows = listed.get_json()
+    assert len(rows) == 2 and {row["user_agent"] for row in rows} == {"tests", "Firefox/140"}
+    assert rows[0]["user_agent"] == "Firefox/140" and rows[0]["client_address"] == "10.0.0.9"  # newest first
+    assert set(rows[0]) == {"id", "user_agent", "client_address", "created_at", "last_used_at", "expires_at"}
+    assert player.session_id in {row["id"] for row in rows}
+    assert client.get(f"/admin/players/{admin.id}/sessions", headers=admin.headers).get_json()[0]["id"] != rows[0]["id"]
+    ended = client.post(f"/admin/players/{player.id}/sessions/end", json={"reason": "support"}, headers=admin.headers)
+    assert ended.status_code == 200
+    assert client.get(f"/admin/players/{player.id}/sessions", headers=admin.headers).get_json() == []
+    assert_error(client.get("/getCoins", headers=player.headers), 401, "token_revoked")
+    assert_error(client.post("/token/refresh", headers=player.refresh_headers), 401, "token_revoked")
+    assert client.get("/admin/players", headers=admin.headers).status_code == 200  # the operator's own session lives
+    assert_error(client.get("/admin/players/424242/sessions", headers=admin.headers), 404, "user_not_found")
+    assert client.get("/admin/players/abc/sessions", headers=admin.headers).status_code == 404
+    assert client.get(f"/admin/players/{2**63}/sessions", headers=admin.headers).status_code == 404
 
 
 def test_an_admin_cannot_lock_themselves(app, client, admin):
@@ -214,14 +258,28 @@ def test_an_admin_cannot_lock_themselves(app, client, admin):
     assert audit_rows(app) == []
 
 
-def test_reset_lockout_clears_failed_logins(app, client, admin, player):
+def test_reset_lockout_clears_the_login_failures_of_the_username_and_email_from_every_address(
+        app, client, admin, player, make_player):
+    other = make_player()
+    for address in ("10.0.0.1", "10.0.0.2"):
+        for _ in range(5):
+            assert_error(login(client, player, password="wrong-password", address=address), 401)
+            login(client, other, password="wrong-password", address=address)
+    by_email = {"username": player.email, "password": "wrong-password"}
     for _ in range(5):
-        client.post("/login", json={"username": player.username, "password": "wrong-password"})
-    assert client.post("/login", json={"username": player.username, "password": player.password}).status_code == 429
+        client.post("/login", json=by_email, environ_base={"REMOTE_ADDR": "10.0.0.3"})
+    for address in ("10.0.0.1", "10.0.0.2"):
+        assert_error(login(client, player, address=address), 429, "account_locked")
+    assert client.post("/login", json={**by_email, "password": player.password},
+                       environ_base={"REMOTE_ADDR": "10.0.0.3"}).status_code == 429
     reset = client.post(f"/admin/players/{player.id}/lockout/reset", json={"reason": "verified by phone"},
                         headers=admin.headers)
     assert reset.status_code == 200 and reset.get_json()["locked_until"] is None
-    assert client.post("/login", json={"username": player.username, "password": player.password}).status_code == 200
+    for address in ("10.0.0.1", "10.0.0.2"):
+        assert login(client, player, address=address).status_code == 200
+    assert client.post("/login", json={**by_email, "password": player.password},
+                       environ_base={"REMOTE_ADDR": "10.0.0.3"}).status_code == 200
+    assert_error(login(client, other, address="10.0.0.1"), 429, "account_locked")  # only this player's reset
 
 
 def test_chat_sanctions_go_through_the_chat_service_and_are_audited(app, client, admin, player):

@@ -10,7 +10,7 @@ from flask_jwt_extended import create_access_token
 from sqlalchemy import select
 
 from imperioApp.models import LedgerEntry, User
-from imperioApp.models.base import utcnow
+from tests.factories import access_token
 
 SIGNUP = {"username": "Alice_1", "email": "Alice@Example.com", "password": "s3cret-password"}
 
@@ -142,14 +142,9 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(app, client, player,
     failures = [r for r in caplog.records if "login_failed" in r.getMessage()]
     assert len(failures) == 5
     assert all("wrong-password" not in r.getMessage() for r in caplog.records)
-    assert "locked" in failures[-1].getMessage()
+    assert any("login_refused_locked" in r.getMessage() for r in caplog.records)
 
-    from imperioApp.extensions import db
-
-    with app.app_context():  # fifteen minutes later
-        user = db.session.get(User, player.id)
-        user.locked_until = utcnow() - timedelta(seconds=1)
-        db.session.commit()
+    forget_login_failures(app)  # fifteen minutes later
     assert client.post("/login", json={"username": player.username, "password": player.password}).status_code == 200
 
 
@@ -180,31 +175,45 @@ def test_access_token_cannot_refresh_and_refresh_token_cannot_access(client, pla
     assert error_code(response) == "invalid_token"
 
 
-def test_logout_revokes_access_and_refresh_tokens(client, player):
-    response = client.post("/logout", headers=player.headers, json={"refresh_token": player.tokens["refresh_token"]})
+@pytest.mark.parametrize("body", [None, {}, {"refresh_token": "anything"}])
+def test_logout_ends_the_session_access_and_refresh_whatever_the_body(client, player, body):
+    response = client.post("/logout", headers=player.headers, json=body)
     assert response.status_code == 204
     assert error_code(client.get("/wallet", headers=player.headers)) == "token_revoked"
     assert client.post("/token/refresh", headers=player.refresh_headers).status_code == 401
 
 
-def test_logout_refuses_someone_elses_refresh_token(client, player, make_player):
+def test_logout_with_someone_elses_refresh_token_ends_only_the_callers_session(client, player, make_player):
     other = make_player()
     response = client.post("/logout", headers=player.headers, json={"refresh_token": other.tokens["refresh_token"]})
-    assert response.status_code == 401
+    assert response.status_code == 204
+    assert client.get("/wallet", headers=player.headers).status_code == 401
+    assert client.get("/wallet", headers=other.headers).status_code == 200
     assert client.post("/token/refresh", headers=other.refresh_headers).status_code == 200
+
+
+def forget_login_failures(app):
+    """What the passing of the lock's window looks like to the counters."""
+    from imperioApp.extensions import redis_store
+    from imperioApp.services import throttle
+
+    with app.app_context():
+        throttle.reset()
+        if redis_store.client is not None:
+            for key in redis_store.client.scan_iter(throttle.KEY_PREFIX + "login:*"):
+                redis_store.client.delete(key)
 
 
 def _forge(app, payload_changes=None, header=None, key=None):
     with app.app_context():
-        token = create_access_token(identity="1")
+        token = create_access_token(identity="1", additional_claims={"sid": "s" * 24})
     payload = pyjwt.decode(token, options={"verify_signature": False})
     payload.update(payload_changes or {})
     return pyjwt.encode(payload, key or app.config["JWT_SECRET_KEY"], algorithm="HS256", headers=header)
 
 
 def test_expired_tampered_and_unsigned_tokens_are_401(app, client, player):
-    with app.app_context():
-        expired = create_access_token(identity=str(player.id), expires_delta=timedelta(seconds=-1))
+    expired = access_token(app, player, expires_delta=timedelta(seconds=-1))
     head, payload, signature = player.tokens["access_token"].split(".")
     tampered = ".".join([head, payload[:-2] + ("AA" if payload[-2:] != "AA" else "BB"), signature])
     import base64
@@ -232,8 +241,7 @@ def test_a_verified_token_still_expires(app, client, player):
     """Verified tokens are remembered per process; that must not outlive their expiry."""
     import time
 
-    with app.app_context():
-        short = create_access_token(identity=str(player.id), expires_delta=timedelta(seconds=1))
+    short = access_token(app, player, expires_delta=timedelta(seconds=1))
     headers = {"Authorization": f"Bearer {short}"}
     assert client.get("/wallet", headers=headers).status_code == 200
     time.sleep(1.1)

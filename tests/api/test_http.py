@@ -27,7 +27,9 @@ def test_unknown_path_is_json_404(client):
 
 
 def test_wrong_method_is_json_405(client):
-    assert_error(client.delete("/login"), 405, "method_not_allowed")
+    response = client.delete("/login")
+    assert_error(response, 405, "method_not_allowed")
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"POST"}
 
 
 def test_oversized_body_is_json_413(client):
@@ -114,7 +116,10 @@ def test_signup_is_rate_limited(app, client, monkeypatch):
     monkeypatch.setitem(app.config, "RATELIMIT_SIGNUP", "2 per hour")
     for n in range(2):
         assert client.post("/signup", json={"username": f"user{n}", "email": f"u{n}@example.com", "password": "password123"}).status_code == 201
-    assert_error(client.post("/signup", json={"username": "user9", "email": "u9@example.com", "password": "password123"}), 429, "rate_limited")
+    refused = client.post("/signup", json={"username": "user9", "email": "u9@example.com", "password": "password123"})
+    assert_error(refused, 429, "rate_limited")
+    # The hour's window, not a fixed minute: a client waiting 65 s would be refused again.
+    assert 3500 < int(refused.headers["Retry-After"]) <= 3601
 
 
 def test_without_a_default_limit_only_limited_routes_consult_the_limiter(app, client, player, monkeypatch):

@@ -10,10 +10,11 @@ import re
 from datetime import timedelta
 
 import pytest
-from flask_jwt_extended import create_access_token, decode_token
+from flask_jwt_extended import decode_token
 
 from imperioApp.services import browser_sessions
 from tests.api.helpers import assert_error, money_snapshot
+from tests.factories import access_token
 from tests.web.forms import bearer, launch, log_out, sign_up
 
 CHERRY_CHARM, BLACKJACK, ROULETTE = "http://localhost:5173", "http://localhost:5174", "http://localhost:5175"
@@ -127,8 +128,7 @@ def test_verify_token_refuses_with_a_top_level_message(app, browser, player, cas
     }.get(case)
     username = "frontend_fan" if case == "other_username" else player.username
     if case == "expired":
-        with app.app_context():
-            token = create_access_token(identity=str(player.id), expires_delta=timedelta(seconds=-60))
+        token = access_token(app, player, expires_delta=timedelta(seconds=-60))
     if case == "revoked":
         browser.post("/logout", headers=player.headers)
         token = player.tokens["access_token"]
@@ -306,12 +306,12 @@ def test_a_game_token_is_no_refresh_token(browser):
 
 
 def test_a_game_token_cannot_authenticate_a_socket(app, browser):
-    from imperioApp.services import identity
+    from imperioApp.services import auth
     from imperioApp.services.errors import Unauthorized
 
     token = game_token(browser, "imperio")
     with app.app_context(), pytest.raises(Unauthorized) as refused:
-        identity.identify(token)
+        auth.identify(token)
     assert refused.value.code == "token_scope"
 
 

@@ -12,7 +12,8 @@ from imperioApp.models import User
 from imperioApp.services import play, protection
 from imperioApp.services.errors import DomainError
 from tests.concurrency import race
-from tests.web.forms import bearer, launch, sign_up
+from tests.factories import log_in_again
+from tests.web.forms import bearer, launch, log_in, sign_up
 
 from .helpers import assert_error, money_snapshot
 
@@ -209,6 +210,8 @@ def test_self_exclusion_blocks_every_rest_money_path_but_not_history_or_balance(
     spin(client, player)
     excluded = client.post("/protection/self-exclusion", json={"months": 6}, headers=player.headers)
     assert excluded.status_code == 201 and excluded.get_json()["kind"] == "self_exclusion"
+    assert_error(client.get("/getCoins", headers=player.headers), 401, "token_revoked")  # every session ended
+    log_in_again(app, player)
     before = money_snapshot(app, player.id)
     refusals = [
         spin(client, player),
@@ -233,8 +236,10 @@ def test_self_exclusion_blocks_every_rest_money_path_but_not_history_or_balance(
 
 def test_a_time_out_ends_on_time_and_cannot_be_shortened(app, client, player, clock):
     assert client.post("/protection/timeout", json={"hours": 48}, headers=player.headers).status_code == 201
+    log_in_again(app, player)
     # A shorter break on top changes nothing: the longer one still holds.
     client.post("/protection/timeout", json={"hours": 24}, headers=player.headers)
+    log_in_again(app, player)
     clock.advance(hours=30)
     assert_error(spin(client, player), 403, "timed_out")
     clock.advance(hours=19)
@@ -242,9 +247,10 @@ def test_a_time_out_ends_on_time_and_cannot_be_shortened(app, client, player, cl
     assert not flagged(app, player.id)  # nothing applies any more: the check is skipped again
 
 
-def test_a_permanent_self_exclusion_never_ends(client, player, clock):
+def test_a_permanent_self_exclusion_never_ends(app, client, player, clock):
     body = client.post("/protection/self-exclusion", json={"permanent": True}, headers=player.headers).get_json()
     assert body == {"kind": "self_exclusion", "until": None}
+    log_in_again(app, player)
     clock.advance(days=3650)
     assert_error(spin(client, player), 403, "self_excluded")
 
@@ -282,13 +288,16 @@ def test_a_pause_in_play_starts_a_new_reality_check_session(client, player, cloc
     assert spin(client, player, bet=1).get_json()["reality_check"]["elapsed_seconds"] == 600
 
 
-def test_an_excluded_players_game_token_moves_no_money(app, client):
+def test_an_exclusion_ends_the_game_tokens_and_a_new_one_moves_no_money(app, client):
     sign_up(client, "frontend_fan")
     _, query = launch(client, "imperio")
-    token = query["token"]
     with app.app_context():
-        user_id = int(decode_token(token)["sub"])
+        user_id = int(decode_token(query["token"])["sub"])
         protection.exclude(user_id, "timeout", hours=24)
+    assert_error(client.get("/getCoins", headers=bearer(query["token"])), 401, "token_revoked")
+    log_in(client, "frontend_fan")  # the page's session ended too: log in there again
+    _, query = launch(client, "imperio")
+    token = query["token"]
     before = money_snapshot(app, user_id)
     assert_error(client.post("/spin", json={}, headers=bearer(token)), 403, "timed_out")
     assert_error(client.post("/blackjack/start", json={"wager": 5}, headers=bearer(token)), 403, "timed_out")

@@ -53,3 +53,20 @@ def test_login_and_logout_work_with_redis_down(without_redis, player):
 def test_readiness_reports_redis_down(without_redis):
     body = without_redis.test_client().get("/health/ready").get_json()
     assert body["checks"]["redis"] == "down" and body["checks"]["database"] == "ok"
+
+
+def test_the_login_limit_holds_in_memory_while_redis_is_down(make_app, app, player):
+    down = make_app(
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        REDIS_URL="redis://127.0.0.1:1/0",
+        REDIS_SOCKET_TIMEOUT=0.2,
+        SOCKETIO_USE_MESSAGE_QUEUE=False,
+        RATELIMIT_LOGIN="5 per minute",
+    )
+    client = down.test_client()
+    statuses = [
+        client.post("/login", json={"username": player.username, "password": player.password}).status_code for _ in range(15)
+    ]
+    assert statuses == [200] * 5 + [429] * 10
+    refused = client.post("/login", json={"username": player.username, "password": player.password})
+    assert 0 < int(refused.headers["Retry-After"]) <= 60

@@ -264,3 +264,17 @@ def test_the_service_refuses_posts_from_muted_and_banned_players(app, player, ma
     assert muted.value.code == "muted" and "until" in muted.value.message
     assert banned.value.code == "banned"
     assert stored(app) == []
+
+
+@pytest.mark.parametrize("message", ["hi\x00there", "\x00"])
+def test_a_nul_in_a_message_is_refused_and_nothing_stored(app, connect, player, message):
+    sock = joined(connect, player)
+    sock.emit("send_chat_message", {"room": "lobby", "message": message})
+    assert_error(sock, "validation_error", "send_chat_message")
+    assert stored(app) == []
+
+
+def test_a_message_quoting_an_escape_is_plain_text(app, connect, player):
+    sock = joined(connect, player)
+    sock.emit("send_chat_message", {"room": "lobby", "message": r"type \u0000 to see"})
+    assert stored(app) == [r"type \u0000 to see"]

@@ -3,10 +3,10 @@
 from datetime import timedelta
 
 import pytest
-from flask_jwt_extended import create_access_token
 
 from imperioApp.extensions import socketio
 from imperioApp.services import events
+from tests.factories import access_token
 
 from .conftest import assert_error
 
@@ -57,8 +57,7 @@ def test_bad_authenticate_payloads_are_refused_and_the_socket_stays(connect, pay
 
 
 def test_expired_revoked_and_refresh_tokens_are_refused(app, connect, client, player):
-    with app.app_context():
-        expired = create_access_token(identity=str(player.id), expires_delta=timedelta(seconds=-5))
+    expired = access_token(app, player, expires_delta=timedelta(seconds=-5))
     sock = connect()
     sock.emit("authenticate", {"token": expired})
     assert_error(sock, "token_expired")
@@ -71,8 +70,7 @@ def test_expired_revoked_and_refresh_tokens_are_refused(app, connect, client, pl
 
 
 def test_a_bad_token_in_the_connect_auth_refuses_the_connection(app, connect, player):
-    with app.app_context():
-        expired = create_access_token(identity=str(player.id), expires_delta=timedelta(seconds=-5))
+    expired = access_token(app, player, expires_delta=timedelta(seconds=-5))
     assert not connect(token=expired).connected
     assert not connect(token="garbage").connected
 

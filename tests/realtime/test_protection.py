@@ -12,6 +12,7 @@ from imperioApp.models.base import utcnow
 from imperioApp.services import play, protection
 from imperioApp.services.errors import Forbidden
 from tests.api.helpers import money_snapshot
+from tests.factories import log_in_again
 
 from .conftest import assert_error
 
@@ -19,8 +20,10 @@ RED = [roulette.make_bet("red", 10)]
 
 
 def exclude(client, player):
+    """Self-exclude the player, then log them in again (the exclusion ended every session)."""
     response = client.post("/protection/self-exclusion", json={"months": 12}, headers=player.headers)
     assert response.status_code == 201
+    log_in_again(client.application, player)
 
 
 def test_self_exclusion_ends_every_live_socket_of_that_player_only(client, connect, player, make_player):

@@ -57,6 +57,9 @@ def test_an_operator_finds_a_player_corrects_the_balance_locks_and_audits(app, c
     page.click(".tabs button[data-tab=rounds]")
     page.click("#tab-rounds tbody tr")
     expect(page.locator("#round-detail")).to_contain_text('"server_seed_hash"')
+    page.click(".tabs button[data-tab=sessions]")
+    expect(page.locator("#tab-sessions tbody tr")).to_have_count(1)
+    expect(page.locator("#tab-sessions tbody tr")).to_contain_text(player.session_id)
 
     page.fill("#adjust-form input[name=amount]", "100")
     page.fill("#adjust-form input[name=reason]", "goodwill <script>alert(1)</script>")

@@ -200,6 +200,9 @@ async function showTab(tab) {
     const protection = await api("GET", `/admin/players/${id}/limits`);
     items = protection.limits;
     columns = ["kind", "period", "amount", "used", (l) => when(l.resets_at), "pending_amount", (l) => when(l.pending_at)];
+  } else if (tab === "sessions") {
+    items = await api("GET", `/admin/players/${id}/sessions`);
+    columns = ["id", (s) => when(s.created_at), (s) => when(s.last_used_at), (s) => when(s.expires_at), "client_address", "user_agent"];
   } else {
     items = await api("GET", `/admin/players/${id}/sanctions`);
     columns = ["id", "kind", (s) => when(s.expires_at) || "for good", (s) => (s.active ? "in force" : "over"), (s) => when(s.created_at)];
@@ -210,6 +213,7 @@ async function showTab(tab) {
     statistics: ["game", "played", "won", "wagered", "paid", "net", "biggest win"],
     limits: ["kind", "period", "amount", "used", "resets", "pending", "pending from"],
     sanctions: ["id", "kind", "until", "state", "given"],
+    sessions: ["id", "started", "last used", "expires", "address", "device"],
   }[tab];
   for (const name of names) {
     const th = document.createElement("th");

@@ -34,6 +34,7 @@ export const ERROR_MESSAGES = {
   token_expired: "Your session expired: please log in again.",
   token_revoked: "You were logged out: please log in again.",
   invalid_token: "Your session is no longer valid: please log in again.",
+  session_not_found: "That session has already ended.",
   fresh_token_required: "Please log in again to do that.",
   token_scope: "That sign-in only lets a game frontend play; log in here to do this.",
   user_not_found: "No such player.",

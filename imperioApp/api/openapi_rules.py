@@ -1,0 +1,180 @@
+"""The input rules the server enforces beyond the marshmallow schemas, written into the OpenAPI document.
+
+The schemas describe types; some refusals come from the services and engines (table
+limits, bet shapes, character sets, one identifier on login). A client or a fuzzer that
+follows the document must not be refused, so each such rule is stated here, derived from
+the constant or setting that enforces it. Where JSON Schema cannot express a rule exactly
+(the total of a spin's bets, which blackjack actions a hand allows, `from` before `to`),
+the document states a stricter form that the server always accepts, and the rule itself
+in the description.
+"""
+
+from ..games import blackjack, roulette
+from ..games.fairness import CLIENT_SEED_MAX_LENGTH
+from ..services import idempotency, leaderboards
+from .request_guard import MAX_INTEGER_DIGITS, MAX_JSON_DEPTH
+
+# No NUL (PostgreSQL refuses it); lone surrogates, refused too, are stated in the description.
+PLAIN_TEXT = "^[^\\u0000]*$"
+PRINTABLE_ASCII = "^[!-~]{1,%d}$"
+# A subset of the addresses marshmallow's Email accepts (labels up to 63, a TLD of two letters or more).
+_LABEL = "[a-z0-9]{1,15}(-[a-z0-9]{1,15}){0,2}"
+EMAIL = f"^[a-z0-9]{{1,32}}([._+-][a-z0-9]{{1,32}}){{0,2}}@{_LABEL}(\\.{_LABEL}){{0,2}}\\.[a-z]{{2,6}}$"
+
+
+def document_input_rules(api, config):
+    """Rewrite the app's OpenAPI document so it states every input rule of `config`'s server."""
+    schemas = api.spec.components.schemas
+    paths = api.spec._paths  # apispec keeps resolved operations here; there is no public setter
+    _table_limits(schemas, config)
+    _roulette_bet_shapes(schemas, config)
+    _character_sets(schemas, paths)
+    schemas["Login"]["oneOf"] = [{"required": ["username"]}, {"required": ["email"]}]
+    schemas["Login"]["description"] = "Exactly one of username and email, and the password."
+    schemas["BlackjackAction"]["properties"]["action"]["enum"] = [*blackjack.ACTIONS, "double"]
+    _verify_inputs(schemas, config)
+    _query_rules(paths)
+    for operation in _operations(paths):
+        _no_plain_text_gaps(operation, schemas)
+    api.spec.options.setdefault("info", {})["description"] = (
+        f"JSON bodies nest at most {MAX_JSON_DEPTH} levels; integers have at most {MAX_INTEGER_DIGITS} digits; "
+        "no text may contain NUL or an unpaired surrogate. Errors are {\"error\": {\"code\", \"message\"}}."
+    )
+
+
+def _operations(paths):
+    for operations in paths.values():
+        for method, operation in operations.items():
+            if method != "parameters":
+                yield operation
+
+
+def _table_limits(schemas, config):
+    schemas["Spin"]["properties"]["bet"]["maximum"] = config["SLOTS_MAX_BET"]
+    # Ignored, and accepted as any short value; the old client sends its username.
+    schemas["Spin"]["properties"]["userId"] = {
+        "type": "string", "nullable": True, "maxLength": 254, "pattern": PLAIN_TEXT, "description": "ignored (old client)",
+    }
+    schemas["BlackjackStart"]["properties"]["wager"]["maximum"] = config["BLACKJACK_MAX_WAGER"]
+
+
+def _per_bet_maximum(config):
+    # The limit is on a spin's total; one bet's share of a full table is what always fits.
+    return max(1, config["ROULETTE_MAX_TOTAL_BET"] // config["ROULETTE_MAX_BETS"])
+
+
+def _roulette_bet_shapes(schemas, config):
+    total_rule = (
+        f"At most {config['ROULETTE_MAX_BETS']} bets; all bets of one spin together at most "
+        f"{config['ROULETTE_MAX_TOTAL_BET']} coins (documented as {_per_bet_maximum(config)} per bet)."
+    )
+    amount = {"type": "integer", "minimum": 1, "maximum": _per_bet_maximum(config)}
+    shapes = []
+    for bet_type, covers in sorted(roulette.PLACEMENTS.items()):
+        properties = {"type": {"type": "string", "enum": [bet_type]}, "amount": amount}
+        required = ["type", "amount"]
+        if bet_type in ("dozen", "column"):
+            properties["index"] = {"type": "integer", "enum": [1, 2, 3]}
+            required.append("index")
+        elif len(covers) > 1:
+            properties["numbers"] = {"type": "array", "enum": [sorted(cover) for cover in covers]}
+            required.append("numbers")
+        shapes.append({"type": "object", "properties": properties, "required": required, "additionalProperties": False})
+    bet = schemas["RouletteBet"]
+    bet.clear()
+    bet.update({"oneOf": shapes, "description": "A bet: its type and, where the type has several placements, which one."})
+    spin = schemas["RouletteSpin"]["properties"]["bets"]
+    spin.update({"maxItems": config["ROULETTE_MAX_BETS"], "description": total_rule})
+    legacy = schemas["LegacyBet"]["properties"]
+    legacy["amt"].update({"minimum": 1, "maximum": _per_bet_maximum(config)})
+    legacy["numbers"] = {
+        "type": "string",
+        "enum": sorted({",".join(map(str, sorted(cover))) for covers in roulette.PLACEMENTS.values() for cover in covers}),
+        "description": "the covered numbers, comma-separated; the bet's type follows from them",
+    }
+    # Sent by the old client and ignored; documented as it sends them.
+    legacy["odds"] = {"type": "number", "nullable": True, "description": "ignored: the server pays its own odds"}
+    legacy["type"] = {
+        "type": "string", "nullable": True, "maxLength": 32, "description": "ignored: the shape follows from the numbers",
+    }
+    schemas["LegacyRoulette"]["properties"]["bet"].update({"maxItems": config["ROULETTE_MAX_BETS"], "description": total_rule})
+
+
+def _character_sets(schemas, paths):
+    seed = {
+        "type": "string", "pattern": PRINTABLE_ASCII % CLIENT_SEED_MAX_LENGTH,
+        "minLength": 1, "maxLength": CLIENT_SEED_MAX_LENGTH,
+    }
+    for name in ("ClientSeed", "Rotate", "Verify"):
+        schemas[name]["properties"]["client_seed"].update(seed)
+    schemas["Verify"]["properties"]["server_seed"] = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+    schemas["Signup"]["properties"]["email"] = {"type": "string", "maxLength": 254, "pattern": EMAIL}
+    for operation in _operations(paths):
+        for parameter in operation.get("parameters", []):
+            if parameter.get("in") == "header" and parameter.get("name") == "Idempotency-Key":
+                parameter["schema"] = {"type": "string", "pattern": PRINTABLE_ASCII % idempotency.MAX_KEY_LENGTH}
+
+
+def _verify_inputs(schemas, config):
+    verify = schemas["Verify"]
+    by_game = {
+        "slots": {"type": "object", "properties": {"bet": schemas["Spin"]["properties"]["bet"]}, "additionalProperties": False},
+        "roulette": {
+            "type": "object", "required": ["bets"], "additionalProperties": False,
+            "properties": {"bets": {
+                "type": "array", "minItems": 1, "maxItems": config["ROULETTE_MAX_BETS"],
+                "items": {"$ref": "#/components/schemas/RouletteBet"},
+            }},
+        },
+        # Which actions a hand allows depends on its cards: the document promises only the deal.
+        "blackjack": {
+            "type": "object", "required": ["wager"], "additionalProperties": False,
+            "properties": {
+                "wager": schemas["BlackjackStart"]["properties"]["wager"], "actions": {"type": "array", "maxItems": 0},
+            },
+        },
+    }
+    verify["oneOf"] = [
+        {"properties": {"game": {"enum": [game]}, "inputs": shape}, **({"required": ["inputs"]} if game != "slots" else {})}
+        for game, shape in by_game.items()
+    ]
+    verify["properties"]["inputs"]["description"] = (
+        'the round\'s inputs: slots {"bet"}, roulette {"bets"}, blackjack {"wager", "actions"} '
+        "(actions the recorded hand allowed, in order)"
+    )
+
+
+def _query_rules(paths):
+    for operation in _operations(paths):
+        for parameter in operation.get("parameters", []):
+            if parameter.get("in") != "query":
+                continue
+            schema = parameter.setdefault("schema", {})
+            if parameter["name"] == "metric" and "enum" not in schema:
+                schema["enum"] = list(leaderboards.METRICS)
+            elif parameter["name"] == "timeframe" and "enum" not in schema:
+                schema["enum"] = list(leaderboards.TIMEFRAMES)
+
+
+def _no_plain_text_gaps(operation, schemas):
+    """Every free-text input refuses NUL: say so wherever no enum or pattern already narrows it."""
+    for parameter in operation.get("parameters", []):
+        _plain_text(parameter.get("schema", {}))
+    body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    _plain_text(body, schemas, seen=set())
+
+
+def _plain_text(schema, schemas=None, seen=None):
+    if "$ref" in schema and schemas is not None:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        if name not in seen:
+            seen.add(name)
+            _plain_text(schemas[name], schemas, seen)
+        return
+    if schema.get("type") == "string" and "enum" not in schema and "pattern" not in schema:
+        schema["pattern"] = PLAIN_TEXT
+    children = [*schema.get("properties", {}).values(), *schema.get("oneOf", ())]
+    if isinstance(schema.get("items"), dict):
+        children.append(schema["items"])
+    for child in children:
+        _plain_text(child, schemas, seen)
