@@ -33,6 +33,7 @@ def document_input_rules(api, config):
     schemas["Login"]["description"] = "Exactly one of username and email, and the password."
     schemas["BlackjackAction"]["properties"]["action"]["enum"] = [*blackjack.ACTIONS, "double"]
     _verify_inputs(schemas, config)
+    _protection_rules(schemas, config)
     _query_rules(paths)
     for operation in _operations(paths):
         _no_plain_text_gaps(operation, schemas)
@@ -142,6 +143,16 @@ def _verify_inputs(schemas, config):
         'the round\'s inputs: slots {"bet"}, roulette {"bets"}, blackjack {"wager", "actions"} '
         "(actions the recorded hand allowed, in order)"
     )
+
+
+def _protection_rules(schemas, config):
+    low, high = config["REALITY_CHECK_MINUTES_RANGE"]
+    schemas["RealityCheck"]["properties"]["minutes"].update({"minimum": low, "maximum": high})
+    schemas["SelfExclusion"]["oneOf"] = [
+        {"required": ["months"], "properties": {"permanent": {"enum": [False]}}},
+        {"required": ["permanent"], "properties": {"permanent": {"enum": [True]}}, "not": {"required": ["months"]}},
+    ]
+    schemas["SelfExclusion"]["description"] = "Either months, or permanent: true."
 
 
 def _query_rules(paths):

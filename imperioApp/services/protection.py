@@ -318,11 +318,14 @@ def set_limit(user_id, kind, period, amount):
             effective_at=effective_at, created_at=now,
         ))
         _flag(session, user_id)
-    return next(item for item in limits(user_id) if item["kind"] == kind and item["period"] == period)
+    return next(item for item in limits(user_id, with_none=True) if item["kind"] == kind and item["period"] == period)
 
 
-def limits(user_id):
-    """Every limit the player has: in force now, pending, what the current period has used, when it resets."""
+def limits(user_id, *, with_none=False):
+    """Every limit the player has: in force now, pending, what the current period has used, when it resets.
+
+    `with_none` also lists the kinds and periods set to no limit (a removal of a limit never set).
+    """
     now = clock()
     with atomic() as session:
         rows = session.execute(select(_limits).where(_limits.c.user_id == user_id)).all()
@@ -331,7 +334,7 @@ def limits(user_id):
     for row in sorted(rows, key=lambda r: (LIMIT_KINDS.index(r.kind), LIMIT_PERIODS.index(r.period))):
         amount = _effective(row, now)
         pending = row.pending_at is not None and row.pending_at > now
-        if amount is None and not pending:
+        if amount is None and not pending and not with_none:
             continue
         wagered, net = usage[row.period]
         items.append({

@@ -152,6 +152,14 @@ def test_lowering_applies_at_once_raising_and_removing_after_24_hours(app, clien
     assert [(h["previous"], h["requested"]) for h in history] == [(50, None), (5, 50), (10, 5), (None, 10)]
 
 
+def test_removing_a_limit_never_set_answers_no_limit_and_keeps_none(client, player):
+    removed = set_limit(client, player, "loss", "day", None)
+    assert removed.status_code == 200, removed.get_json()
+    assert removed.get_json()["amount"] is None and removed.get_json()["pending_at"] is None
+    assert client.get("/protection", headers=player.headers).get_json()["limits"] == []
+    assert spin(client, player).status_code == 200
+
+
 def test_a_lower_limit_cancels_a_pending_raise(client, player, clock):
     set_limit(client, player, "loss", "day", 100)
     set_limit(client, player, "loss", "day", 500)
