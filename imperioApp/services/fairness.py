@@ -12,10 +12,10 @@ from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import games
+from ..adapters import driver
 from ..games import fairness as rng
 from ..models import FairnessSeed, GameRound
 from ..models.base import utcnow
-from . import driver
 from .errors import Conflict, ValidationFailed
 from .unit_of_work import atomic
 

@@ -19,9 +19,10 @@ from datetime import timezone
 from redis.exceptions import RedisError
 from sqlalchemy import BigInteger, and_, case, cast, func, literal, null, select, tuple_, union_all
 
+from ..adapters import caching, leaderboard_index, upserts
 from ..models import ALL_GAMES, LEADERBOARD_METRICS, LeaderboardEntry, User, UserStats
 from ..models.base import utcnow
-from . import accounts, caching, leaderboard_index, upserts
+from . import accounts
 from .errors import ValidationFailed, require_choice
 from .unit_of_work import atomic
 

@@ -12,9 +12,10 @@ from collections import namedtuple
 from flask import current_app
 from sqlalchemy import bindparam, select
 
+from ..adapters import driver
 from ..games import blackjack, roulette, slots
 from ..models import GameRound
-from . import driver, fairness, settlement, wallet
+from . import fairness, settlement, wallet
 from .errors import Conflict, NotFound, ValidationFailed
 from .settlement import SettledRound, Step, fairness_fields
 from .unit_of_work import atomic

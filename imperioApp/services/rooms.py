@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from flask import current_app
 from redis.exceptions import RedisError
 
+from ..adapters.redis_lua import LuaScript
 from ..extensions import redis_store
 from ..models import GAME_TYPES
 from .errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
-from .redis_lua import LuaScript
 
 MIN_PLAYERS, MAX_PLAYERS = 2, 8
 KEY_PREFIX = "imperio:room:"

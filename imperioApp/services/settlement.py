@@ -24,9 +24,10 @@ from types import SimpleNamespace
 
 from flask import current_app
 
+from ..adapters import driver
 from ..models import ALL_GAMES
 from ..models.base import utcnow
-from . import accounts, driver, engagement, events, leaderboards, statistics, wallet
+from . import accounts, engagement, events, leaderboards, statistics, wallet
 from .unit_of_work import atomic
 
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select, update
 
 from .. import metrics
+from ..adapters import driver
 from ..models import LEDGER_TYPES, User
 from ..models.base import utcnow
-from . import driver
 from .errors import InsufficientFunds, NotFound, ValidationFailed
 from .unit_of_work import atomic
 
