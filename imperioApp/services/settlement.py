@@ -76,11 +76,6 @@ class Step:
     public_outcome: dict | None = None  # what the player sees, when it differs from `outcome`
 
 
-def fairness_fields(draw):
-    """The public fairness inputs of a draw, as rounds record them."""
-    return {"server_seed_hash": draw.server_seed_hash, "client_seed": draw.client_seed, "nonce": draw.nonce}
-
-
 def settle(step, *, idempotency_key=None):
     """Write one step in the caller's transaction; return the SettledRound (events go out after commit)."""
     movements = []
