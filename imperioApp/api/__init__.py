@@ -13,6 +13,7 @@ from . import (
     notifications,
     profile,
     sessions,
+    statistics,
     transactions,
     wallet,
 )
@@ -30,6 +31,7 @@ BLUEPRINTS = (
     compat.blp,
     fairness.blp,
     transactions.blp,
+    statistics.blp,
     achievements.blp,
     leaderboards.blp,
     notifications.blp,
