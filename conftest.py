@@ -12,11 +12,11 @@ from flask_migrate import upgrade
 from sqlalchemy import inspect, text
 
 from imperioApp import create_app
+from imperioApp.adapters import breaker
 from imperioApp.extensions import cache, limiter, redis_store
 from imperioApp.extensions import db as _db
 from imperioApp.realtime import init_socketio, stop_background_tasks
 from imperioApp.realtime import reset_state as reset_realtime_state
-from imperioApp.services import breaker
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 

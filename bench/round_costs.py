@@ -75,8 +75,8 @@ def main():
         os.environ["REDIS_URL"] = redis_url
         os.environ.pop("RATELIMIT_DEFAULT", None)
         from imperioApp import create_app
+        from imperioApp.adapters import driver
         from imperioApp.extensions import db
-        from imperioApp.services import driver
 
         app = create_app("production", LOG_LEVEL="WARNING")
         client = app.test_client()

@@ -15,6 +15,7 @@ from . import (
     profile,
     protection,
     sessions,
+    statistics,
     transactions,
     wallet,
 )
@@ -32,6 +33,7 @@ BLUEPRINTS = (
     compat.blp,
     fairness.blp,
     transactions.blp,
+    statistics.blp,
     achievements.blp,
     leaderboards.blp,
     notifications.blp,

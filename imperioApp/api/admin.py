@@ -21,7 +21,8 @@ from .idempotency import idempotent
 from .protection import LimitChangePageSchema, ProtectionStatusSchema
 from .schemas import ID_IN_PATH, MAX_PAGE, PageQuerySchema
 from .sessions import SessionSchema
-from .transactions import StatisticsOverviewSchema, TransactionPageSchema, TransactionQuerySchema
+from .statistics import StatisticsOverviewSchema
+from .transactions import TransactionPageSchema, TransactionQuerySchema
 
 blp = Blueprint("admin", __name__, url_prefix="/admin", description="Operators (stored role admin)")
 PLAYER = f"/players/<{ID_IN_PATH}:user_id>"

@@ -5,8 +5,8 @@ from flask import request
 from flask_smorest import Blueprint
 
 from .. import metrics
+from ..adapters import health
 from ..extensions import limiter
-from ..services import health
 from .errors import error_response
 
 blp = Blueprint("health", __name__, description="Operations")

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from ..services import profiles
 from ..services.auth import current_user_id
 from .schemas import StrictBoolean
-from .transactions import StatisticsOverviewSchema
+from .statistics import StatisticsOverviewSchema
 
 blp = Blueprint("profile", __name__, description="Player profiles")
 

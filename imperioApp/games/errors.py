@@ -6,6 +6,8 @@ human-readable ``message``, so the service layer can map them to
 because each one means "this input is not acceptable".
 """
 
+from .numbers import is_integer
+
 
 class GameError(ValueError):
     """Base of every expected, user-facing failure of a game engine."""
@@ -46,7 +48,7 @@ class UnknownGame(GameError):
 def validate_stake(value, field="bet"):
     """Return value if it is a positive int coin amount, else raise InvalidBet."""
     # bool is an int subclass: True would otherwise be a 1-coin bet.
-    if isinstance(value, bool) or not isinstance(value, int):
+    if not is_integer(value):
         raise InvalidBet(f"{field} must be a whole number of coins", code="invalid_amount")
     if value <= 0:
         raise InvalidBet(f"{field} must be positive", code="invalid_amount")

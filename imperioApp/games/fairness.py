@@ -51,6 +51,7 @@ import secrets
 import struct
 
 from .errors import InvalidSeed
+from .numbers import is_integer
 
 SERVER_SEED_BYTES = 32
 CLIENT_SEED_BYTES = 16
@@ -106,14 +107,14 @@ def validate_client_seed(client_seed) -> str:
 
 def validate_nonce(nonce) -> int:
     """Return nonce if it is a non-negative int, else raise InvalidSeed."""
-    if isinstance(nonce, bool) or not isinstance(nonce, int) or nonce < 0:
+    if not is_integer(nonce, 0):
         raise InvalidSeed("nonce must be a non-negative integer", code="invalid_nonce")
     return nonce
 
 
 def rejection_limit(n: int) -> int:
     """Return the exclusive bound below which a 32-bit word is accepted by randbelow(n)."""
-    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= WORD_SPACE:
+    if not is_integer(n, 1, WORD_SPACE):
         raise ValueError(f"randbelow bound must be an int in [1, 2**32], got {n!r}")
     return WORD_SPACE - WORD_SPACE % n
 

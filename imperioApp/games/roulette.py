@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .errors import InvalidBet, validate_stake
+from .numbers import is_integer
 
 NAME = "roulette"
 POCKETS = 37
@@ -138,7 +139,7 @@ def _cover_of(numbers) -> frozenset[int]:
     if isinstance(numbers, (str, bytes)) or not hasattr(numbers, "__iter__"):
         raise InvalidBet("numbers must be a list of integers", code="invalid_numbers")
     numbers = list(numbers)
-    if any(isinstance(n, bool) or not isinstance(n, int) or not 0 <= n < POCKETS for n in numbers):
+    if not all(is_integer(n, 0, POCKETS - 1) for n in numbers):
         raise InvalidBet("numbers must be integers from 0 to 36", code="invalid_numbers")
     cover = frozenset(numbers)
     if len(cover) != len(numbers):
@@ -155,7 +156,7 @@ def make_bet(bet_type: str, amount: int, numbers=None, index=None) -> Bet:
     if index is not None:
         if bet_type not in ("dozen", "column") or numbers is not None:
             raise InvalidBet("index is only for dozen or column bets, instead of numbers", code="invalid_index")
-        if isinstance(index, bool) or index not in (1, 2, 3):
+        if not is_integer(index, 1, 3):
             raise InvalidBet("index must be 1, 2 or 3", code="invalid_index")
         cover = placements[index - 1]
     elif numbers is None:

@@ -128,7 +128,7 @@ def on_place_table_bet(who, data):
         socketio.emit("table_betting_open", {
             "room_id": room_id,
             "closes_in": placed["closes_in"],
-            "fairness": {key: spin[key] for key in ("server_seed_hash", "client_seed", "nonce")},
+            "fairness": placed["fairness"],
         }, to=mp_room(room_id))
         app = current_app._get_current_object()
         scheduler(app).start_background_task(_settle_later, app, room_id, spin, placed["closes_in"])

@@ -12,9 +12,10 @@ racing rounds can never unlock the same achievement twice.
 from flask import current_app
 from sqlalchemy import BigInteger, bindparam, func, literal, select, update
 
+from ..adapters import upserts
 from ..models import ALL_GAMES, GAME_TYPES, Achievement, UserAchievement, UserStats
 from ..models.base import UTCDateTime, utcnow
-from . import events, statistics, upserts, wallet
+from . import events, statistics, wallet
 from .errors import NotFound
 from .unit_of_work import atomic
 

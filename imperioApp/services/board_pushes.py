@@ -20,9 +20,10 @@ import structlog
 from flask import current_app
 from redis.exceptions import RedisError
 
+from ..adapters import leaderboard_index
+from ..adapters.redis_lua import LuaScript
 from ..extensions import redis_store
-from . import events, leaderboard_index, leaderboards
-from .redis_lua import LuaScript
+from . import events, leaderboards
 
 log = structlog.get_logger(__name__)
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, exists, insert, literal, or_, select
 
+from ..games.numbers import is_integer
 from ..models import CHAT_ROOMS, ChatMessage, ChatSanction, User
 from ..models.base import UTCDateTime, utcnow
 from ..models.chat import CHAT_MESSAGE_MAX_LENGTH
@@ -129,7 +130,7 @@ def sanction(admin_id, username, kind, minutes=None):
     _require_admin(admin_id)
     if minutes is not None:
         limit = current_app.config["CHAT_MAX_MUTE_MINUTES"]
-        if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= limit:
+        if not is_integer(minutes, 1, limit):
             raise ValidationFailed(f"minutes must be an integer from 1 to {limit}", code="invalid_minutes")
     elif kind == "mute":
         raise ValidationFailed("a mute needs minutes", code="invalid_minutes")

@@ -9,19 +9,18 @@ by rotation, and never while a round that drew from it is still open.
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, exists, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import games
+from ..adapters import driver
+from ..adapters.upserts import DIALECT_INSERTS
 from ..games import fairness as rng
 from ..models import FairnessSeed, GameRound
 from ..models.base import utcnow
-from . import driver
 from .errors import Conflict, ValidationFailed
 from .unit_of_work import atomic
 
 _seeds = FairnessSeed.__table__
 _rounds = GameRound.__table__
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,7 @@ def ensure_seed(user_id, client_seed=None):
     server_seed = rng.generate_server_seed()
     with atomic() as session:
         session.execute(
-            _INSERTS[session.get_bind().dialect.name](_seeds)
+            DIALECT_INSERTS[session.get_bind().dialect.name](_seeds)
             .values(
                 user_id=user_id,
                 server_seed=server_seed,
@@ -76,13 +75,17 @@ _PUBLIC_FIELDS = (_seeds.c.server_seed_hash, _seeds.c.client_seed, _seeds.c.nonc
 _CURRENT = select(*_PUBLIC_FIELDS).where(_seeds.c.user_id == bindparam("owner"), _seeds.c.active)
 
 
-def _public(row):
-    return {"server_seed_hash": row.server_seed_hash, "client_seed": row.client_seed, "nonce": row.nonce}
+PUBLIC_FIELDS = ("server_seed_hash", "client_seed", "nonce")
+
+
+def public_fields(source):
+    """The public fairness inputs (seed hash, client seed, nonce) of a seed pair, a draw or a round."""
+    return {name: getattr(source, name) for name in PUBLIC_FIELDS}
 
 
 def current(user_id):
     """The active pair as the player may see it: hash, client seed and next nonce."""
-    return _public(_on_active_seed(user_id, _CURRENT))
+    return public_fields(_on_active_seed(user_id, _CURRENT))
 
 
 # Built once: every round runs it.
@@ -125,7 +128,7 @@ def set_client_seed(user_id, client_seed):
         .values(client_seed=_valid_client_seed(client_seed))
         .returning(*_PUBLIC_FIELDS)
     )
-    return _public(_on_active_seed(user_id, statement))
+    return public_fields(_on_active_seed(user_id, statement))
 
 
 def rotate(user_id, client_seed=None):

@@ -13,9 +13,9 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import metrics
+from ..adapters.upserts import DIALECT_INSERTS
 from ..models import IdempotencyRecord
 from ..models.base import utcnow
 from .errors import Conflict, DomainError
@@ -23,7 +23,6 @@ from .unit_of_work import atomic
 
 MAX_KEY_LENGTH = 255
 _records = IdempotencyRecord.__table__
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 class InvalidIdempotencyKey(DomainError):
@@ -81,7 +80,7 @@ def execute(request, produce):
         mine = (_records.c.user_id == request.user_id) & (_records.c.key == request.key)
         session.execute(delete(_records).where(mine, _records.c.created_at < now - ttl))
         claim = (
-            _INSERTS[session.get_bind().dialect.name](_records)
+            DIALECT_INSERTS[session.get_bind().dialect.name](_records)
             .values(
                 user_id=request.user_id,
                 key=request.key,

@@ -19,9 +19,11 @@ from datetime import timezone
 from redis.exceptions import RedisError
 from sqlalchemy import BigInteger, and_, case, cast, func, literal, null, select, tuple_, union_all
 
+from ..adapters import caching, leaderboard_index, upserts
+from ..games.numbers import is_integer
 from ..models import ALL_GAMES, LEADERBOARD_METRICS, LeaderboardEntry, User, UserStats
 from ..models.base import utcnow
-from . import accounts, caching, leaderboard_index, upserts
+from . import accounts
 from .errors import ValidationFailed, require_choice
 from .unit_of_work import atomic
 
@@ -191,9 +193,9 @@ def _range(metric, timeframe, period, offset, count):
 
 
 def _check_page(limit, cursor):
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+    if not is_integer(limit, 1, MAX_LIMIT):
         raise ValidationFailed(f"limit must be an integer from 1 to {MAX_LIMIT}", code="invalid_limit")
-    if isinstance(cursor, bool) or not isinstance(cursor, int) or not 0 <= cursor < MAX_DEPTH:
+    if not is_integer(cursor, 0, MAX_DEPTH - 1):
         raise ValidationFailed(f"cursor must be an integer from 0 to {MAX_DEPTH - 1}", code="invalid_cursor")
 
 

@@ -12,11 +12,12 @@ from collections import namedtuple
 from flask import current_app
 from sqlalchemy import bindparam, select
 
+from ..adapters import driver
 from ..games import blackjack, roulette, slots
 from ..models import GameRound
-from . import driver, fairness, settlement, wallet
+from . import fairness, settlement, wallet
 from .errors import Conflict, NotFound, ValidationFailed
-from .settlement import SettledRound, Step, fairness_fields
+from .settlement import SettledRound, Step
 from .unit_of_work import atomic
 
 __all__ = ["SettledRound"]
@@ -33,7 +34,7 @@ def _play_instant(user_id, game_type, bet, inputs, run_engine, idempotency_key):
     with atomic():
         draw = fairness.draw(user_id)
         outcome, payout = run_engine(draw.rng())
-        step = Step(user_id, game_type, bet, payout, inputs, outcome, fairness_fields(draw),
+        step = Step(user_id, game_type, bet, payout, inputs, outcome, fairness.public_fields(draw),
                     stake=bet, win=payout, seed_id=draw.seed_id)
         return settlement.settle(step, idempotency_key=idempotency_key)
 
@@ -82,7 +83,7 @@ def start_blackjack(user_id, wager, *, idempotency_key=None):
         payout = blackjack.total_payout(game) if game.over else 0
         step = Step(
             user_id, "blackjack", wager, payout, {"wager": wager, "actions": []}, blackjack.record(game),
-            fairness_fields(draw), stake=wager, win=payout, settled=game.over,
+            fairness.public_fields(draw), stake=wager, win=payout, settled=game.over,
             hidden_state=None if game.over else game.to_dict(), seed_id=draw.seed_id,
             public_outcome=blackjack.public_view(game),
         )
@@ -117,7 +118,7 @@ def act_blackjack(user_id, round_id, action, *, idempotency_key=None):
         step = Step(
             user_id, "blackjack", blackjack.total_stake(game), payout,
             {**inputs, "actions": [*inputs["actions"], action]}, blackjack.record(game),
-            {"server_seed_hash": row.server_seed_hash, "client_seed": row.client_seed, "nonce": row.nonce},
+            fairness.public_fields(row),
             stake=extra, win=payout if game.over else 0, settled=game.over,
             hidden_state=None if game.over else game.to_dict(), round_id=round_id,
             public_outcome=blackjack.public_view(game),
@@ -134,14 +135,14 @@ def act_blackjack(user_id, round_id, action, *, idempotency_key=None):
 # the same engine as a solo spin, so each round verifies on its own with /fairness/verify.
 
 def _table_draw_fields(draw):
-    return {"seed_id": draw.seed_id, **fairness_fields(draw)}
+    return {"seed_id": draw.seed_id, **fairness.public_fields(draw)}
 
 
 def _stake_table_bet(user_id, table_id, draw, bets):
     total, inputs = _roulette_stake(bets)
     step = Step(
         user_id, "roulette", total, 0, {**inputs, "table": table_id}, {"table": table_id, "status": "betting"},
-        fairness_fields(draw), stake=total, settled=False, seed_id=draw.seed_id,
+        fairness.public_fields(draw), stake=total, settled=False, seed_id=draw.seed_id,
     )
     result = settlement.settle(step)
     return {"round_id": result.round_id, "bet": total, "balance": result.balance}
@@ -190,7 +191,7 @@ def settle_table_spin(seed_id, nonce):
             payout = outcome.total_payout
             step = Step(
                 row.user_id, "roulette", row.bet, payout, row.inputs, {**outcome.to_dict(), "table": row.inputs.get("table")},
-                fairness_fields(draw), win=payout, round_id=row.id,
+                fairness.public_fields(draw), win=payout, round_id=row.id,
             )
             results.append(settlement.settle(step))
     return results

@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from flask import current_app
 from redis.exceptions import RedisError
 
+from ..adapters.redis_lua import LuaScript
 from ..extensions import redis_store
+from ..games.numbers import is_integer
 from ..models import GAME_TYPES
 from . import protection
 from .errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
-from .redis_lua import LuaScript
 
 MIN_PLAYERS, MAX_PLAYERS = 2, 8
 KEY_PREFIX = "imperio:room:"
@@ -102,7 +103,7 @@ def validate_new_room(game_type, max_players, private):
     """Raise ValidationFailed unless the settings make a valid room."""
     if game_type not in GAME_TYPES:
         raise ValidationFailed(f"game_type must be one of {', '.join(GAME_TYPES)}", code="unknown_game_type")
-    if isinstance(max_players, bool) or not isinstance(max_players, int) or not MIN_PLAYERS <= max_players <= MAX_PLAYERS:
+    if not is_integer(max_players, MIN_PLAYERS, MAX_PLAYERS):
         raise ValidationFailed(f"max_players must be an integer from {MIN_PLAYERS} to {MAX_PLAYERS}", code="invalid_max_players")
     if not isinstance(private, bool):
         raise ValidationFailed("private must be true or false", code="invalid_private")

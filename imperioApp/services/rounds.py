@@ -3,6 +3,7 @@
 from sqlalchemy import select
 
 from ..models import FairnessSeed, GameRound
+from . import fairness
 from .errors import NotFound
 from .paging import keyset_page
 from .unit_of_work import atomic
@@ -34,7 +35,7 @@ def _summary(row):
         "net": row.payout - row.bet if row.status == "settled" else None,
         "created_at": row.created_at,
         "settled_at": row.settled_at,
-        "fairness": {"server_seed_hash": row.server_seed_hash, "client_seed": row.client_seed, "nonce": row.nonce},
+        "fairness": fairness.public_fields(row),
     }
 
 

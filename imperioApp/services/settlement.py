@@ -24,9 +24,10 @@ from types import SimpleNamespace
 
 from flask import current_app
 
+from ..adapters import driver
 from ..models import ALL_GAMES
 from ..models.base import utcnow
-from . import accounts, driver, engagement, events, leaderboards, protection, statistics, wallet
+from . import accounts, engagement, events, leaderboards, protection, statistics, wallet
 from .unit_of_work import atomic
 
 
@@ -73,11 +74,6 @@ class Step:
     round_id: int | None = None  # None: the step opens a new round
     seed_id: int | None = None  # for a new round
     public_outcome: dict | None = None  # what the player sees, when it differs from `outcome`
-
-
-def fairness_fields(draw):
-    """The public fairness inputs of a draw, as rounds record them."""
-    return {"server_seed_hash": draw.server_seed_hash, "client_seed": draw.client_seed, "nonce": draw.nonce}
 
 
 def settle(step, *, idempotency_key=None):

@@ -9,8 +9,8 @@ exceeds its bet; a loss or a push ends the current win streak.
 
 from sqlalchemy import case, select
 
+from ..adapters import caching, upserts
 from ..models import ALL_GAMES, GAME_TYPES, UserStats
-from . import caching, upserts
 from .errors import NotFound, require_choice
 from .unit_of_work import atomic
 

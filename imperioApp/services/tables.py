@@ -16,15 +16,20 @@ from flask import current_app
 
 from ..games import roulette
 from ..models.base import utcnow
-from . import accounts, play, rooms
+from . import accounts, fairness, play, rooms
 from .errors import Conflict, ValidationFailed
 
 log = structlog.get_logger(__name__)
 _OPENING_WAIT_SECONDS = 2.0
 
 
+def _fairness(spin):
+    """What every player may see of the spin's draw (its seed's hash, client seed and nonce)."""
+    return {name: spin[name] for name in fairness.PUBLIC_FIELDS}
+
+
 def place_bet(room_id, user_id, raw_bets):
-    """Bet on the room's current spin, opening one if none; return {opened, spin, stake, closes_in?}."""
+    """Bet on the room's current spin, opening one if none; return {opened, spin, stake, closes_in?, fairness?}."""
     room = rooms.require_seat(room_id, user_id)
     if room.game_type != "roulette":
         raise Conflict("this room does not play roulette", code="not_a_roulette_room")
@@ -45,7 +50,7 @@ def place_bet(room_id, user_id, raw_bets):
             rooms.table_abort(room_id)
             raise
         rooms.table_opened(room_id, spin, seconds)
-        return {"opened": True, "spin": spin, "closes_in": seconds, "stake": stake}
+        return {"opened": True, "spin": spin, "closes_in": seconds, "stake": stake, "fairness": _fairness(spin)}
     if action == "bet":
         try:
             stake = play.place_table_bet(user_id, room_id, spin, bets)
@@ -74,7 +79,7 @@ def settle(room_id, spin):
         "room_id": room_id,
         "winning_number": outcome["pocket"],
         "color": outcome["color"],
-        "fairness": {key: spin[key] for key in ("server_seed_hash", "client_seed", "nonce")},
+        "fairness": _fairness(spin),
         "results": [
             {"username": names.get(result.user_id), "bet": result.bet, "payout": result.payout, "net": result.net}
             for result in results

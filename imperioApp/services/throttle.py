@@ -18,8 +18,8 @@ import structlog
 from flask import current_app
 from redis.exceptions import RedisError
 
+from ..adapters.redis_lua import LuaScript
 from ..extensions import redis_store
-from .redis_lua import LuaScript
 
 log = structlog.get_logger(__name__)
 KEY_PREFIX = "imperio:throttle:"

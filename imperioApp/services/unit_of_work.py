@@ -6,8 +6,8 @@ import structlog
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from ..adapters import driver
 from ..extensions import db
-from . import driver
 
 log = structlog.get_logger(__name__)
 

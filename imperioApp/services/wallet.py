@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select, update
 
 from .. import metrics
+from ..adapters import driver
+from ..games.numbers import is_integer
 from ..models import LEDGER_TYPES, User
 from ..models.base import utcnow
-from . import driver
 from .errors import InsufficientFunds, NotFound, ValidationFailed
 from .unit_of_work import atomic
 
@@ -61,7 +62,7 @@ class Movement:
 
 def validate_amount(amount, *, field="amount"):
     """Raise unless `amount` is a positive integer coin count (booleans are not integers)."""
-    if isinstance(amount, bool) or not isinstance(amount, int):
+    if not is_integer(amount):
         raise ValidationFailed(f"{field} must be an integer number of coins")
     if amount <= 0:
         raise ValidationFailed(f"{field} must be positive")

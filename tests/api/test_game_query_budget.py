@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import pytest
 from redis.connection import AbstractConnection
 
-from imperioApp.services import driver
+from imperioApp.adapters import driver
 
 from .helpers import count_queries
 

@@ -7,7 +7,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from imperioApp import metrics
-from imperioApp.services import breaker
+from imperioApp.adapters import breaker
 
 from .helpers import assert_error
 

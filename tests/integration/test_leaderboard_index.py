@@ -7,8 +7,9 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from imperioApp.adapters import breaker, leaderboard_index
 from imperioApp.extensions import cache, redis_store
-from imperioApp.services import breaker, leaderboard_index, leaderboards
+from imperioApp.services import leaderboards
 
 pytestmark = pytest.mark.redis
 

@@ -4,8 +4,9 @@ from datetime import datetime, timezone
 
 import pytest
 
+from imperioApp.adapters import breaker, caching, leaderboard_index
 from imperioApp.extensions import cache
-from imperioApp.services import achievements, breaker, caching, engagement, leaderboard_index, leaderboards, statistics
+from imperioApp.services import achievements, engagement, leaderboards, statistics
 from imperioApp.services.settlement import SettledRound
 from imperioApp.services.unit_of_work import atomic
 from tests.api.helpers import count_queries

@@ -78,7 +78,7 @@ def client():
 
 
 def available():
-    """True if the index is configured and has not just failed (see services.breaker)."""
+    """True if the index is configured and has not just failed (see adapters.breaker)."""
     return redis_store.client is not None and not breaker.is_open(BREAKER)
 
 
