@@ -5,7 +5,6 @@ from flask_jwt_extended import jwt_required
 from flask_smorest import Blueprint
 from marshmallow import validate
 
-from ..games import roulette
 from ..services import auth, play
 from ..services.auth import current_user_id
 from ..services.wallet import MAX_COINS
@@ -46,8 +45,7 @@ class MessageSchema(ma.Schema):
 @blp.response(200, RouletteResultSchema)
 def roulette_action(data, idempotency_key):
     """Spin for the old roulette client: each bet's shape is read from its numbers."""
-    bets = [roulette.legacy_bet(bet) for bet in data["bet"] if bet["amt"] > 0]
-    return roulette_result(play.spin_roulette(current_user_id(), bets, idempotency_key=idempotency_key))
+    return roulette_result(play.spin_roulette(current_user_id(), data["bet"], legacy=True, idempotency_key=idempotency_key))
 
 
 @blp.route("/verify-token", methods=["POST"])

@@ -223,8 +223,7 @@ def roulette_result(result):
 @blp.response(200, RouletteResultSchema)
 def roulette_spin(data, idempotency_key):
     """Spin European roulette once for a list of bets, paid at standard odds."""
-    bets = [roulette.make_bet(b["type"], b["amount"], b.get("numbers"), b.get("index")) for b in data["bets"]]
-    return roulette_result(play.spin_roulette(current_user_id(), bets, idempotency_key=idempotency_key))
+    return roulette_result(play.spin_roulette(current_user_id(), data["bets"], idempotency_key=idempotency_key))
 
 
 # --- recall ----------------------------------------------------------------------------

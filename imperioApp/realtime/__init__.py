@@ -57,10 +57,11 @@ def stop_background_tasks(app):
 
 def reset_state(app):
     """Forget in-process realtime state between tests (Redis state goes with FLUSHDB)."""
-    from ..services import rooms, throttle
+    from ..services import rooms, tables, throttle
     from . import bridge
 
     with app.app_context():
         rooms.reset()
+        tables.reset()
         throttle.reset()
         bridge.reset(app)

@@ -51,7 +51,17 @@ def spin_slots(user_id, bet=1, *, idempotency_key=None):
     return _play_instant(user_id, "slots", bet, {"bet": bet}, run, idempotency_key)
 
 
-def _roulette_stake(bets):
+def parse_roulette_bets(raw_bets, *, legacy=False):
+    """The `roulette.Bet`s of a request's raw bet list (legacy: the old client's {amt, numbers} entries)."""
+    if not isinstance(raw_bets, list):
+        raise ValidationFailed("bets must be a list", code="validation_error")
+    if legacy:
+        # The old client keeps a 0 entry when a chip is taken back off the table.
+        return [roulette.legacy_bet(bet) for bet in raw_bets if bet["amt"] > 0]
+    return [roulette.parse_bet(bet) for bet in raw_bets]
+
+
+def roulette_stake(bets):
     """Check one player's bets on a spin against the table limits; return (total, inputs)."""
     if not bets:
         raise ValidationFailed("place at least one bet", code="no_bets")
@@ -62,9 +72,10 @@ def _roulette_stake(bets):
     return total, {"bets": [{"type": b.type, "numbers": list(b.numbers), "amount": b.amount} for b in bets]}
 
 
-def spin_roulette(user_id, bets, *, idempotency_key=None):
-    """Spin the wheel once for validated `roulette.Bet`s."""
-    total, inputs = _roulette_stake(bets)
+def spin_roulette(user_id, raw_bets, *, legacy=False, idempotency_key=None):
+    """Spin the wheel once for a request's raw bets (see `parse_roulette_bets`)."""
+    bets = parse_roulette_bets(raw_bets, legacy=legacy)
+    total, inputs = roulette_stake(bets)
 
     def run(rng):
         outcome = roulette.play(rng, bets)
@@ -124,86 +135,3 @@ def act_blackjack(user_id, round_id, action, *, idempotency_key=None):
             public_outcome=blackjack.public_view(game),
         )
         return settlement.settle(step, idempotency_key=idempotency_key)
-
-
-# --- the shared roulette table ----------------------------------------------------------
-# One spin settles every player's bets. The spin draws once, when its first bet is taken,
-# from the room host's seed pair; each player's bet is an open roulette round recording
-# that draw (seed, nonce), with the stake debited through the wallet at once. While any of
-# those rounds is open the host cannot rotate the seed (fairness.rotate refuses), so the
-# seed stays secret until after the spin. Settlement replays the draw for each round with
-# the same engine as a solo spin, so each round verifies on its own with /fairness/verify.
-
-def _table_draw_fields(draw):
-    return {"seed_id": draw.seed_id, **fairness.public_fields(draw)}
-
-
-def _stake_table_bet(user_id, table_id, draw, bets):
-    total, inputs = _roulette_stake(bets)
-    step = Step(
-        user_id, "roulette", total, 0, {**inputs, "table": table_id}, {"table": table_id, "status": "betting"},
-        fairness.public_fields(draw), stake=total, settled=False, seed_id=draw.seed_id,
-    )
-    result = settlement.settle(step)
-    return {"round_id": result.round_id, "bet": total, "balance": result.balance}
-
-
-def open_table_spin(host_id, user_id, table_id, bets):
-    """Draw a shared spin from the host's seed pair and stake its first bet; return (spin, stake)."""
-    with atomic():
-        draw = fairness.draw(host_id)
-        stake = _stake_table_bet(user_id, table_id, draw, bets)
-    return _table_draw_fields(draw), stake
-
-
-def place_table_bet(user_id, table_id, spin, bets):
-    """Stake a player's bets on an opened shared spin (one placement per player per spin)."""
-    with atomic() as session:
-        wallet.lock(user_id)  # serialises one player's racing placements, so the check below holds
-        taken = session.execute(
-            select(_rounds.c.id).where(
-                _rounds.c.seed_id == spin["seed_id"], _rounds.c.nonce == spin["nonce"],
-                _rounds.c.user_id == user_id, _rounds.c.game_type == "roulette",
-            )
-        ).first()
-        if taken is not None:
-            raise Conflict("you have already bet on this spin", code="already_bet")
-        draw = fairness.redraw(spin["seed_id"], spin["nonce"])
-        return _stake_table_bet(user_id, table_id, draw, bets)
-
-
-def settle_table_spin(seed_id, nonce):
-    """Spin once and settle every open bet on it; return the SettledRounds (idempotent)."""
-    results = []
-    with atomic() as session:
-        rows = session.execute(
-            select(_rounds.c.id, _rounds.c.user_id, _rounds.c.bet, _rounds.c.inputs)
-            .where(_rounds.c.seed_id == seed_id, _rounds.c.nonce == nonce,
-                   _rounds.c.status == "open", _rounds.c.game_type == "roulette")
-            .order_by(_rounds.c.id)
-            .with_for_update()
-        ).all()
-        if not rows:
-            return results
-        draw = fairness.redraw(seed_id, nonce)
-        for row in rows:
-            outcome = roulette.play(draw.rng(), [roulette.parse_bet(bet) for bet in row.inputs["bets"]])
-            payout = outcome.total_payout
-            step = Step(
-                row.user_id, "roulette", row.bet, payout, row.inputs, {**outcome.to_dict(), "table": row.inputs.get("table")},
-                fairness.public_fields(draw), win=payout, round_id=row.id,
-            )
-            results.append(settlement.settle(step))
-    return results
-
-
-def stale_table_spins(older_than):
-    """(seed_id, nonce) of shared spins still open since before `older_than` (a crashed timer)."""
-    with atomic() as session:
-        return [
-            tuple(row) for row in session.execute(
-                select(_rounds.c.seed_id, _rounds.c.nonce)
-                .where(_rounds.c.status == "open", _rounds.c.game_type == "roulette", _rounds.c.created_at < older_than)
-                .distinct()
-            )
-        ]

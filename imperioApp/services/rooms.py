@@ -6,14 +6,12 @@ released when the player's last socket leaves. The room closes when its last pla
 Every change is one atomic step — a Lua script on Redis, one lock in memory — so two
 players racing for the last seat can never both get it.
 
-A roulette room also keeps the state of its current spin (`table_*`): betting until a
-deadline, then settling; bets in flight are counted so the spin waits for them.
+The shared roulette table played in a roulette room keeps its betting window in `tables`;
+its Redis key (`table_key`) lives beside the room's and goes with it when the room closes.
 """
 
-import json
 import secrets
 import threading
-import time
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -163,56 +161,14 @@ def require_seat(room_id, user_id):
     return room
 
 
-# --- roulette table state --------------------------------------------------------------
-
-
-def table_begin_bet(room_id):
-    """Atomically decide what a new bet does: (action, spin state) — see below."""
-    # ("open", None): start the spin; ("bet", state): join it, counted in flight until
-    # `table_bet_done`; ("wait", None): it is being opened; ("closed", None): betting ended.
-    return _store().table_begin_bet(room_id, _table_ttl())
-
-
-def table_opened(room_id, state, seconds):
-    """Record the opened spin (draw fields) and its betting deadline."""
-    _store().table_opened(room_id, state, seconds, _table_ttl())
-
-
-def table_abort(room_id):
-    """Forget a spin whose opening failed, so the next bet opens one."""
-    _store().table_clear(room_id)
-
-
-def table_bet_done(room_id):
-    """A bet counted by `table_begin_bet` has committed (or failed)."""
-    _store().table_bet_done(room_id)
-
-
-def table_begin_settle(room_id, wait_seconds=5.0):
-    """Stop taking bets, wait (bounded) for bets in flight; return the spin's state or None."""
-    store = _store()
-    state, inflight = store.table_close(room_id)
-    deadline = time.monotonic() + wait_seconds
-    while state is not None and inflight > 0 and time.monotonic() < deadline:
-        time.sleep(0.02)
-        state, inflight = store.table_peek(room_id)
-    return state
-
-
-def table_finish(room_id):
-    """The spin is settled: the next bet opens a new one."""
-    _store().table_clear(room_id)
-
-
 def reset():
     """Forget this app's in-memory rooms (tests; Redis rooms go with FLUSHDB)."""
     current_app.extensions.pop("imperio.rooms", None)
 
 
-def _table_ttl():
-    # Long enough to outlive a betting window and its settlement; short enough that a
-    # spin abandoned by a crashed process stops blocking the room.
-    return int(current_app.config["TABLE_BETTING_SECONDS"]) + 60
+def table_key(room_id):
+    """The Redis key of the room's shared-table state (deleted with the room)."""
+    return KEY_PREFIX + room_id + ":table"
 
 
 def _valid_id(room_id):
@@ -237,7 +193,6 @@ class _Room:
         self.refs = {}  # user_id -> sockets holding the seat
         self.names = {}
         self.order = []  # user ids in joining order
-        self.table = None  # {"state": {...} | None, "phase": str, "inflight": int, "closes_at": float}
 
 
 class MemoryRooms:
@@ -301,61 +256,10 @@ class MemoryRooms:
                 room.meta["host_id"] = room.order[0]
             return "left"
 
-    def table_begin_bet(self, room_id, ttl):
-        with self._lock:
-            room = self._rooms.get(room_id)
-            if room is None:
-                return "closed", None
-            table = room.table
-            if table is None or table["expires_at"] < time.monotonic():
-                room.table = {"phase": "opening", "state": None, "inflight": 0, "closes_at": 0.0,
-                              "expires_at": time.monotonic() + ttl}
-                return "open", None
-            if table["phase"] == "opening":
-                return "wait", None
-            if table["phase"] == "betting" and time.monotonic() < table["closes_at"]:
-                table["inflight"] += 1
-                return "bet", dict(table["state"])
-            return "closed", None
-
-    def table_opened(self, room_id, state, seconds, ttl):
-        with self._lock:
-            room = self._rooms.get(room_id)
-            if room is not None and room.table is not None:
-                now = time.monotonic()
-                room.table.update(phase="betting", state=dict(state), closes_at=now + seconds, expires_at=now + ttl)
-
-    def table_bet_done(self, room_id):
-        with self._lock:
-            room = self._rooms.get(room_id)
-            if room is not None and room.table is not None:
-                room.table["inflight"] -= 1
-
-    def table_close(self, room_id):
-        with self._lock:
-            room = self._rooms.get(room_id)
-            if room is None or room.table is None or room.table["state"] is None:
-                return None, 0
-            room.table["phase"] = "settling"
-            return dict(room.table["state"]), room.table["inflight"]
-
-    def table_peek(self, room_id):
-        with self._lock:
-            room = self._rooms.get(room_id)
-            if room is None or room.table is None or room.table["state"] is None:
-                return None, 0
-            return dict(room.table["state"]), room.table["inflight"]
-
-    def table_clear(self, room_id):
-        with self._lock:
-            room = self._rooms.get(room_id)
-            if room is not None:
-                room.table = None
-
-
 # --- Redis store -----------------------------------------------------------------------
 # Keys per room: <id> (hash: meta), <id>:refs (hash user -> sockets), <id>:names (hash
-# user -> username), <id>:order (zset user by joining sequence), <id>:table (hash).
+# user -> username), <id>:order (zset user by joining sequence), <id>:table (hash: the
+# table's betting window, written by `tables`; deleted here with the room).
 
 _CREATE = LuaScript("""
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
@@ -406,40 +310,6 @@ end
 return 'left'
 """)
 
-# KEYS[1] = table hash; ARGV[1] = ttl seconds. Times are Redis's clock (ms), shared by all.
-_TABLE_BEGIN_BET = LuaScript("""
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local phase = redis.call('HGET', KEYS[1], 'phase')
-if not phase then
-  redis.call('HSET', KEYS[1], 'phase', 'opening', 'inflight', 0)
-  redis.call('EXPIRE', KEYS[1], ARGV[1])
-  return {'open', false}
-end
-if phase == 'opening' then return {'wait', false} end
-if phase == 'betting' and now < tonumber(redis.call('HGET', KEYS[1], 'closes_at')) then
-  redis.call('HINCRBY', KEYS[1], 'inflight', 1)
-  return {'bet', redis.call('HGET', KEYS[1], 'state')}
-end
-return {'closed', false}
-""")
-
-_TABLE_OPENED = LuaScript("""
-if not redis.call('HGET', KEYS[1], 'phase') then return 0 end
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
-redis.call('HSET', KEYS[1], 'phase', 'betting', 'state', ARGV[1], 'closes_at', now + tonumber(ARGV[2]))
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-return 1
-""")
-
-_TABLE_CLOSE = LuaScript("""
-if not redis.call('HGET', KEYS[1], 'state') then return {false, 0} end
-redis.call('HSET', KEYS[1], 'phase', 'settling')
-return {redis.call('HGET', KEYS[1], 'state'), tonumber(redis.call('HGET', KEYS[1], 'inflight'))}
-""")
-
-
 class RedisRooms:
     """Rooms shared by every process through Redis; each operation one script."""
 
@@ -449,7 +319,7 @@ class RedisRooms:
 
     def _keys(self, room_id):
         base = KEY_PREFIX + room_id
-        return [base, base + ":refs", base + ":names", base + ":order", base + ":table"]
+        return [base, base + ":refs", base + ":names", base + ":order", table_key(room_id)]
 
     def _run(self, script, keys, args):
         try:
@@ -485,33 +355,6 @@ class RedisRooms:
 
     def leave(self, room_id, user_id):
         return self._decode(self._run(_LEAVE, self._keys(room_id), [user_id]))
-
-    def table_begin_bet(self, room_id, ttl):
-        action, state = self._run(_TABLE_BEGIN_BET, self._keys(room_id)[4:], [ttl])
-        return self._decode(action), json.loads(state) if state else None
-
-    def table_opened(self, room_id, state, seconds, ttl):
-        self._run(_TABLE_OPENED, self._keys(room_id)[4:], [json.dumps(state), int(seconds * 1000), ttl])
-
-    def table_bet_done(self, room_id):
-        self._call(lambda: self.client.hincrby(self._keys(room_id)[4], "inflight", -1))
-
-    def table_close(self, room_id):
-        state, inflight = self._run(_TABLE_CLOSE, self._keys(room_id)[4:], [])
-        return (json.loads(state) if state else None), int(inflight or 0)
-
-    def table_peek(self, room_id):
-        state, inflight = self._call(lambda: self.client.hmget(self._keys(room_id)[4], "state", "inflight"))
-        return (json.loads(state) if state else None), int(inflight or 0)
-
-    def table_clear(self, room_id):
-        self._call(lambda: self.client.delete(self._keys(room_id)[4]))
-
-    def _call(self, operation):
-        try:
-            return operation()
-        except RedisError as exc:
-            raise RoomsUnavailable(f"multiplayer rooms are unavailable: {exc}") from None
 
     @staticmethod
     def _decode(value):

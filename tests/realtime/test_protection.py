@@ -9,7 +9,7 @@ from imperioApp.extensions import db
 from imperioApp.games import roulette
 from imperioApp.models import PlayerExclusion
 from imperioApp.models.base import utcnow
-from imperioApp.services import play, protection
+from imperioApp.services import protection, tables
 from imperioApp.services.errors import Forbidden
 from tests.api.helpers import money_snapshot
 from tests.factories import log_in_again
@@ -58,11 +58,11 @@ def test_an_excluded_player_cannot_join_a_table_or_stake_on_a_shared_spin(app, c
     before = money_snapshot(app, player.id)
     with app.app_context():
         with pytest.raises(Forbidden) as first:
-            play.open_table_spin(host.id, player.id, room_id, RED)  # the stake that opens a spin
-        spin, _ = play.open_table_spin(host.id, host.id, room_id, RED)
+            tables.open_spin(host.id, player.id, room_id, RED)  # the stake that opens a spin
+        spin, _ = tables.open_spin(host.id, host.id, room_id, RED)
         with pytest.raises(Forbidden) as joining:
-            play.place_table_bet(player.id, room_id, spin, RED)  # a stake on a spin already open
-        play.settle_table_spin(spin["seed_id"], spin["nonce"])
+            tables.place_spin_bet(player.id, room_id, spin, RED)  # a stake on a spin already open
+        tables.settle_spin(spin["seed_id"], spin["nonce"])
     assert first.value.code == joining.value.code == "self_excluded"
     assert money_snapshot(app, player.id) == before
 

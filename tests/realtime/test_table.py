@@ -6,9 +6,10 @@ import pytest
 from sqlalchemy import select, update
 
 from imperioApp.extensions import db
+from imperioApp.games import roulette
 from imperioApp.models import GameRound, LedgerEntry
 from imperioApp.models.base import utcnow
-from imperioApp.services import fairness, play, rooms, tables
+from imperioApp.services import fairness, tables
 from imperioApp.services.errors import Conflict
 from tests.api.helpers import money_snapshot
 
@@ -178,7 +179,7 @@ def test_bets_after_betting_closed_wait_for_the_next_spin(app, connect, player, 
     host, room_id = seat(connect, player)
     host.emit("place_table_bet", {"room_id": room_id, "bets": [RED]})
     with app.app_context():
-        rooms.table_begin_settle(room_id)  # what the timer does when the window ends
+        tables.begin_settle(room_id)  # what the timer does when the window ends
     guest_player = make_player()
     guest, _ = seat(connect, guest_player, room_id)
     before = money_snapshot(app, guest_player.id)
@@ -201,7 +202,7 @@ def test_bets_survive_their_players_leaving(app, connect, player, ticks):
 
 def test_a_spin_orphaned_by_a_dead_timer_is_settled_later(app, player, make_player):
     with app.app_context():
-        spin, stake = play.open_table_spin(player.id, player.id, "lost-room", [play.roulette.parse_bet(RED)])
+        spin, stake = tables.open_spin(player.id, player.id, "lost-room", [roulette.parse_bet(RED)])
         db.session.execute(update(GameRound).where(GameRound.id == stake["round_id"])
                            .values(created_at=utcnow() - timedelta(minutes=5)))
         db.session.commit()
@@ -209,4 +210,4 @@ def test_a_spin_orphaned_by_a_dead_timer_is_settled_later(app, player, make_play
         db.session.remove()
     assert rounds_of(app, player.id)[0].status == "settled"
     with app.app_context():
-        assert play.settle_table_spin(spin["seed_id"], spin["nonce"]) == []  # idempotent
+        assert tables.settle_spin(spin["seed_id"], spin["nonce"]) == []  # idempotent
