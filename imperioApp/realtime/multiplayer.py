@@ -10,10 +10,11 @@ import structlog
 from flask import current_app, request
 from flask_socketio import emit, join_room, leave_room
 
+from ..api.schemas import StrictBoolean
 from ..extensions import socketio
 from ..services import rooms, tables
 from ..services.errors import Conflict, DomainError, Forbidden
-from .protocol import StrictBoolean, event, scheduler, user_room
+from .protocol import event, scheduler, user_room
 
 log = structlog.get_logger(__name__)
 _HELD = "imperio.multiplayer_rooms"

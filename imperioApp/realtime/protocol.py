@@ -32,15 +32,6 @@ def scheduler(app=None):
     return (app or current_app).extensions.get(SCHEDULER, socketio)
 
 
-class StrictBoolean(ma.fields.Field):
-    """true or false, and nothing that merely looks like them (1, "yes")."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise ma.ValidationError("Not a valid boolean.")
-        return value
-
-
 def user_room(user_id):
     """The private room of one user's sockets."""
     return f"user:{user_id}"
