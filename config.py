@@ -31,7 +31,7 @@ def normalise_database_url(url):
     """Select psycopg2 for PostgreSQL URLs (made cooperative under gevent by psycogreen)."""
     for scheme in ("postgres://", "postgresql://"):
         if url.startswith(scheme):
-            return "postgresql+psycopg2://" + url[len(scheme):]
+            return "postgresql+psycopg2://" + url[len(scheme) :]
     return url
 
 
@@ -159,11 +159,7 @@ class Config:
     # Swagger UI from the swagger-ui-bundle package, served by imperioApp.web (no CDN).
     OPENAPI_SWAGGER_UI_URL = "/docs/assets/"
     API_SPEC_OPTIONS = {
-        "components": {
-            "securitySchemes": {
-                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-            }
-        },
+        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
         "security": [{"bearerAuth": []}],
     }
 

@@ -41,9 +41,9 @@ def main():
     with app.app_context():
         db.session.execute(update(User).where(User.id == 1).values(role="admin"))
         db.session.commit()
-        users, ledger, rounds = db.session.execute(text(
-            "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM transactions), (SELECT count(*) FROM game_rounds)"
-        )).one()
+        users, ledger, rounds = db.session.execute(
+            text("SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM transactions), (SELECT count(*) FROM game_rounds)")
+        ).one()
         print(f"{users:,} players, {ledger:,} ledger rows, {rounds:,} rounds")
         operator = Operator(1, "bench")
         middle = users // 2

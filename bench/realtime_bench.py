@@ -71,9 +71,13 @@ def fresh_database(url):
         cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         cur.execute(f'CREATE DATABASE "{name}"')
     conn.close()
-    subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=ROOT, check=True,
-                   env={**os.environ, "FLASK_APP": "imperioApp:create_app", "DATABASE_URL": url, "LOG_LEVEL": "warning"},
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "flask", "db", "upgrade"],
+        cwd=ROOT,
+        check=True,
+        env={**os.environ, "FLASK_APP": "imperioApp:create_app", "DATABASE_URL": url, "LOG_LEVEL": "warning"},
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def seed_players(env, count):
@@ -111,8 +115,11 @@ def seed_players(env, count):
     app = create_app("testing", SQLALCHEMY_DATABASE_URI="sqlite://", JWT_SECRET_KEY=env["JWT_SECRET_KEY"])
     with app.app_context():
         return [
-            create_access_token(identity=str(uid), additional_claims={"username": name, "role": "player", "sid": sid},
-                                expires_delta=timedelta(hours=2))
+            create_access_token(
+                identity=str(uid),
+                additional_claims={"username": name, "role": "player", "sid": sid},
+                expires_delta=timedelta(hours=2),
+            )
             for uid, name, sid in users
         ]
 
@@ -124,7 +131,10 @@ class Service:
         self.url = f"http://127.0.0.1:{port}"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", config, "imperioApp.wsgi:app"],
-            cwd=ROOT, env={**env, bind_var: f"127.0.0.1:{port}"}, stdout=log, stderr=log,
+            cwd=ROOT,
+            env={**env, bind_var: f"127.0.0.1:{port}"},
+            stdout=log,
+            stderr=log,
         )
 
     def wait_ready(self, timeout=30):
@@ -225,14 +235,14 @@ class Client(asyncio.Protocol):
             if length == 126:
                 if size - position < 4:
                     break
-                length, header = int.from_bytes(buffer[position + 2:position + 4], "big"), 4
+                length, header = int.from_bytes(buffer[position + 2 : position + 4], "big"), 4
             elif length == 127:
                 if size - position < 10:
                     break
-                length, header = int.from_bytes(buffer[position + 2:position + 10], "big"), 10
+                length, header = int.from_bytes(buffer[position + 2 : position + 10], "big"), 10
             if size - position < header + length:
                 break
-            payload = bytes(buffer[position + header:position + header + length])
+            payload = bytes(buffer[position + header : position + header + length])
             position += header + length
             if opcode == 1:
                 self._text(payload.decode(), now)
@@ -263,13 +273,13 @@ class Client(asyncio.Protocol):
         if text.startswith('42["chat_message"'):
             at = text.find("t=")
             if at >= 0:
-                sent = float(text[at + 2:text.index(";", at)])
+                sent = float(text[at + 2 : text.index(";", at)])
                 stats.chat += 1
                 stats.latencies.append(now - sent)
                 if stats.split is not None:
                     # Where the time goes: client→server (the stored timestamp) vs server→client.
                     stamp = text.find('"timestamp":"') + 13
-                    stored = datetime.fromisoformat(text[stamp:text.index('"', stamp)]).timestamp()
+                    stored = datetime.fromisoformat(text[stamp : text.index('"', stamp)]).timestamp()
                     stats.split.append((stored - sent, now - stored))
 
     def _send(self, opcode, payload):
@@ -350,9 +360,14 @@ async def hold_phase(service, tokens, seconds):
     await asyncio.sleep(seconds)
     held = sum(1 for client in clients if not client.closed)
     result = {
-        "requested": len(tokens), "authenticated": len(clients), "failed": failures, "held_after": held,
-        "hold_seconds": seconds, "connect_seconds": round(connect_seconds, 1),
-        "server_rss_mb_idle": round(rss_before), "server_rss_mb": round(rss),
+        "requested": len(tokens),
+        "authenticated": len(clients),
+        "failed": failures,
+        "held_after": held,
+        "hold_seconds": seconds,
+        "connect_seconds": round(connect_seconds, 1),
+        "server_rss_mb_idle": round(rss_before),
+        "server_rss_mb": round(rss),
         "kb_per_socket": round((rss - rss_before) * 1024 / max(len(clients), 1), 1),
         "host_load_1min": round(os.getloadavg()[0], 2),
     }
@@ -404,7 +419,8 @@ async def fanout_phase(services, rest_url, tokens, rates, duration, rounds_per_s
             due = int((time.monotonic() - started) * rate)
             while sent < due:
                 await senders[sent % len(senders)].send(
-                    "send_chat_message", {"room": "lobby", "message": f"t={time.time():.6f};"})
+                    "send_chat_message", {"room": "lobby", "message": f"t={time.time():.6f};"}
+                )
                 sent += 1
             await asyncio.sleep(tick)
         await asyncio.sleep(1.0)  # let the tail arrive
@@ -415,19 +431,26 @@ async def fanout_phase(services, rest_url, tokens, rates, duration, rounds_per_s
         cpu = [service.worker_cpu_seconds() - before for service, before in zip(services, cpu_before, strict=True)]
         expected = sent * len(clients)
         latencies = stats.latencies
-        results.append({
-            "sockets": len(clients), "socket_processes": len(services), "chat_rate": rate,
-            "seconds": round(duration, 1), "chat_sent": sent,
-            "delivered_per_s": round(stats.frames / duration), "chat_delivered": stats.chat,
-            "chat_lost_pct": round(100 * (1 - stats.chat / expected), 2) if expected else 0.0,
-            "p50_ms": round(percentile(latencies, 50) * 1000, 1), "p99_ms": round(percentile(latencies, 99) * 1000, 1),
-            "max_ms": round(max(latencies) * 1000, 1) if latencies else None,
-            "mean_ms": round(statistics.fmean(latencies) * 1000, 1) if latencies else None,
-            "wall_s": round(elapsed, 1),
-            "client_loop_lag_p99_ms": round(percentile(lag, 99) * 1000, 1),
-            "host_load_1min": round(os.getloadavg()[0], 2),
-            "server_cpu_pct": [round(100 * seconds / elapsed) for seconds in cpu],
-        })
+        results.append(
+            {
+                "sockets": len(clients),
+                "socket_processes": len(services),
+                "chat_rate": rate,
+                "seconds": round(duration, 1),
+                "chat_sent": sent,
+                "delivered_per_s": round(stats.frames / duration),
+                "chat_delivered": stats.chat,
+                "chat_lost_pct": round(100 * (1 - stats.chat / expected), 2) if expected else 0.0,
+                "p50_ms": round(percentile(latencies, 50) * 1000, 1),
+                "p99_ms": round(percentile(latencies, 99) * 1000, 1),
+                "max_ms": round(max(latencies) * 1000, 1) if latencies else None,
+                "mean_ms": round(statistics.fmean(latencies) * 1000, 1) if latencies else None,
+                "wall_s": round(elapsed, 1),
+                "client_loop_lag_p99_ms": round(percentile(lag, 99) * 1000, 1),
+                "host_load_1min": round(os.getloadavg()[0], 2),
+                "server_cpu_pct": [round(100 * seconds / elapsed) for seconds in cpu],
+            }
+        )
         if stats.split:
             inbound = [a for a, _ in stats.split]
             outbound = [b for _, b in stats.split]
@@ -457,8 +480,9 @@ def main():
     parser.add_argument("--rates", default="10,20,30,40,60", help="chat messages per second, one run each")
     parser.add_argument("--duration", type=float, default=10)
     parser.add_argument("--rounds-per-second", type=float, default=10)
-    parser.add_argument("--socket-processes", default="1",
-                        help="Socket.IO services for the fan-out phase; a list (1,2) runs every rate on each")
+    parser.add_argument(
+        "--socket-processes", default="1", help="Socket.IO services for the fan-out phase; a list (1,2) runs every rate on each"
+    )
     parser.add_argument("--output", default="bench/results/realtime.json")
     args = parser.parse_args()
 
@@ -470,11 +494,20 @@ def main():
     db_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
     redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS)
     env = {
-        **os.environ, "APP_ENV": "production", "DATABASE_URL": db_url, "REDIS_URL": redis_url,
-        "SECRET_KEY": secrets.token_urlsafe(48), "JWT_SECRET_KEY": secrets.token_urlsafe(48),
-        "LOG_LEVEL": "warning", "SIGNUP_BONUS": "10000000", "RATELIMIT_LOGIN": "100000 per minute",
-        "RATELIMIT_SIGNUP": "100000 per minute", "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_COST": "1024",
-        "ARGON2_PARALLELISM": "1", "GUNICORN_WORKERS": "1",
+        **os.environ,
+        "APP_ENV": "production",
+        "DATABASE_URL": db_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "JWT_SECRET_KEY": secrets.token_urlsafe(48),
+        "LOG_LEVEL": "warning",
+        "SIGNUP_BONUS": "10000000",
+        "RATELIMIT_LOGIN": "100000 per minute",
+        "RATELIMIT_SIGNUP": "100000 per minute",
+        "ARGON2_TIME_COST": "1",
+        "ARGON2_MEMORY_COST": "1024",
+        "ARGON2_PARALLELISM": "1",
+        "GUNICORN_WORKERS": "1",
     }
     print("preparing database and players ...", flush=True)
     fresh_database(db_url)
@@ -502,8 +535,11 @@ def main():
         body = json.dumps({"username": "roller", "email": "roller@example.com", "password": "bench-password"}).encode()
         request = urllib.request.Request(rest_service.url + "/signup", body, {"Content-Type": "application/json"})
         urllib.request.urlopen(request).read()
-        request = urllib.request.Request(rest_service.url + "/login", json.dumps(
-            {"username": "roller", "password": "bench-password"}).encode(), {"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            rest_service.url + "/login",
+            json.dumps({"username": "roller", "password": "bench-password"}).encode(),
+            {"Content-Type": "application/json"},
+        )
         round_token = json.loads(urllib.request.urlopen(request).read())["access_token"]
 
         if args.hold:
@@ -513,14 +549,26 @@ def main():
             time.sleep(3)
         rates = [float(rate) for rate in args.rates.split(",") if rate]
         if args.sockets and rates:
-            print(f"phase 2: fan-out to {args.sockets} sockets, chat rates {rates}/s, "
-                  f"{args.rounds_per_second:.0f} rounds/s ...", flush=True)
+            print(
+                f"phase 2: fan-out to {args.sockets} sockets, chat rates {rates}/s, {args.rounds_per_second:.0f} rounds/s ...",
+                flush=True,
+            )
             report["fanout"] = []
             for count in process_counts:
                 print(f"  {count} Socket.IO process(es):", flush=True)
-                report["fanout"].append(asyncio.run(fanout_phase(
-                    socket_services[:count], rest_service.url, tokens[: args.sockets], rates, args.duration,
-                    args.rounds_per_second, round_token)))
+                report["fanout"].append(
+                    asyncio.run(
+                        fanout_phase(
+                            socket_services[:count],
+                            rest_service.url,
+                            tokens[: args.sockets],
+                            rates,
+                            args.duration,
+                            args.rounds_per_second,
+                            round_token,
+                        )
+                    )
+                )
                 time.sleep(3)
         report["server_rss_mb_end"] = round(sockets_service.worker_rss_mb())
     finally:

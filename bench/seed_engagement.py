@@ -53,8 +53,7 @@ GAME_BITS = statistics.GAME_BITS
 BONUS = 1_000_000
 # Payout multipliers drawn per round: about 40 % of rounds win something.
 MULTIPLIERS = (0, 0, 0, 0, 0, 0, 1, 2, 2, 3, 5, 10, 0, 2, 0)
-BIG_TABLES = {"transactions", "game_rounds", "leaderboard_entries", "user_stats", "users", "notifications",
-              "user_achievements"}
+BIG_TABLES = {"transactions", "game_rounds", "leaderboard_entries", "user_stats", "users", "notifications", "user_achievements"}
 
 
 def log(message):
@@ -97,15 +96,39 @@ def seed(app, users, rounds, rng):
     t0 = time.perf_counter()
 
     created = start - timedelta(days=1)
-    users_copy = Copier(cursor, "users", ("id", "username", "email", "password_hash", "balance", "role", "created_at",
-                                          "failed_logins", "public_stats"))
-    seeds_copy = Copier(cursor, "fairness_seeds", ("id", "user_id", "server_seed", "server_seed_hash", "client_seed",
-                                                   "nonce", "active", "created_at"))
-    rounds_copy = Copier(cursor, "game_rounds", ("id", "user_id", "game_type", "status", "bet", "payout", "inputs",
-                                                 "outcome", "seed_id", "server_seed_hash", "client_seed", "nonce",
-                                                 "created_at", "settled_at"))
-    ledger_copy = Copier(cursor, "transactions", ("id", "user_id", "type", "amount", "balance_after", "game_type",
-                                                  "round_id", "created_at"))
+    users_copy = Copier(
+        cursor,
+        "users",
+        ("id", "username", "email", "password_hash", "balance", "role", "created_at", "failed_logins", "public_stats"),
+    )
+    seeds_copy = Copier(
+        cursor,
+        "fairness_seeds",
+        ("id", "user_id", "server_seed", "server_seed_hash", "client_seed", "nonce", "active", "created_at"),
+    )
+    rounds_copy = Copier(
+        cursor,
+        "game_rounds",
+        (
+            "id",
+            "user_id",
+            "game_type",
+            "status",
+            "bet",
+            "payout",
+            "inputs",
+            "outcome",
+            "seed_id",
+            "server_seed_hash",
+            "client_seed",
+            "nonce",
+            "created_at",
+            "settled_at",
+        ),
+    )
+    ledger_copy = Copier(
+        cursor, "transactions", ("id", "user_id", "type", "amount", "balance_after", "game_type", "round_id", "created_at")
+    )
 
     balance = [0] * (users + 1)
     nonce = [0] * (users + 1)
@@ -117,8 +140,19 @@ def seed(app, users, rounds, rng):
     seed_hash = "0" * 64
 
     # Per-user running statistics, per game and overall, as settlement keeps them.
-    fields = ("games_played", "games_won", "total_wagered", "total_won", "biggest_win", "current_streak",
-              "best_streak", "big_wins", "signature_hits", "games_mask", "last_played_at")
+    fields = (
+        "games_played",
+        "games_won",
+        "total_wagered",
+        "total_won",
+        "biggest_win",
+        "current_streak",
+        "best_streak",
+        "big_wins",
+        "signature_hits",
+        "games_mask",
+        "last_played_at",
+    )
     user_stats = defaultdict(lambda: dict.fromkeys(fields, 0))
     boards = defaultdict(int)  # (metric, period, user) -> score
 
@@ -135,8 +169,22 @@ def seed(app, users, rounds, rng):
         nonce[user_id] += 1
         signature = 1 if rng.random() < 0.01 else 0
         outcome = '{"combination": "three_cherries"}' if signature and game == "slots" else '{"combination": null}'
-        rounds_copy.add(round_id, user_id, game, "settled", bet, payout, json.dumps({"bet": bet}), outcome,
-                        user_id, seed_hash, "bench", nonce[user_id] - 1, stamp, stamp)
+        rounds_copy.add(
+            round_id,
+            user_id,
+            game,
+            "settled",
+            bet,
+            payout,
+            json.dumps({"bet": bet}),
+            outcome,
+            user_id,
+            seed_hash,
+            "bench",
+            nonce[user_id] - 1,
+            stamp,
+            stamp,
+        )
         balance[user_id] -= bet
         ledger_id += 1
         ledger_copy.add(ledger_id, user_id, "bet", -bet, balance[user_id], game, round_id, stamp)
@@ -165,8 +213,17 @@ def seed(app, users, rounds, rng):
                 best = ("biggest_win", period, user_id)
                 boards[best] = max(boards.get(best, 0), net)
     for user_id in range(1, users + 1):
-        users_copy.add(user_id, f"bench{user_id}", f"bench{user_id}@example.com", "x", balance[user_id], "player",
-                       created.isoformat(), 0, "f")
+        users_copy.add(
+            user_id,
+            f"bench{user_id}",
+            f"bench{user_id}@example.com",
+            "x",
+            balance[user_id],
+            "player",
+            created.isoformat(),
+            0,
+            "f",
+        )
         seeds_copy.add(user_id, user_id, "0" * 64, seed_hash, "bench", nonce[user_id], "t", created.isoformat())
     for copier in (users_copy, seeds_copy, rounds_copy, ledger_copy):
         copier.flush()
@@ -188,8 +245,13 @@ def seed(app, users, rounds, rng):
             mask |= 1 << item["id"]
             unlocks_copy.add(user_id, item["id"], rows["all"].last_played_at)
             note_id += 1
-            notes_copy.add(note_id, user_id, "achievement", json.dumps({"achievement": achievements.public(item)}),
-                           rows["all"].last_played_at)
+            notes_copy.add(
+                note_id,
+                user_id,
+                "achievement",
+                json.dumps({"achievement": achievements.public(item)}),
+                rows["all"].last_played_at,
+            )
         masks[user_id] = mask
     unlocks_copy.flush()
     notes_copy.flush()
@@ -258,14 +320,15 @@ def explain(name, fn):
         finally:
             raw.close()
         nodes = list(walk(plan["Plan"]))
-        scans = [f"{n['Node Type']}({n.get('Index Name') or n.get('Relation Name')})"
-                 for n in nodes if "Scan" in n["Node Type"]]
+        scans = [f"{n['Node Type']}({n.get('Index Name') or n.get('Relation Name')})" for n in nodes if "Scan" in n["Node Type"]]
         seq = [n.get("Relation Name") for n in nodes if n["Node Type"] == "Seq Scan" and n.get("Relation Name") in BIG_TABLES]
         indexed = any("Index" in n["Node Type"] for n in nodes)
         verdict = "OK" if indexed and not seq else "NO INDEX"
-        log(f"  [{verdict}] {name}: {plan['Execution Time']:.2f} ms, buffers hit "
+        log(
+            f"  [{verdict}] {name}: {plan['Execution Time']:.2f} ms, buffers hit "
             f"{plan['Plan'].get('Shared Hit Blocks', 0)} read {plan['Plan'].get('Shared Read Blocks', 0)}; "
-            f"{', '.join(dict.fromkeys(scans))}")
+            f"{', '.join(dict.fromkeys(scans))}"
+        )
         assert not seq, f"{name}: sequential scan of {seq}"
         assert indexed, f"{name}: no index used"
 
@@ -279,8 +342,10 @@ def timed(name, fn, players, runs):
         samples.append((time.perf_counter() - t0) * 1000)
         db.session.remove()
     samples.sort()
-    log(f"  {name:<44} p50 {stats_.median(samples):7.2f} ms   p95 {samples[int(0.95 * len(samples)) - 1]:7.2f} ms"
-        f"   max {samples[-1]:7.2f} ms")
+    log(
+        f"  {name:<44} p50 {stats_.median(samples):7.2f} ms   p95 {samples[int(0.95 * len(samples)) - 1]:7.2f} ms"
+        f"   max {samples[-1]:7.2f} ms"
+    )
 
 
 def reads(app, counts, runs, rng):
@@ -288,36 +353,47 @@ def reads(app, counts, runs, rng):
     periods = leaderboards.current_periods()
     ordered = sorted(counts, key=counts.get)
     heavy, median, light = ordered[-1], ordered[len(ordered) // 2], ordered[0]
-    log(f"players: heaviest #{heavy} ({counts[heavy]} rounds), median #{median} ({counts[median]}), "
-        f"lightest #{light} ({counts[light]})")
+    log(
+        f"players: heaviest #{heavy} ({counts[heavy]} rounds), median #{median} ({counts[median]}), "
+        f"lightest #{light} ({counts[light]})"
+    )
 
     def bottom_of_board():
         # The last-ranked player of the all-time winnings board: the deepest rank count.
         with db.engine.connect() as conn:
-            return conn.execute(text(
-                "SELECT user_id FROM leaderboard_entries WHERE metric='total_winnings' AND period='all' "
-                "ORDER BY score, user_id DESC LIMIT 1")).scalar_one()
+            return conn.execute(
+                text(
+                    "SELECT user_id FROM leaderboard_entries WHERE metric='total_winnings' AND period='all' "
+                    "ORDER BY score, user_id DESC LIMIT 1"
+                )
+            ).scalar_one()
 
     bottom = bottom_of_board()
     log("EXPLAIN (ANALYZE, BUFFERS)")
     for metric, timeframe in (("total_winnings", "all_time"), ("games_played", "daily"), ("biggest_win", "weekly")):
         period = periods[timeframe]
-        explain(f"leaderboard top 10 {metric}/{timeframe}",
-                lambda m=metric, p=period: leaderboards._db_range(m, p, 0, 10))
+        explain(f"leaderboard top 10 {metric}/{timeframe}", lambda m=metric, p=period: leaderboards._db_range(m, p, 0, 10))
     explain("leaderboard page at rank 5,000", lambda: leaderboards._db_range("total_winnings", "all", 5000, 20))
-    explain("leaderboard/me (rank + neighbours, 9 boards), median player",
-            lambda: leaderboards._db_standings(
-                [(m, periods[t]) for t in leaderboards.TIMEFRAMES for m in leaderboards.METRICS], median, True))
+    explain(
+        "leaderboard/me (rank + neighbours, 9 boards), median player",
+        lambda: leaderboards._db_standings(
+            [(m, periods[t]) for t in leaderboards.TIMEFRAMES for m in leaderboards.METRICS], median, True
+        ),
+    )
     explain("leaderboard/me, last-ranked player", lambda: leaderboards._db_standings([("total_winnings", "all")], bottom, True))
     for label, user_id in (("heaviest", heavy), ("median", median)):
         explain(f"transactions first page, {label} player", lambda u=user_id: transactions.history(u, limit=20))
         first = transactions.history(user_id, limit=20)
         db.session.remove()
         if first["next_cursor"]:
-            explain(f"transactions cursor page, {label} player",
-                    lambda u=user_id, c=first["next_cursor"]: transactions.history(u, before=c, limit=20))
-    explain("transactions type=bet game_type=slots, heaviest",
-            lambda: transactions.history(heavy, type="bet", game_type="slots", limit=20))
+            explain(
+                f"transactions cursor page, {label} player",
+                lambda u=user_id, c=first["next_cursor"]: transactions.history(u, before=c, limit=20),
+            )
+    explain(
+        "transactions type=bet game_type=slots, heaviest",
+        lambda: transactions.history(heavy, type="bet", game_type="slots", limit=20),
+    )
     week_ago = datetime.now(timezone.utc) - timedelta(days=7)
     explain("transactions from 7 days ago, heaviest", lambda: transactions.history(heavy, since=week_ago, limit=20))
     explain("statistics (all stats rows of a player)", lambda: statistics.stats_rows(median))
@@ -329,20 +405,30 @@ def reads(app, counts, runs, rng):
     def anyone():
         return rng.choice(ordered)
 
-    timed("leaderboard top 10 (total_winnings, all_time)",
-          lambda _u: leaderboards._db_range("total_winnings", "all", 0, 10), anyone, runs)
-    timed("leaderboard top 10 (games_played, daily)",
-          lambda _u: leaderboards._db_range("games_played", periods["daily"], 0, 10), anyone, runs)
+    timed(
+        "leaderboard top 10 (total_winnings, all_time)",
+        lambda _u: leaderboards._db_range("total_winnings", "all", 0, 10),
+        anyone,
+        runs,
+    )
+    timed(
+        "leaderboard top 10 (games_played, daily)",
+        lambda _u: leaderboards._db_range("games_played", periods["daily"], 0, 10),
+        anyone,
+        runs,
+    )
     boards = [(m, periods[t]) for t in leaderboards.TIMEFRAMES for m in leaderboards.METRICS]
-    timed("leaderboard/me (9 boards, rank + neighbours)",
-          lambda u: leaderboards._db_standings(boards, u, True), anyone, runs)
+    timed("leaderboard/me (9 boards, rank + neighbours)", lambda u: leaderboards._db_standings(boards, u, True), anyone, runs)
     timed("leaderboard/me, median player", lambda u: leaderboards._db_standings(boards, u, True), lambda: median, runs)
-    timed("leaderboard/me, last-ranked player", lambda u: leaderboards._db_standings(boards, u, True), lambda: bottom,
-          max(runs // 10, 5))
+    timed(
+        "leaderboard/me, last-ranked player",
+        lambda u: leaderboards._db_standings(boards, u, True),
+        lambda: bottom,
+        max(runs // 10, 5),
+    )
     timed("transactions first page", lambda u: transactions.history(u, limit=20), anyone, runs)
     timed("transactions first page, heaviest player", lambda u: transactions.history(u, limit=20), lambda: heavy, runs)
-    timed("transactions type=win, heaviest player", lambda u: transactions.history(u, type="win", limit=20), lambda: heavy,
-          runs)
+    timed("transactions type=win, heaviest player", lambda u: transactions.history(u, type="win", limit=20), lambda: heavy, runs)
     timed("statistics rows", lambda u: statistics.stats_rows(u), anyone, runs)
     timed("notifications first page", lambda u: notifications.page(u, limit=20), anyone, runs)
 
@@ -353,8 +439,7 @@ def redis_reads(app, counts, runs, rng):
     rebuilt = leaderboards.rebuild_index()
     log(f"Redis index: rebuilt {sum(done for *_, done in rebuilt)} boards in {time.perf_counter() - t0:.2f} s")
     ordered = list(counts)
-    timed("top 10 via index (+ usernames query)", lambda _u: leaderboards.top("total_winnings", "all_time"),
-          lambda: None, runs)
+    timed("top 10 via index (+ usernames query)", lambda _u: leaderboards.top("total_winnings", "all_time"), lambda: None, runs)
     timed("leaderboard/me via index (9 boards)", lambda u: leaderboards.standing(u), lambda: rng.choice(ordered), runs)
     median = sorted(counts, key=counts.get)[len(counts) // 2]
     timed("leaderboard/me via index, median player", lambda u: leaderboards.standing(u), lambda: median, runs)
@@ -372,8 +457,10 @@ def hot_path(app, counts, rounds, rng):
             play.spin_slots(rng.choice(players), 1)
             db.session.remove()
         elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
-        log(f"  {label:<34} {rounds / elapsed:7.0f} rounds/s   {elapsed / rounds * 1000:.2f} ms/round wall, "
-            f"{cpu / rounds * 1000:.2f} ms/round CPU in this process")
+        log(
+            f"  {label:<34} {rounds / elapsed:7.0f} rounds/s   {elapsed / rounds * 1000:.2f} ms/round wall, "
+            f"{cpu / rounds * 1000:.2f} ms/round CPU in this process"
+        )
 
     run("with statistics/leaderboards/...")
     original = engagement.record_settled_round
@@ -397,8 +484,9 @@ def main():
     url = os.environ["DATABASE_URL"]
     if not url.startswith("postgres"):
         raise SystemExit("DATABASE_URL must name a PostgreSQL database (createdb bench_engagement)")
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, LOG_LEVEL="WARNING",
-                     REDIS_URL=os.environ.get("REDIS_URL") if args.redis else None)
+    app = create_app(
+        "testing", SQLALCHEMY_DATABASE_URI=url, LOG_LEVEL="WARNING", REDIS_URL=os.environ.get("REDIS_URL") if args.redis else None
+    )
     rng = random.Random(1127)
     with app.app_context():
         if redis_store.client is not None:
@@ -414,11 +502,13 @@ def main():
             with db.engine.connect() as conn:
                 counts = dict(conn.execute(text("SELECT user_id, games_played FROM user_stats WHERE game_type='all'")).all())
         with db.engine.connect() as conn:
-            sizes = conn.execute(text(
-                "SELECT relname, n_live_tup, pg_size_pretty(pg_total_relation_size(relid)) FROM pg_stat_user_tables "
-                "WHERE relname IN ('users','game_rounds','transactions','user_stats','leaderboard_entries','notifications',"
-                "'user_achievements') ORDER BY relname"
-            )).all()
+            sizes = conn.execute(
+                text(
+                    "SELECT relname, n_live_tup, pg_size_pretty(pg_total_relation_size(relid)) FROM pg_stat_user_tables "
+                    "WHERE relname IN ('users','game_rounds','transactions','user_stats','leaderboard_entries','notifications',"
+                    "'user_achievements') ORDER BY relname"
+                )
+            ).all()
         for name, rows, size in sizes:
             log(f"  {name:<20} {rows:>10,} rows  {size}")
         reads(app, counts, args.runs, rng)

@@ -174,8 +174,10 @@ def admin_rtp(since, until, as_admin):
     report = _run(operators.game_rtp, _operator(as_admin), *utc)
     for game in report["games"]:
         rtp = f"{game['rtp']:.4%}" if game["rtp"] is not None else "-"
-        click.echo(f"{game['game_type']}\trounds {game['rounds']}\twagered {game['wagered']}\tpaid {game['paid']}"
-                   f"\tRTP {rtp}\tpublished {game['published_rtp']:.4%}")
+        click.echo(
+            f"{game['game_type']}\trounds {game['rounds']}\twagered {game['wagered']}\tpaid {game['paid']}"
+            f"\tRTP {rtp}\tpublished {game['published_rtp']:.4%}"
+        )
 
 
 @admin.command("ledger-check")
@@ -184,8 +186,10 @@ def admin_ledger_check(as_admin):
     """Check balance == SUM(ledger) for every player; exit 1 listing any offender."""
     result = _run(operators.check_ledger, _operator(as_admin))
     for offender in result["offenders"]:
-        click.echo(f"OFFENDER {offender['user_id']} {offender['username']}: balance {offender['balance']}, "
-                   f"ledger {offender['ledger_sum']}")
+        click.echo(
+            f"OFFENDER {offender['user_id']} {offender['username']}: balance {offender['balance']}, "
+            f"ledger {offender['ledger_sum']}"
+        )
     click.echo(f"{result['players_checked']} players checked, {len(result['offenders'])} offenders")
     if not result["ok"]:
         raise SystemExit(1)
@@ -199,5 +203,7 @@ def admin_audit(limit, target_user_id, as_admin):
     """The latest operator actions, newest first."""
     _operator(as_admin)
     for row in audit.listing(target_user_id=target_user_id, limit=limit)["items"]:
-        click.echo(f"{row['created_at'].isoformat()}\t{row['admin_username']}\t{row['action']}\t"
-                   f"{row['target_username'] or '-'}\t{row['reason'] or ''}")
+        click.echo(
+            f"{row['created_at'].isoformat()}\t{row['admin_username']}\t{row['action']}\t"
+            f"{row['target_username'] or '-'}\t{row['reason'] or ''}"
+        )

@@ -34,6 +34,8 @@ db = SQLAlchemy(
 )
 migrate = Migrate()
 cache = Cache()
+
+
 # Limits are callables so that each app's config decides them at request time. The
 # app-wide default is off unless RATELIMIT_DEFAULT is set: it costs several storage round
 # trips on every request (measured: about 2 ms of CPU on a 3 ms round), and NGINX's

@@ -26,9 +26,7 @@ def register_security_headers(app):
     @app.after_request
     def add_headers(response):
         headers = response.headers
-        headers.setdefault(
-            "Content-Security-Policy", DOCS_CSP if request.path == docs_path else API_CSP
-        )
+        headers.setdefault("Content-Security-Policy", DOCS_CSP if request.path == docs_path else API_CSP)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "no-referrer")

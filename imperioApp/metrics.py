@@ -27,11 +27,13 @@ MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 UNMATCHED_ENDPOINT = "unmatched"
 
 HTTP_REQUESTS = Counter(
-    "imperio_http_requests", "HTTP requests answered, by route pattern, method and status",
+    "imperio_http_requests",
+    "HTTP requests answered, by route pattern, method and status",
     ["endpoint", "method", "status"],
 )
 HTTP_LATENCY = Histogram(
-    "imperio_http_request_duration_seconds", "Time from the request reaching Flask to its response, by route pattern",
+    "imperio_http_request_duration_seconds",
+    "Time from the request reaching Flask to its response, by route pattern",
     ["endpoint", "method"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
@@ -52,8 +54,10 @@ DB_POOL_OVERFLOW = Gauge(
     "imperio_db_pool_overflow_connections", "Database connections open beyond the pool size", multiprocess_mode="livesum"
 )
 REDIS_BREAKER_OPEN = Gauge(
-    "imperio_redis_breaker_open", "1 while a Redis circuit breaker is open (Redis calls skipped), by breaker",
-    ["breaker"], multiprocess_mode="livemax",
+    "imperio_redis_breaker_open",
+    "1 while a Redis circuit breaker is open (Redis calls skipped), by breaker",
+    ["breaker"],
+    multiprocess_mode="livemax",
 )
 SOCKETS_CONNECTED = Gauge(
     "imperio_socketio_sockets_connected", "Socket.IO sockets connected to this service", multiprocess_mode="livesum"
@@ -65,9 +69,22 @@ LEADERBOARD_PUSHES = Counter(
     "imperio_leaderboard_pushes", "Coalesced leaderboard_update pushes, by board", ["metric", "timeframe"]
 )
 ALL = (
-    HTTP_REQUESTS, HTTP_LATENCY, ROUNDS_SETTLED, COINS_WAGERED, COINS_PAID, WALLET_REFUSALS, IDEMPOTENT_REPLAYS,
-    LOGIN_FAILURES, ACCOUNT_LOCKOUTS, RATE_LIMIT_REFUSALS, DB_POOL_IN_USE, DB_POOL_OVERFLOW, REDIS_BREAKER_OPEN,
-    SOCKETS_CONNECTED, SOCKET_MESSAGES, LEADERBOARD_PUSHES,
+    HTTP_REQUESTS,
+    HTTP_LATENCY,
+    ROUNDS_SETTLED,
+    COINS_WAGERED,
+    COINS_PAID,
+    WALLET_REFUSALS,
+    IDEMPOTENT_REPLAYS,
+    LOGIN_FAILURES,
+    ACCOUNT_LOCKOUTS,
+    RATE_LIMIT_REFUSALS,
+    DB_POOL_IN_USE,
+    DB_POOL_OVERFLOW,
+    REDIS_BREAKER_OPEN,
+    SOCKETS_CONNECTED,
+    SOCKET_MESSAGES,
+    LEADERBOARD_PUSHES,
 )
 
 

@@ -41,8 +41,13 @@ def reels(monkeypatch):
 
         def spin(rng, bet):
             return slots.SlotsOutcome(
-                bet=bet, segments=(15, 15, 15), positions=(8, 8, 8), fruits=("cherry", "lemon", "lemon"),
-                combination=combination, multiplier=multiplier, payout=bet * multiplier,
+                bet=bet,
+                segments=(15, 15, 15),
+                positions=(8, 8, 8),
+                fruits=("cherry", "lemon", "lemon"),
+                combination=combination,
+                multiplier=multiplier,
+                payout=bet * multiplier,
             )
 
         monkeypatch.setattr(slots, "spin", spin)

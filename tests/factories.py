@@ -59,6 +59,5 @@ def access_token(app, player, expires_delta=None, **claims):
 def log_in_again(app, player):
     """Give the player the tokens of a fresh session (theirs were ended); return the player."""
     with app.app_context():
-        player.tokens = auth.start_session(accounts.get_user(player.id), user_agent="tests",
-                                           client_address="127.0.0.1")
+        player.tokens = auth.start_session(accounts.get_user(player.id), user_agent="tests", client_address="127.0.0.1")
     return player

@@ -67,7 +67,10 @@ def running_gunicorn(config, env, port, log_path, ready_seconds=60):
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", f"deployment/{config}", "imperioApp.wsgi:app"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
         )
     try:
         wait_healthy(process, url, time.monotonic() + ready_seconds)

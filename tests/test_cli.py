@@ -34,9 +34,9 @@ def test_purge_expired_removes_only_expired_rows(app, runner, player):
     with app.app_context():
         live = db.session.execute(select(AuthSession.id)).scalar_one()  # the player's own login
         ended_long_ago = utcnow() - timedelta(days=8)
-        db.session.add(AuthSession(
-            id="x" * 22, user_id=player.id, expires_at=ended_long_ago, refresh_jti="r", ended_at=ended_long_ago
-        ))
+        db.session.add(
+            AuthSession(id="x" * 22, user_id=player.id, expires_at=ended_long_ago, refresh_jti="r", ended_at=ended_long_ago)
+        )
         db.session.add(IdempotencyRecord(user_id=player.id, key="k", request_hash="h", status_code=200, response_body="{}"))
         db.session.commit()
         db.session.execute(update(IdempotencyRecord).values(created_at=utcnow() - timedelta(hours=30)))

@@ -18,7 +18,9 @@ def test_find_show_adjust_lock_and_audit(app, runner, make_admin, player):
     found = runner.invoke(args=["admin", "find", player.username[:5], "--as", "ops"])
     assert found.exit_code == 0 and player.username in found.output
     assert f'"id": {player.id}' in runner.invoke(args=["admin", "show", str(player.id), "--as", "ops"]).output
-    adjusted = runner.invoke(args=["admin", "adjust", str(player.id), "--amount", "-40", "--reason", "duplicate bonus", "--as", "ops"])
+    adjusted = runner.invoke(
+        args=["admin", "adjust", str(player.id), "--amount", "-40", "--reason", "duplicate bonus", "--as", "ops"]
+    )
     assert adjusted.exit_code == 0 and '"balance": 960' in adjusted.output
     sessions = runner.invoke(args=["admin", "sessions", str(player.id), "--as", "ops"])
     assert sessions.exit_code == 0 and sessions.output.startswith(player.session_id) and "\ttests" in sessions.output
@@ -37,7 +39,9 @@ def test_find_show_adjust_lock_and_audit(app, runner, make_admin, player):
 
 def test_refusals_exit_non_zero_and_write_nothing(app, runner, make_admin, player):
     make_admin(username="ops")
-    not_admin = runner.invoke(args=["admin", "adjust", str(player.id), "--amount", "5", "--reason", "goodwill", "--as", player.username])
+    not_admin = runner.invoke(
+        args=["admin", "adjust", str(player.id), "--amount", "5", "--reason", "goodwill", "--as", player.username]
+    )
     assert not_admin.exit_code != 0 and "cannot act as an operator" in not_admin.output
     overdraw = runner.invoke(args=["admin", "adjust", str(player.id), "--amount", "-5000", "--reason", "too much", "--as", "ops"])
     assert overdraw.exit_code != 0 and "insufficient_funds" in overdraw.output

@@ -61,7 +61,9 @@ local function apply(count, ttls, payloads)
 end
 """
 # KEYS: boards. ARGV: one TTL per board, then one payload per board.
-_APPLY = LuaScript(APPLY_FUNCTION + """
+_APPLY = LuaScript(
+    APPLY_FUNCTION
+    + """
 local ttls, payloads = {}, {}
 for i = 1, #KEYS do
   ttls[i] = ARGV[i]
@@ -69,7 +71,8 @@ for i = 1, #KEYS do
 end
 apply(#KEYS, ttls, payloads)
 return 1
-""")
+"""
+)
 
 
 def client():
@@ -195,11 +198,11 @@ def standings(boards, user_id):
         pipe.exists(board + ":ready")
         pipe.zrevrank(board, name)
         pipe.zscore(board, name)
-    answers = pipe.execute()[-3 * len(boards):]
+    answers = pipe.execute()[-3 * len(boards) :]
     _stale_boards().difference_update(cleared)
     found, around = {}, redis_client.pipeline(transaction=False)
     for index, (metric, period) in enumerate(boards):
-        ready, rank, score = answers[3 * index: 3 * index + 3]
+        ready, rank, score = answers[3 * index : 3 * index + 3]
         if not ready:
             continue
         board = key(metric, period)
@@ -228,7 +231,7 @@ def rebuild(metric, period, timeframe, load_rows):
         rows = load_rows()
         ttl = TTL_SECONDS[timeframe]
         for start in range(0, len(rows), REBUILD_CHUNK):
-            chunk = rows[start: start + REBUILD_CHUNK]
+            chunk = rows[start : start + REBUILD_CHUNK]
             _APPLY(redis_client, [board], [ttl, ";".join(_entry(user_id, version, score) for user_id, score, version in chunk)])
         redis_client.set(board + ":ready", 1, ex=ttl or None)
         _stale_boards().discard(board)

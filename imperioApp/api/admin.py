@@ -50,24 +50,27 @@ def require_idempotency_key(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         if not request.headers.get("Idempotency-Key"):
-            raise InvalidIdempotencyKey("an Idempotency-Key header is required for balance adjustments",
-                                        code="idempotency_key_required")
+            raise InvalidIdempotencyKey(
+                "an Idempotency-Key header is required for balance adjustments", code="idempotency_key_required"
+            )
         return view(*args, **kwargs)
 
     return wrapper
 
 
 def _period(field):
-    return ma.fields.AwareDateTime(data_key=field, default_timezone=dt.timezone.utc,
-                                   metadata={"description": "ISO 8601, UTC if no offset"})
+    return ma.fields.AwareDateTime(
+        data_key=field, default_timezone=dt.timezone.utc, metadata={"description": "ISO 8601, UTC if no offset"}
+    )
 
 
 # --- schemas ---------------------------------------------------------------------------
 
 
 class PlayerQuerySchema(PageQuerySchema):
-    q = ma.fields.String(validate=validate.Length(min=1, max=254),
-                         metadata={"description": "part of a username or email, or an id"})
+    q = ma.fields.String(
+        validate=validate.Length(min=1, max=254), metadata={"description": "part of a username or email, or an id"}
+    )
 
 
 class PlayerSummarySchema(ma.Schema):
@@ -107,8 +110,12 @@ class ReasonSchema(ma.Schema):
 
 
 class AdjustmentSchema(ReasonSchema):
-    amount = ma.fields.Integer(strict=True, required=True, validate=validate.Range(min=-MAX_COINS, max=MAX_COINS),
-                               metadata={"description": "signed coins: positive credits, negative debits; not 0"})
+    amount = ma.fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(min=-MAX_COINS, max=MAX_COINS),
+        metadata={"description": "signed coins: positive credits, negative debits; not 0"},
+    )
 
 
 class AdjustmentResultSchema(ma.Schema):
@@ -253,8 +260,13 @@ def player_ledger(query, user_id):
     """The player's ledger, newest first (filters and cursor as GET /transactions)."""
     operators.require_player(operator(), user_id)
     return transactions.history(
-        user_id, type=query.get("type"), game_type=query.get("game_type"), since=query.get("since"),
-        until=query.get("until"), before=query.get("cursor"), limit=query["limit"],
+        user_id,
+        type=query.get("type"),
+        game_type=query.get("game_type"),
+        since=query.get("since"),
+        until=query.get("until"),
+        before=query.get("cursor"),
+        limit=query["limit"],
     )
 
 
@@ -266,8 +278,9 @@ def player_ledger(query, user_id):
 def player_rounds(query, user_id):
     """The player's rounds, newest first (filters and cursor as GET /games/history)."""
     operators.require_player(operator(), user_id)
-    return rounds.history(user_id, game_type=query.get("game_type"), status=query.get("status"),
-                          before=query.get("cursor"), limit=query["limit"])
+    return rounds.history(
+        user_id, game_type=query.get("game_type"), status=query.get("status"), before=query.get("cursor"), limit=query["limit"]
+    )
 
 
 @blp.route(f"{PLAYER}/rounds/<{ID_IN_PATH}:round_id>", methods=["GET"])
@@ -346,8 +359,7 @@ def player_sanctions(user_id):
 @blp.response(201, AdjustmentResultSchema)
 def adjust(data, user_id, idempotency_key):
     """Correct a balance through the ledger (type adjustment) with a reason; never below zero."""
-    return operators.adjust_balance(operator(), user_id, data["amount"], data["reason"],
-                                    idempotency_key=idempotency_key)
+    return operators.adjust_balance(operator(), user_id, data["amount"], data["reason"], idempotency_key=idempotency_key)
 
 
 def _account_route(suffix, action, summary):
@@ -429,8 +441,9 @@ def game_rtp(query):
 @blp.response(200, BigWinSchema(many=True))
 def biggest_wins(query):
     """The largest net wins over [from, to), largest first."""
-    return operators.biggest_wins(operator(), query.get("since"), query.get("until"),
-                                  game_type=query.get("game_type"), limit=query["limit"])
+    return operators.biggest_wins(
+        operator(), query.get("since"), query.get("until"), game_type=query.get("game_type"), limit=query["limit"]
+    )
 
 
 @blp.route("/ledger/check", methods=["POST"])
@@ -449,5 +462,10 @@ def ledger_check():
 @blp.response(200, AuditPageSchema)
 def audit_trail(query):
     """Every operator action, newest first (filter by admin, target or action)."""
-    return audit.listing(admin_id=query.get("admin_id"), target_user_id=query.get("target_user_id"),
-                         action=query.get("action"), before=query.get("cursor"), limit=query["limit"])
+    return audit.listing(
+        admin_id=query.get("admin_id"),
+        target_user_id=query.get("target_user_id"),
+        action=query.get("action"),
+        before=query.get("cursor"),
+        limit=query["limit"],
+    )

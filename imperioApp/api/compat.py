@@ -17,8 +17,9 @@ blp = Blueprint("compat", __name__, description="Old clients' request formats")
 class LegacyBetSchema(ma.Schema):
     # The old client keeps a 0 entry when a chip is taken back off the table.
     amt = ma.fields.Integer(strict=True, required=True, validate=validate.Range(min=0, max=MAX_COINS))
-    numbers = ma.fields.String(required=True, validate=validate.Length(min=1, max=200),
-                               metadata={"description": 'covered numbers, e.g. "1,2,3"'})
+    numbers = ma.fields.String(
+        required=True, validate=validate.Length(min=1, max=200), metadata={"description": 'covered numbers, e.g. "1,2,3"'}
+    )
     odds = ma.fields.Raw(allow_none=True, metadata={"description": "ignored: the server pays its own odds"})
     type = ma.fields.Raw(allow_none=True, metadata={"description": "ignored: the shape follows from the numbers"})
 

@@ -106,7 +106,9 @@ def handle_unexpected_error(error):
         log.error("database_unavailable", error=str(cause).splitlines()[0] if str(cause) else type(cause).__name__)
         retry_after = current_app.config.get("DATABASE_RETRY_AFTER_SECONDS", 2)
         return error_response(
-            503, "service_unavailable", "the database is unavailable; try again shortly",
+            503,
+            "service_unavailable",
+            "the database is unavailable; try again shortly",
             headers={"Retry-After": str(retry_after)},
         )
     log.exception("unhandled_error", exc_info=cause)

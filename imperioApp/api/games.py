@@ -16,7 +16,6 @@ from .schemas import ID_IN_PATH, MAX_ID, Coins, PageQuerySchema
 blp = Blueprint("games", __name__, description="Slots, blackjack and roulette")
 
 
-
 class FairnessFieldsSchema(ma.Schema):
     server_seed_hash = ma.fields.String(required=True)
     client_seed = ma.fields.String(required=True)
@@ -65,17 +64,19 @@ def spin(data, idempotency_key):
     outcome = result.outcome
     # Exactly SpinResultSchema's fields, sent as they are: the busiest route skips dumping
     # its answer through marshmallow (the schema still documents it).
-    return current_app.json.response({
-        "stopSegments": outcome["segments"],
-        "totalCoins": result.balance,
-        "fruits": outcome["fruits"],
-        "combination": outcome["combination"],
-        "multiplier": outcome["multiplier"],
-        "bet": outcome["bet"],
-        "payout": outcome["payout"],
-        "round_id": result.round_id,
-        "fairness": result.fairness,
-    })
+    return current_app.json.response(
+        {
+            "stopSegments": outcome["segments"],
+            "totalCoins": result.balance,
+            "fruits": outcome["fruits"],
+            "combination": outcome["combination"],
+            "multiplier": outcome["multiplier"],
+            "bet": outcome["bet"],
+            "payout": outcome["payout"],
+            "round_id": result.round_id,
+            "fairness": result.fairness,
+        }
+    )
 
 
 # --- blackjack -------------------------------------------------------------------------
@@ -86,10 +87,16 @@ class BlackjackStartSchema(ma.Schema):
 
 
 class BlackjackActionSchema(ma.Schema):
-    action = ma.fields.String(required=True, validate=validate.Length(min=1, max=20),
-                              metadata={"description": "hit, stand, double_down (or double), split"})
-    game_id = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID),
-                                metadata={"description": "omitted: your newest open round (the old blackjack client sends none)"})
+    action = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=20),
+        metadata={"description": "hit, stand, double_down (or double), split"},
+    )
+    game_id = ma.fields.Integer(
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "omitted: your newest open round (the old blackjack client sends none)"},
+    )
 
 
 class CardSchema(ma.Schema):
@@ -112,8 +119,9 @@ class BlackjackStateSchema(ma.Schema):
     player_second_hand = ma.fields.List(ma.fields.Nested(CardSchema), required=True)
     split = ma.fields.Boolean(required=True)
     current_hand = ma.fields.Integer(required=True)
-    dealer_hand = ma.fields.List(ma.fields.Nested(CardSchema), required=True,
-                                 metadata={"description": "only the up card until the dealer plays"})
+    dealer_hand = ma.fields.List(
+        ma.fields.Nested(CardSchema), required=True, metadata={"description": "only the up card until the dealer plays"}
+    )
     dealer_value = ma.fields.Integer(required=True)
     player_value = ma.fields.Integer(required=True)
     player_values = ma.fields.List(ma.fields.Integer(), required=True)
@@ -123,7 +131,8 @@ class BlackjackStateSchema(ma.Schema):
     player_coins = ma.fields.Integer(required=True)
     game_over = ma.fields.Boolean(required=True)
     message = ma.fields.String(
-        allow_none=True, required=True,
+        allow_none=True,
+        required=True,
         metadata={"description": "empty in /blackjack/start (the old client reads any text there as an error)"},
     )
     result_message = ma.fields.String(allow_none=True, metadata={"description": "how the round ended, once it has"})

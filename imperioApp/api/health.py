@@ -48,8 +48,10 @@ def readiness():
 @blp.doc(
     security=[],
     responses={
-        "200": {"description": "Prometheus text exposition of this service",
-                "content": {"text/plain": {"schema": {"type": "string"}}}},
+        "200": {
+            "description": "Prometheus text exposition of this service",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
         "403": {"description": "asked through the public proxy"},
     },
 )

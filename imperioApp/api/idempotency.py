@@ -40,9 +40,7 @@ def idempotent(view):
             return response.status_code, response.get_data(as_text=True)
 
         stored, replayed = idempotency.execute(req, produce)
-        response = current_app.response_class(
-            stored.body, status=stored.status_code, mimetype="application/json"
-        )
+        response = current_app.response_class(stored.body, status=stored.status_code, mimetype="application/json")
         if replayed:
             response.headers["Idempotent-Replayed"] = "true"
         return response

@@ -13,13 +13,14 @@ blp = Blueprint("leaderboards", __name__, description="Leaderboards")
 
 class LeaderboardQuerySchema(ma.Schema):
     # Free strings: an unknown metric or timeframe is a 400 that lists the valid values.
-    metric = ma.fields.String(load_default="total_winnings",
-                              metadata={"description": ", ".join(leaderboards.METRICS)})
-    timeframe = ma.fields.String(load_default="all_time",
-                                 metadata={"description": ", ".join(leaderboards.TIMEFRAMES)})
+    metric = ma.fields.String(load_default="total_winnings", metadata={"description": ", ".join(leaderboards.METRICS)})
+    timeframe = ma.fields.String(load_default="all_time", metadata={"description": ", ".join(leaderboards.TIMEFRAMES)})
     limit = ma.fields.Integer(load_default=10, validate=validate.Range(min=1, max=leaderboards.MAX_LIMIT))
-    cursor = ma.fields.Integer(load_default=0, validate=validate.Range(min=0, max=leaderboards.MAX_DEPTH - 1),
-                               metadata={"description": "next_cursor of the previous page (entries already seen)"})
+    cursor = ma.fields.Integer(
+        load_default=0,
+        validate=validate.Range(min=0, max=leaderboards.MAX_DEPTH - 1),
+        metadata={"description": "next_cursor of the previous page (entries already seen)"},
+    )
 
 
 class LeaderboardEntrySchema(ma.Schema):

@@ -11,7 +11,6 @@ from .schemas import ID_IN_PATH, PageQuerySchema
 blp = Blueprint("notifications", __name__, description="Notifications")
 
 
-
 class NotificationQuerySchema(PageQuerySchema):
     unread = ma.fields.Boolean(load_default=False, metadata={"description": "only unread ones"})
 
@@ -40,9 +39,7 @@ class ReadAllSchema(ma.Schema):
 @blp.response(200, NotificationPageSchema)
 def list_notifications(query):
     """Your notifications, newest first (unread=true for unread only; follow next_cursor)."""
-    return notifications.page(
-        current_user_id(), unread_only=query["unread"], before=query.get("cursor"), limit=query["limit"]
-    )
+    return notifications.page(current_user_id(), unread_only=query["unread"], before=query.get("cursor"), limit=query["limit"])
 
 
 @blp.route(f"/notifications/<{ID_IN_PATH}:notification_id>/read", methods=["POST"])

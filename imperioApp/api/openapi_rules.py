@@ -39,7 +39,7 @@ def document_input_rules(api, config):
         _no_plain_text_gaps(operation, schemas)
     api.spec.options.setdefault("info", {})["description"] = (
         f"JSON bodies nest at most {MAX_JSON_DEPTH} levels; integers have at most {MAX_INTEGER_DIGITS} digits; "
-        "no text may contain NUL or an unpaired surrogate. Errors are {\"error\": {\"code\", \"message\"}}."
+        'no text may contain NUL or an unpaired surrogate. Errors are {"error": {"code", "message"}}.'
     )
 
 
@@ -54,7 +54,11 @@ def _table_limits(schemas, config):
     schemas["Spin"]["properties"]["bet"]["maximum"] = config["SLOTS_MAX_BET"]
     # Ignored, and accepted as any short value; the old client sends its username.
     schemas["Spin"]["properties"]["userId"] = {
-        "type": "string", "nullable": True, "maxLength": 254, "pattern": PLAIN_TEXT, "description": "ignored (old client)",
+        "type": "string",
+        "nullable": True,
+        "maxLength": 254,
+        "pattern": PLAIN_TEXT,
+        "description": "ignored (old client)",
     }
     schemas["BlackjackStart"]["properties"]["wager"]["maximum"] = config["BLACKJACK_MAX_WAGER"]
 
@@ -96,15 +100,20 @@ def _roulette_bet_shapes(schemas, config):
     # Sent by the old client and ignored; documented as it sends them.
     legacy["odds"] = {"type": "number", "nullable": True, "description": "ignored: the server pays its own odds"}
     legacy["type"] = {
-        "type": "string", "nullable": True, "maxLength": 32, "description": "ignored: the shape follows from the numbers",
+        "type": "string",
+        "nullable": True,
+        "maxLength": 32,
+        "description": "ignored: the shape follows from the numbers",
     }
     schemas["LegacyRoulette"]["properties"]["bet"].update({"maxItems": config["ROULETTE_MAX_BETS"], "description": total_rule})
 
 
 def _character_sets(schemas, paths):
     seed = {
-        "type": "string", "pattern": PRINTABLE_ASCII % CLIENT_SEED_MAX_LENGTH,
-        "minLength": 1, "maxLength": CLIENT_SEED_MAX_LENGTH,
+        "type": "string",
+        "pattern": PRINTABLE_ASCII % CLIENT_SEED_MAX_LENGTH,
+        "minLength": 1,
+        "maxLength": CLIENT_SEED_MAX_LENGTH,
     }
     for name in ("ClientSeed", "Rotate", "Verify"):
         schemas[name]["properties"]["client_seed"].update(seed)
@@ -121,17 +130,26 @@ def _verify_inputs(schemas, config):
     by_game = {
         "slots": {"type": "object", "properties": {"bet": schemas["Spin"]["properties"]["bet"]}, "additionalProperties": False},
         "roulette": {
-            "type": "object", "required": ["bets"], "additionalProperties": False,
-            "properties": {"bets": {
-                "type": "array", "minItems": 1, "maxItems": config["ROULETTE_MAX_BETS"],
-                "items": {"$ref": "#/components/schemas/RouletteBet"},
-            }},
+            "type": "object",
+            "required": ["bets"],
+            "additionalProperties": False,
+            "properties": {
+                "bets": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": config["ROULETTE_MAX_BETS"],
+                    "items": {"$ref": "#/components/schemas/RouletteBet"},
+                }
+            },
         },
         # Which actions a hand allows depends on its cards: the document promises only the deal.
         "blackjack": {
-            "type": "object", "required": ["wager"], "additionalProperties": False,
+            "type": "object",
+            "required": ["wager"],
+            "additionalProperties": False,
             "properties": {
-                "wager": schemas["BlackjackStart"]["properties"]["wager"], "actions": {"type": "array", "maxItems": 0},
+                "wager": schemas["BlackjackStart"]["properties"]["wager"],
+                "actions": {"type": "array", "maxItems": 0},
             },
         },
     }

@@ -54,9 +54,13 @@ class ProtectionStatusSchema(ma.Schema):
 class SetLimitSchema(ma.Schema):
     kind = ma.fields.String(required=True, validate=validate.OneOf(LIMIT_KINDS))
     period = ma.fields.String(required=True, validate=validate.OneOf(LIMIT_PERIODS))
-    amount = ma.fields.Integer(strict=True, required=True, allow_none=True,
-                               validate=validate.Range(min=1, max=protection.MAX_LIMIT),
-                               metadata={"description": "coins; null removes the limit (after the delay)"})
+    amount = ma.fields.Integer(
+        strict=True,
+        required=True,
+        allow_none=True,
+        validate=validate.Range(min=1, max=protection.MAX_LIMIT),
+        metadata={"description": "coins; null removes the limit (after the delay)"},
+    )
 
 
 class LimitChangeSchema(ma.Schema):
@@ -75,13 +79,15 @@ class LimitChangePageSchema(ma.Schema):
 
 
 class TimeoutSchema(ma.Schema):
-    hours = ma.fields.Integer(strict=True, required=True,
-                              validate=validate.Range(min=protection.TIMEOUT_HOURS[0], max=protection.TIMEOUT_HOURS[1]))
+    hours = ma.fields.Integer(
+        strict=True, required=True, validate=validate.Range(min=protection.TIMEOUT_HOURS[0], max=protection.TIMEOUT_HOURS[1])
+    )
 
 
 class SelfExclusionSchema(ma.Schema):
-    months = ma.fields.Integer(strict=True, validate=validate.Range(
-        min=protection.SELF_EXCLUSION_MONTHS[0], max=protection.SELF_EXCLUSION_MONTHS[1]))
+    months = ma.fields.Integer(
+        strict=True, validate=validate.Range(min=protection.SELF_EXCLUSION_MONTHS[0], max=protection.SELF_EXCLUSION_MONTHS[1])
+    )
     permanent = StrictBoolean(load_default=False)
 
     @ma.validates_schema
@@ -91,8 +97,9 @@ class SelfExclusionSchema(ma.Schema):
 
 
 class RealityCheckSchema(ma.Schema):
-    minutes = ma.fields.Integer(strict=True, required=True, allow_none=True,
-                                metadata={"description": "interval; null turns the check off"})
+    minutes = ma.fields.Integer(
+        strict=True, required=True, allow_none=True, metadata={"description": "interval; null turns the check off"}
+    )
 
 
 class AcknowledgedSchema(ma.Schema):
@@ -144,8 +151,7 @@ def take_timeout(data):
 @blp.response(201, ExclusionSchema)
 def self_exclude(data):
     """Exclude yourself for 6 months to 5 years, or for good: at once, not undoable; you can still log in to look."""
-    return protection.exclude(current_user_id(), "self_exclusion", months=data.get("months"),
-                              permanent=data["permanent"])
+    return protection.exclude(current_user_id(), "self_exclusion", months=data.get("months"), permanent=data["permanent"])
 
 
 @blp.route("/protection/reality-check", methods=["PUT"])

@@ -64,6 +64,9 @@ def end_session(session_id):
 def change_password(data):
     """Change the password; every other session of the caller ends."""
     auth.change_password(
-        current_user_id(), current_session_id(), data["current_password"], data["new_password"],
+        current_user_id(),
+        current_session_id(),
+        data["current_password"],
+        data["new_password"],
         client_address=client_address(),
     )

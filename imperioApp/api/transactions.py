@@ -13,7 +13,6 @@ from .schemas import ID_IN_PATH, PageQuerySchema, UtcDateTime
 blp = Blueprint("transactions", __name__, description="Transaction history")
 
 
-
 class TransactionQuerySchema(PageQuerySchema):
     type = ma.fields.String(validate=validate.OneOf(LEDGER_TYPES))
     game_type = ma.fields.String(validate=validate.OneOf(GAME_TYPES))

@@ -33,7 +33,6 @@ def get_coins():
 def update_coins():
     """Always refuses: no client may set or add to a balance."""
     raise Gone(
-        "updateCoins has been removed: balances change only by playing, and every change is "
-        "recorded in the ledger",
+        "updateCoins has been removed: balances change only by playing, and every change is recorded in the ledger",
         code="endpoint_removed",
     )

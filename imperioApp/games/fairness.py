@@ -82,11 +82,7 @@ def hash_server_seed(server_seed: str) -> str:
 
 def validate_server_seed(server_seed) -> str:
     """Return server_seed if it is 64 lowercase hex characters, else raise InvalidSeed."""
-    if not (
-        isinstance(server_seed, str)
-        and len(server_seed) == 2 * SERVER_SEED_BYTES
-        and _HEX_DIGITS.issuperset(server_seed)
-    ):
+    if not (isinstance(server_seed, str) and len(server_seed) == 2 * SERVER_SEED_BYTES and _HEX_DIGITS.issuperset(server_seed)):
         raise InvalidSeed("server seed must be 64 lowercase hex characters", code="invalid_server_seed")
     return server_seed
 

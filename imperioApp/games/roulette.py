@@ -81,9 +81,7 @@ def _build_placements() -> dict[str, tuple[frozenset[int], ...]]:
     edge = [n for n in range(1, 37) if n % 3 != 0]  # numbers with a right-hand neighbour
     covers = {
         "straight": [{n} for n in range(POCKETS)],
-        "split": [{n, n + 1} for n in edge]
-        + [{n, n + 3} for n in range(1, 34)]
-        + [{0, n} for n in (1, 2, 3)],
+        "split": [{n, n + 1} for n in edge] + [{n, n + 3} for n in range(1, 34)] + [{0, n} for n in (1, 2, 3)],
         "street": [_row(r) for r in range(12)],
         "trio": [{0, 1, 2}, {0, 2, 3}],
         "corner": [{n, n + 1, n + 3, n + 4} for n in edge if n <= 32],

@@ -99,8 +99,7 @@ PUBLISHED_RTP = Fraction(7865, 8192)
 # Per reel, the position chosen by each value of the weight draw: position p repeated
 # weight(p) times, positions in strip order (the cumulative-weight walk, tabulated).
 _POSITION_BY_DRAW = tuple(
-    tuple(position for position, (_, weight) in enumerate(reel, FIRST_POSITION) for _ in range(weight))
-    for reel in REELS
+    tuple(position for position, (_, weight) in enumerate(reel, FIRST_POSITION) for _ in range(weight)) for reel in REELS
 )
 _TOTAL_WEIGHTS = tuple(len(table) for table in _POSITION_BY_DRAW)
 

@@ -25,9 +25,7 @@ class LedgerEntry(db.Model):
     __table_args__ = (
         CheckConstraint("amount <> 0", name="amount_non_zero"),
         CheckConstraint("balance_after >= 0", name="balance_after_non_negative"),
-        CheckConstraint(
-            "type IN (" + ", ".join(f"'{t}'" for t in LEDGER_TYPES) + ")", name="type_known"
-        ),
+        CheckConstraint("type IN (" + ", ".join(f"'{t}'" for t in LEDGER_TYPES) + ")", name="type_known"),
         Index("ix_transactions_user_created", "user_id", "created_at", "id"),
     )
 

@@ -21,11 +21,14 @@ def on_leaderboard_push_due(name, payload):
 
 def on_big_win(name, payload):
     """Announce a big win to everyone connected."""
-    socketio.emit("big_win_announcement", {
-        "username": payload["username"],
-        "amount": payload["amount"],
-        "game_type": payload["game_type"],
-    })
+    socketio.emit(
+        "big_win_announcement",
+        {
+            "username": payload["username"],
+            "amount": payload["amount"],
+            "game_type": payload["game_type"],
+        },
+    )
 
 
 def on_notification(name, payload):

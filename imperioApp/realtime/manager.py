@@ -42,8 +42,12 @@ class RealtimeRedisManager(socketio.RedisManager):
     def act_on_room(self, room, action, rooms=(), namespace="/"):
         """Apply `action` to the room's sockets here and in every other process."""
         message = {
-            "method": "close_room", "room": room, "namespace": namespace, "host_id": self.host_id,
-            "imperio_action": action, "rooms": list(rooms),
+            "method": "close_room",
+            "room": room,
+            "namespace": namespace,
+            "host_id": self.host_id,
+            "imperio_action": action,
+            "rooms": list(rooms),
         }
         self._handle_close_room(message)
         self._publish(message)
@@ -61,7 +65,7 @@ def apply_room_action(server, room, action, rooms=(), namespace="/"):
         return
     if action == "disconnect" and isinstance(room, str) and room.startswith(SESSION_ROOM_PREFIX):
         # The broadcast that a session ended: this process must stop trusting it too.
-        auth.forget_sessions([room[len(SESSION_ROOM_PREFIX):]])
+        auth.forget_sessions([room[len(SESSION_ROOM_PREFIX) :]])
     sids = [sid for sid, _ in server.manager.get_participants(namespace, room)]
     for sid in sids:
         if action == "disconnect":

@@ -126,11 +126,15 @@ def on_place_table_bet(who, data):
     placed = tables.place_bet(room_id, who.user_id, data["bets"])
     spin, stake = placed["spin"], placed["stake"]
     if placed["opened"]:
-        socketio.emit("table_betting_open", {
-            "room_id": room_id,
-            "closes_in": placed["closes_in"],
-            "fairness": placed["fairness"],
-        }, to=mp_room(room_id))
+        socketio.emit(
+            "table_betting_open",
+            {
+                "room_id": room_id,
+                "closes_in": placed["closes_in"],
+                "fairness": placed["fairness"],
+            },
+            to=mp_room(room_id),
+        )
         app = current_app._get_current_object()
         scheduler(app).start_background_task(_settle_later, app, room_id, spin, placed["closes_in"])
     socketio.emit("table_bet_placed", {"room_id": room_id, "username": who.username, "bet": stake["bet"]}, to=mp_room(room_id))

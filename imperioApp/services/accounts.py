@@ -64,9 +64,7 @@ def usernames(user_ids):
 def get_user_by_username(username):
     """The user with this username (any case), or NotFound."""
     with atomic() as session:
-        user = session.execute(
-            select(User).where(func.lower(User.username) == username.lower())
-        ).scalar_one_or_none()
+        user = session.execute(select(User).where(func.lower(User.username) == username.lower())).scalar_one_or_none()
     if user is None:
         raise NotFound("no such player", code="user_not_found")
     return user

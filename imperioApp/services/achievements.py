@@ -105,10 +105,14 @@ def unlock_due(user_id, values, unlocked_mask):
     now = utcnow()
     with atomic() as session:
         connection = session.connection()
-        inserted = connection.execute(
-            _UNLOCKS[connection.dialect.name],
-            [{"user_id": user_id, "achievement_id": item["id"], "unlocked_at": now} for item in candidates],
-        ).scalars().all()
+        inserted = (
+            connection.execute(
+                _UNLOCKS[connection.dialect.name],
+                [{"user_id": user_id, "achievement_id": item["id"], "unlocked_at": now} for item in candidates],
+            )
+            .scalars()
+            .all()
+        )
         bits = 0
         for item in candidates:
             bits |= 1 << item["id"]
@@ -144,8 +148,7 @@ def unlocked(user_id):
             .order_by(_unlocks.c.unlocked_at.desc(), _unlocks.c.achievement_id)
         ).all()
     return [
-        {**public(_by_id(row.achievement_id)), "unlocked_at": row.unlocked_at, "seen": row.seen_at is not None}
-        for row in rows
+        {**public(_by_id(row.achievement_id)), "unlocked_at": row.unlocked_at, "seen": row.seen_at is not None} for row in rows
     ]
 
 

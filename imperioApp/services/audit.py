@@ -58,9 +58,16 @@ def listing(*, admin_id=None, target_user_id=None, action=None, before=None, lim
     targets = _users.alias("targets")
     query = (
         select(
-            _audit.c.id, _audit.c.admin_id, admins.c.username.label("admin_username"), _audit.c.action,
-            _audit.c.target_user_id, targets.c.username.label("target_username"), _audit.c.reason,
-            _audit.c.details, _audit.c.request_id, _audit.c.created_at,
+            _audit.c.id,
+            _audit.c.admin_id,
+            admins.c.username.label("admin_username"),
+            _audit.c.action,
+            _audit.c.target_user_id,
+            targets.c.username.label("target_username"),
+            _audit.c.reason,
+            _audit.c.details,
+            _audit.c.request_id,
+            _audit.c.created_at,
         )
         .join(admins, admins.c.id == _audit.c.admin_id)
         .outerjoin(targets, targets.c.id == _audit.c.target_user_id)

@@ -347,9 +347,14 @@ def open_session(user_id, *, lifetime, user_agent="", client_address="", refresh
     with atomic() as session:
         session.execute(
             _sessions.insert().values(
-                id=session_id, user_id=user_id, user_agent=(user_agent or "")[:256],
-                client_address=(client_address or "")[:64], created_at=now, last_used_at=now,
-                expires_at=expires_at, refresh_jti=refresh_jti or secrets.token_urlsafe(18),
+                id=session_id,
+                user_id=user_id,
+                user_agent=(user_agent or "")[:256],
+                client_address=(client_address or "")[:64],
+                created_at=now,
+                last_used_at=now,
+                expires_at=expires_at,
+                refresh_jti=refresh_jti or secrets.token_urlsafe(18),
             )
         )
     return session_id, expires_at
@@ -359,8 +364,11 @@ def start_session(user, *, user_agent="", client_address="", role=None):
     """Open a session for `user` (anything with id, username, role); return its token pair."""
     refresh_jti = secrets.token_urlsafe(18)
     session_id, _ = open_session(
-        user.id, lifetime=current_app.config["JWT_REFRESH_TOKEN_EXPIRES"], user_agent=user_agent,
-        client_address=client_address, refresh_jti=refresh_jti,
+        user.id,
+        lifetime=current_app.config["JWT_REFRESH_TOKEN_EXPIRES"],
+        user_agent=user_agent,
+        client_address=client_address,
+        refresh_jti=refresh_jti,
     )
     claims = {**_token_claims(user), "role": role or user.role}
     return _token_pair(user.id, session_id, refresh_jti, claims)
@@ -393,11 +401,17 @@ def refresh(refresh_claims):
         claimed = session.execute(
             update(_sessions)
             .where(
-                _sessions.c.id == session_id, _sessions.c.user_id == user_id, _sessions.c.refresh_jti == presented,
-                _sessions.c.ended_at.is_(None), _sessions.c.expires_at > now,
+                _sessions.c.id == session_id,
+                _sessions.c.user_id == user_id,
+                _sessions.c.refresh_jti == presented,
+                _sessions.c.ended_at.is_(None),
+                _sessions.c.expires_at > now,
             )
             .values(
-                refresh_jti=new_jti, previous_refresh_jti=presented, rotated_at=now, last_used_at=now,
+                refresh_jti=new_jti,
+                previous_refresh_jti=presented,
+                rotated_at=now,
+                last_used_at=now,
                 expires_at=now + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"],
             )
         ).rowcount
@@ -417,8 +431,9 @@ def _refused_refresh(session_id, user_id, presented, now):
     """A refresh token that lost: a retry just after its rotation is refused; any other replay ends the session."""
     with atomic() as session:
         row = session.execute(
-            select(_sessions.c.previous_refresh_jti, _sessions.c.rotated_at, _sessions.c.ended_at)
-            .where(_sessions.c.id == session_id, _sessions.c.user_id == user_id)
+            select(_sessions.c.previous_refresh_jti, _sessions.c.rotated_at, _sessions.c.ended_at).where(
+                _sessions.c.id == session_id, _sessions.c.user_id == user_id
+            )
         ).first()
     grace = timedelta(seconds=current_app.config["REFRESH_REUSE_GRACE_SECONDS"])
     retry = row is not None and row.previous_refresh_jti == presented and row.rotated_at and now - row.rotated_at < grace
@@ -444,9 +459,13 @@ def _end_sessions(user_id, condition, reason):
     if condition is not None:
         where.append(condition)
     with atomic() as session:
-        ended = session.execute(
-            update(_sessions).where(*where).values(ended_at=utcnow(), end_reason=reason).returning(_sessions.c.id)
-        ).scalars().all()
+        ended = (
+            session.execute(
+                update(_sessions).where(*where).values(ended_at=utcnow(), end_reason=reason).returning(_sessions.c.id)
+            )
+            .scalars()
+            .all()
+        )
         if ended:
             bus = events.bus()
             after_commit(lambda: _announce_ended(bus, user_id, ended, reason))
@@ -470,8 +489,12 @@ def list_sessions(user_id):
     with atomic() as session:
         return session.execute(
             select(
-                _sessions.c.id, _sessions.c.user_agent, _sessions.c.client_address,
-                _sessions.c.created_at, _sessions.c.last_used_at, _sessions.c.expires_at,
+                _sessions.c.id,
+                _sessions.c.user_agent,
+                _sessions.c.client_address,
+                _sessions.c.created_at,
+                _sessions.c.last_used_at,
+                _sessions.c.expires_at,
             )
             .where(_sessions.c.user_id == user_id, _sessions.c.ended_at.is_(None), _sessions.c.expires_at > utcnow())
             .order_by(_sessions.c.created_at.desc(), _sessions.c.id)

@@ -88,7 +88,10 @@ _OPEN_OR_MARK = LuaScript(OPEN_OR_MARK_FUNCTION + "return open_or_mark(1, ARGV[1
 
 # KEYS = index boards (ARGV[1] of them), then window pairs. ARGV = count, safety ms, the
 # index TTLs and payloads (see leaderboard_index). The index write and the marks in one trip.
-_SCORE_AND_MARK = LuaScript(leaderboard_index.APPLY_FUNCTION + OPEN_OR_MARK_FUNCTION + """
+_SCORE_AND_MARK = LuaScript(
+    leaderboard_index.APPLY_FUNCTION
+    + OPEN_OR_MARK_FUNCTION
+    + """
 local count = tonumber(ARGV[1])
 local ttls, payloads = {}, {}
 for i = 1, count do
@@ -97,7 +100,8 @@ for i = 1, count do
 end
 apply(count, ttls, payloads)
 return open_or_mark(count + 1, ARGV[2])
-""")
+"""
+)
 
 _BEGIN = LuaScript("""
 redis.call('DEL', KEYS[2])

@@ -84,9 +84,7 @@ def post(user_id, username, room, text):
     # One statement stores the message unless a sanction is in force (the hot path: no
     # separate sanction lookup); only a refused message pays for finding out which.
     in_force = or_(
-        exists().where(
-            _sanctions.c.user_id == user_id, or_(_sanctions.c.expires_at.is_(None), _sanctions.c.expires_at > now)
-        ),
+        exists().where(_sanctions.c.user_id == user_id, or_(_sanctions.c.expires_at.is_(None), _sanctions.c.expires_at > now)),
         protection.blocked_clause(user_id, now),
     )
     row = select(literal(room), literal(user_id), literal(text), literal(now, UTCDateTime)).where(~in_force)
@@ -152,9 +150,7 @@ def lift(admin_id, username, kind):
     _require_admin(admin_id)
     target = _target(username, admin_id)
     with atomic() as session:
-        return session.execute(
-            delete(_sanctions).where(_sanctions.c.user_id == target.id, _sanctions.c.kind == kind)
-        ).rowcount
+        return session.execute(delete(_sanctions).where(_sanctions.c.user_id == target.id, _sanctions.c.kind == kind)).rowcount
 
 
 def _require_admin(user_id):
@@ -178,4 +174,3 @@ def _public(message_id, room, username, text, created_at):
         "message": text,
         "timestamp": created_at.isoformat(timespec="milliseconds"),
     }
-

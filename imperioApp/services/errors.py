@@ -61,6 +61,4 @@ class AccountLocked(DomainError):
 def require_choice(value, choices, *, what, code, error=DomainError):
     """Raise `error` naming the valid values unless `value` is one of `choices`."""
     if value not in choices:
-        raise error(
-            f"unknown {what} {value!r}; valid: {', '.join(choices)}", code=code, details={"valid": list(choices)}
-        )
+        raise error(f"unknown {what} {value!r}; valid: {', '.join(choices)}", code=code, details={"valid": list(choices)})

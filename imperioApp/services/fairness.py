@@ -143,9 +143,7 @@ def rotate(user_id, client_seed=None):
         old = _on_active_seed(
             user_id, select(_seeds).where(_seeds.c.user_id == bindparam("owner"), _seeds.c.active).with_for_update()
         )
-        open_round = session.execute(
-            select(exists().where(_rounds.c.seed_id == old.id, _rounds.c.status == "open"))
-        ).scalar()
+        open_round = session.execute(select(exists().where(_rounds.c.seed_id == old.id, _rounds.c.status == "open"))).scalar()
         if open_round:
             raise Conflict(
                 "a round drawn from this seed is still open (a blackjack game, or a shared roulette "
@@ -171,9 +169,7 @@ def revealed_seed(server_seed_hash):
     """The server seed behind this hash if it has been revealed, else None."""
     with atomic() as session:
         return session.execute(
-            select(_seeds.c.server_seed).where(
-                _seeds.c.server_seed_hash == server_seed_hash, _seeds.c.revealed_at.is_not(None)
-            )
+            select(_seeds.c.server_seed).where(_seeds.c.server_seed_hash == server_seed_hash, _seeds.c.revealed_at.is_not(None))
         ).scalar_one_or_none()
 
 

@@ -50,9 +50,7 @@ class StoredResponse:
 def validate_key(key):
     """Raise unless `key` is 1-255 printable ASCII characters."""
     if not key or len(key) > MAX_KEY_LENGTH or not all(" " < ch <= "~" for ch in key):
-        raise InvalidIdempotencyKey(
-            f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable ASCII characters without spaces"
-        )
+        raise InvalidIdempotencyKey(f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable ASCII characters without spaces")
     return key
 
 
@@ -95,8 +93,7 @@ def execute(request, produce):
         record_id = session.execute(claim).scalar_one_or_none()
         if record_id is None:
             stored = session.execute(
-                select(_records.c.request_hash, _records.c.status_code, _records.c.response_body)
-                .where(mine)
+                select(_records.c.request_hash, _records.c.status_code, _records.c.response_body).where(mine)
             ).one()
             if stored.request_hash != request.request_hash:
                 raise Conflict(
@@ -106,11 +103,7 @@ def execute(request, produce):
             metrics.IDEMPOTENT_REPLAYS.inc()
             return StoredResponse(stored.status_code, stored.response_body), True
         status_code, body = produce(request.key)
-        session.execute(
-            update(_records)
-            .where(_records.c.id == record_id)
-            .values(status_code=status_code, response_body=body)
-        )
+        session.execute(update(_records).where(_records.c.id == record_id).values(status_code=status_code, response_body=body))
         return StoredResponse(status_code, body), False
 
 

@@ -246,8 +246,9 @@ def _standing_parts(index, metric, period, score, user_id, neighbours):
     lower, tied_behind = board & (c.score < score), board & (c.score == score) & (c.user_id > user_id)
     none = cast(null(), BigInteger)
     parts = [
-        select(literal(index).label("board"), literal(kind).label("kind"), func.count().label("value"), none.label("score"))
-        .where(condition)
+        select(
+            literal(index).label("board"), literal(kind).label("kind"), func.count().label("value"), none.label("score")
+        ).where(condition)
         for kind, condition in (("higher", higher), ("tied_ahead", tied_ahead))
     ]
     if neighbours:

@@ -76,9 +76,7 @@ def mark_all_read(user_id):
     """Mark every unread notification of the player read; return how many changed."""
     with atomic() as session:
         return session.execute(
-            update(_notes)
-            .where(_notes.c.user_id == user_id, _notes.c.read_at.is_(None))
-            .values(read_at=utcnow())
+            update(_notes).where(_notes.c.user_id == user_id, _notes.c.read_at.is_(None)).values(read_at=utcnow())
         ).rowcount
 
 

@@ -24,8 +24,16 @@ _sanctions = ChatSanction.__table__
 
 REASON_LENGTH = (3, 500)
 _PLAYER_COLUMNS = (
-    _users.c.id, _users.c.username, _users.c.email, _users.c.role, _users.c.balance, _users.c.created_at,
-    _users.c.last_login_at, _users.c.failed_logins, _users.c.locked_until, _users.c.suspended_at,
+    _users.c.id,
+    _users.c.username,
+    _users.c.email,
+    _users.c.role,
+    _users.c.balance,
+    _users.c.created_at,
+    _users.c.last_login_at,
+    _users.c.failed_logins,
+    _users.c.locked_until,
+    _users.c.suspended_at,
 )
 
 
@@ -97,7 +105,8 @@ def sanctions(operator, user_id):
     with atomic() as session:
         rows = session.execute(
             select(_sanctions.c.id, _sanctions.c.kind, _sanctions.c.expires_at, _sanctions.c.created_by, _sanctions.c.created_at)
-            .where(_sanctions.c.user_id == user_id).order_by(_sanctions.c.id.desc())
+            .where(_sanctions.c.user_id == user_id)
+            .order_by(_sanctions.c.id.desc())
         ).all()
     return [{**dict(row._mapping), "active": row.expires_at is None or row.expires_at > now} for row in rows]
 
@@ -131,8 +140,13 @@ def adjust_balance(operator, user_id, amount, reason, *, idempotency_key=None):
         entry = session.execute(
             select(_ledger.c.id).where(_ledger.c.user_id == user_id).order_by(_ledger.c.id.desc()).limit(1)
         ).scalar_one()
-        audit_id = audit.record(operator, "balance_adjustment", target_user_id=user_id, reason=reason,
-                                details={"amount": amount, "balance_after": balance, "transaction_id": entry})
+        audit_id = audit.record(
+            operator,
+            "balance_adjustment",
+            target_user_id=user_id,
+            reason=reason,
+            details={"amount": amount, "balance_after": balance, "transaction_id": entry},
+        )
     return {"user_id": user_id, "amount": amount, "balance": balance, "transaction_id": entry, "audit_id": audit_id}
 
 
@@ -154,8 +168,9 @@ def lock_account(operator, user_id, reason):
     """Suspend the account: no login, no play, live sockets ended."""
     if user_id == operator.admin_id:
         raise ValidationFailed("you cannot lock your own account", code="invalid_target")
-    return _account_action(operator, user_id, "account_lock", reason,
-                           {"suspended_at": utcnow(), "protection_active": True}, end_sessions=True)
+    return _account_action(
+        operator, user_id, "account_lock", reason, {"suspended_at": utcnow(), "protection_active": True}, end_sessions=True
+    )
 
 
 def unlock_account(operator, user_id, reason):
@@ -183,8 +198,13 @@ def chat_sanction(operator, user_id, kind, minutes, reason):
         username = _player_row(session, user_id).username
         result = chat.sanction(operator.admin_id, username, kind, minutes)
         expires_at = result["expires_at"]
-        audit_id = audit.record(operator, f"chat_{kind}", target_user_id=user_id, reason=reason,
-                                details={"minutes": minutes, "expires_at": expires_at.isoformat() if expires_at else None})
+        audit_id = audit.record(
+            operator,
+            f"chat_{kind}",
+            target_user_id=user_id,
+            reason=reason,
+            details={"minutes": minutes, "expires_at": expires_at.isoformat() if expires_at else None},
+        )
     return {**result, "audit_id": audit_id}
 
 
@@ -222,9 +242,14 @@ def game_rtp(operator, since=None, until=None):
     _check_range(since, until)
     with atomic() as session:
         rows = session.execute(
-            select(_rounds.c.game_type, func.count(), func.coalesce(func.sum(_rounds.c.bet), 0),
-                   func.coalesce(func.sum(_rounds.c.payout), 0))
-            .where(*_settled_between(since, until)).group_by(_rounds.c.game_type)
+            select(
+                _rounds.c.game_type,
+                func.count(),
+                func.coalesce(func.sum(_rounds.c.bet), 0),
+                func.coalesce(func.sum(_rounds.c.payout), 0),
+            )
+            .where(*_settled_between(since, until))
+            .group_by(_rounds.c.game_type)
         ).all()
     seen = {row[0]: row for row in rows}
     games = []
@@ -233,15 +258,17 @@ def game_rtp(operator, since=None, until=None):
         wagered, paid = int(wagered), int(paid)  # PostgreSQL sums BIGINTs as NUMERIC
         published = getattr(engine, "PUBLISHED_RTP", None)
         rtp = paid / wagered if wagered else None
-        games.append({
-            "game_type": name,
-            "rounds": int(count),
-            "wagered": wagered,
-            "paid": paid,
-            "rtp": round(rtp, 6) if rtp is not None else None,
-            "published_rtp": round(float(published), 6) if published is not None else None,
-            "difference": round(rtp - float(published), 6) if rtp is not None and published is not None else None,
-        })
+        games.append(
+            {
+                "game_type": name,
+                "rounds": int(count),
+                "wagered": wagered,
+                "paid": paid,
+                "rtp": round(rtp, 6) if rtp is not None else None,
+                "published_rtp": round(float(published), 6) if published is not None else None,
+                "difference": round(rtp - float(published), 6) if rtp is not None and published is not None else None,
+            }
+        )
     return {"from": since, "to": until, "games": games}
 
 
@@ -251,8 +278,16 @@ def biggest_wins(operator, since=None, until=None, *, game_type=None, limit=20):
     _check_range(since, until)
     net = (_rounds.c.payout - _rounds.c.bet).label("net")
     query = (
-        select(_rounds.c.id.label("round_id"), _rounds.c.user_id, _users.c.username, _rounds.c.game_type,
-               _rounds.c.bet, _rounds.c.payout, net, _rounds.c.settled_at)
+        select(
+            _rounds.c.id.label("round_id"),
+            _rounds.c.user_id,
+            _users.c.username,
+            _rounds.c.game_type,
+            _rounds.c.bet,
+            _rounds.c.payout,
+            net,
+            _rounds.c.settled_at,
+        )
         .join(_users, _users.c.id == _rounds.c.user_id)
         .where(*_settled_between(since, until), _rounds.c.payout > _rounds.c.bet)
     )
@@ -273,10 +308,9 @@ def check_ledger(operator):
         rows = session.execute(
             select(_users.c.id.label("user_id"), _users.c.username, _users.c.balance, ledger_total.label("ledger_sum"))
             .outerjoin(sums, sums.c.user_id == _users.c.id)
-            .where(_users.c.balance != ledger_total).order_by(_users.c.id)
+            .where(_users.c.balance != ledger_total)
+            .order_by(_users.c.id)
         ).all()
         offenders = [{**dict(row._mapping), "ledger_sum": int(row.ledger_sum)} for row in rows]
         audit_id = audit.record(operator, "ledger_check", details={"players": checked, "offenders": len(offenders)})
     return {"ok": not offenders, "players_checked": checked, "offenders": offenders, "audit_id": audit_id}
-
-

@@ -34,8 +34,18 @@ def _play_instant(user_id, game_type, bet, inputs, run_engine, idempotency_key):
     with atomic():
         draw = fairness.draw(user_id)
         outcome, payout = run_engine(draw.rng())
-        step = Step(user_id, game_type, bet, payout, inputs, outcome, fairness.public_fields(draw),
-                    stake=bet, win=payout, seed_id=draw.seed_id)
+        step = Step(
+            user_id,
+            game_type,
+            bet,
+            payout,
+            inputs,
+            outcome,
+            fairness.public_fields(draw),
+            stake=bet,
+            win=payout,
+            seed_id=draw.seed_id,
+        )
         return settlement.settle(step, idempotency_key=idempotency_key)
 
 
@@ -93,9 +103,18 @@ def start_blackjack(user_id, wager, *, idempotency_key=None):
         game = blackjack.start(draw.rng(), wager)
         payout = blackjack.total_payout(game) if game.over else 0
         step = Step(
-            user_id, "blackjack", wager, payout, {"wager": wager, "actions": []}, blackjack.record(game),
-            fairness.public_fields(draw), stake=wager, win=payout, settled=game.over,
-            hidden_state=None if game.over else game.to_dict(), seed_id=draw.seed_id,
+            user_id,
+            "blackjack",
+            wager,
+            payout,
+            {"wager": wager, "actions": []},
+            blackjack.record(game),
+            fairness.public_fields(draw),
+            stake=wager,
+            win=payout,
+            settled=game.over,
+            hidden_state=None if game.over else game.to_dict(),
+            seed_id=draw.seed_id,
             public_outcome=blackjack.public_view(game),
         )
         return settlement.settle(step, idempotency_key=idempotency_key)
@@ -105,8 +124,7 @@ _BlackjackRow = namedtuple("_BlackjackRow", "status inputs hidden_state server_s
 # The action's first statement: on the driver, it also opens the transaction.
 _OPEN_BLACKJACK = driver.Prebuilt(
     select(*(_rounds.c[name] for name in _BlackjackRow._fields))
-    .where(_rounds.c.id == bindparam("round_id"), _rounds.c.user_id == bindparam("owner"),
-           _rounds.c.game_type == "blackjack")
+    .where(_rounds.c.id == bindparam("round_id"), _rounds.c.user_id == bindparam("owner"), _rounds.c.game_type == "blackjack")
     .with_for_update()
 )
 
@@ -127,11 +145,18 @@ def act_blackjack(user_id, round_id, action, *, idempotency_key=None):
         blackjack.apply(game, action)
         payout = blackjack.total_payout(game)
         step = Step(
-            user_id, "blackjack", blackjack.total_stake(game), payout,
-            {**inputs, "actions": [*inputs["actions"], action]}, blackjack.record(game),
+            user_id,
+            "blackjack",
+            blackjack.total_stake(game),
+            payout,
+            {**inputs, "actions": [*inputs["actions"], action]},
+            blackjack.record(game),
             fairness.public_fields(row),
-            stake=extra, win=payout if game.over else 0, settled=game.over,
-            hidden_state=None if game.over else game.to_dict(), round_id=round_id,
+            stake=extra,
+            win=payout if game.over else 0,
+            settled=game.over,
+            hidden_state=None if game.over else game.to_dict(),
+            round_id=round_id,
             public_outcome=blackjack.public_view(game),
         )
         return settlement.settle(step, idempotency_key=idempotency_key)

@@ -198,8 +198,14 @@ def _check_limits(session, user_id, stake, now, posted):
                 raise LimitReached(
                     f"this bet would pass your {period} {kind} limit of {amount} coins "
                     f"({used} used); it resets at {resets_at.isoformat()}",
-                    details={"kind": kind, "period": period, "limit": amount, "used": used,
-                             "stake": stake, "resets_at": resets_at.isoformat()},
+                    details={
+                        "kind": kind,
+                        "period": period,
+                        "limit": amount,
+                        "used": used,
+                        "stake": stake,
+                        "resets_at": resets_at.isoformat(),
+                    },
                 )
     # Still relevant while a limit is in force or a change of one is waiting.
     return bool(enforced) or any(row.pending_at is not None and row.pending_at > now for row in rows)
@@ -260,11 +266,14 @@ def check_stake(user_id, movements, *, round_id, posted_at):
 
 
 def _has_exclusion_ahead(session, user_id, now):
-    return session.execute(
-        select(literal(1)).where(
-            _exclusions.c.user_id == user_id, or_(_exclusions.c.ends_at.is_(None), _exclusions.c.ends_at > now)
-        ).limit(1)
-    ).first() is not None
+    return (
+        session.execute(
+            select(literal(1))
+            .where(_exclusions.c.user_id == user_id, or_(_exclusions.c.ends_at.is_(None), _exclusions.c.ends_at > now))
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def take_notice():
@@ -313,10 +322,17 @@ def set_limit(user_id, kind, period, amount):
             session.execute(insert(_limits).values(user_id=user_id, kind=kind, period=period, updated_at=now, **values))
         else:
             session.execute(update(_limits).where(key).values(updated_at=now, **values))
-        session.execute(insert(_changes).values(
-            user_id=user_id, kind=kind, period=period, previous=current, requested=amount,
-            effective_at=effective_at, created_at=now,
-        ))
+        session.execute(
+            insert(_changes).values(
+                user_id=user_id,
+                kind=kind,
+                period=period,
+                previous=current,
+                requested=amount,
+                effective_at=effective_at,
+                created_at=now,
+            )
+        )
         _flag(session, user_id)
     return next(item for item in limits(user_id, with_none=True) if item["kind"] == kind and item["period"] == period)
 
@@ -337,23 +353,30 @@ def limits(user_id, *, with_none=False):
         if amount is None and not pending and not with_none:
             continue
         wagered, net = usage[row.period]
-        items.append({
-            "kind": row.kind,
-            "period": row.period,
-            "amount": amount,
-            "used": wagered if row.kind == "wager" else max(0, -net),
-            "resets_at": period_bounds(row.period, now)[1],
-            "pending_amount": row.pending_amount if pending else None,
-            "pending_at": row.pending_at if pending else None,
-        })
+        items.append(
+            {
+                "kind": row.kind,
+                "period": row.period,
+                "amount": amount,
+                "used": wagered if row.kind == "wager" else max(0, -net),
+                "resets_at": period_bounds(row.period, now)[1],
+                "pending_amount": row.pending_amount if pending else None,
+                "pending_at": row.pending_at if pending else None,
+            }
+        )
     return items
 
 
 def limit_history(user_id, *, before=None, limit=50):
     """The player's requested limit changes, newest first; `before` is the cursor."""
     query = select(
-        _changes.c.id, _changes.c.kind, _changes.c.period, _changes.c.previous, _changes.c.requested,
-        _changes.c.effective_at, _changes.c.created_at,
+        _changes.c.id,
+        _changes.c.kind,
+        _changes.c.period,
+        _changes.c.previous,
+        _changes.c.requested,
+        _changes.c.effective_at,
+        _changes.c.created_at,
     ).where(_changes.c.user_id == user_id)
     if before is not None:
         query = query.where(_changes.c.id < before)
@@ -401,9 +424,7 @@ def set_reality_check(user_id, minutes):
             session.execute(delete(_checks).where(_checks.c.user_id == user_id))
             return None
         _whole_number(minutes, low, high, "minutes")
-        updated = session.execute(
-            update(_checks).where(_checks.c.user_id == user_id).values(interval_minutes=minutes)
-        ).rowcount
+        updated = session.execute(update(_checks).where(_checks.c.user_id == user_id).values(interval_minutes=minutes)).rowcount
         if not updated:
             session.execute(insert(_checks).values(user_id=user_id, interval_minutes=minutes))
         _flag(session, user_id)
@@ -432,7 +453,8 @@ def _reality_status(session, user_id, now):
     if live and row.due_at is not None and now >= row.due_at:
         net = session.execute(
             select(func.coalesce(func.sum(_ledger.c.amount), 0)).where(
-                _ledger.c.user_id == user_id, _ledger.c.type.in_(PLAY_TYPES),
+                _ledger.c.user_id == user_id,
+                _ledger.c.type.in_(PLAY_TYPES),
                 _ledger.c.created_at >= row.session_started_at,
             )
         ).scalar_one()

@@ -117,8 +117,13 @@ def create(user_id, username, game_type, max_players, private=False):
     invite = secrets.token_urlsafe(INVITE_CODE_BYTES) if private else ""
     for _ in range(5):
         room_id = secrets.token_hex(5)
-        meta = {"game_type": game_type, "max_players": max_players, "private": int(private),
-                "invite_code": invite, "host_id": user_id}
+        meta = {
+            "game_type": game_type,
+            "max_players": max_players,
+            "private": int(private),
+            "invite_code": invite,
+            "host_id": user_id,
+        }
         if _store().create(room_id, meta, user_id, username):
             return get(room_id)
     raise RoomsUnavailable("could not allocate a room id; try again")  # pragma: no cover
@@ -217,9 +222,15 @@ class MemoryRooms:
             if room is None:
                 return None
             meta = room.meta
-            return RoomView(room_id, meta["game_type"], int(meta["max_players"]), bool(meta["private"]),
-                            int(meta["host_id"]), [(uid, room.names[uid]) for uid in room.order],
-                            meta["invite_code"] or None)
+            return RoomView(
+                room_id,
+                meta["game_type"],
+                int(meta["max_players"]),
+                bool(meta["private"]),
+                int(meta["host_id"]),
+                [(uid, room.names[uid]) for uid in room.order],
+                meta["invite_code"] or None,
+            )
 
     def join(self, room_id, user_id, username, invite_code):
         with self._lock:
@@ -255,6 +266,7 @@ class MemoryRooms:
             if int(room.meta["host_id"]) == user_id:
                 room.meta["host_id"] = room.order[0]
             return "left"
+
 
 # --- Redis store -----------------------------------------------------------------------
 # Keys per room: <id> (hash: meta), <id>:refs (hash user -> sockets), <id>:names (hash
@@ -310,6 +322,7 @@ end
 return 'left'
 """)
 
+
 class RedisRooms:
     """Rooms shared by every process through Redis; each operation one script."""
 
@@ -347,8 +360,15 @@ class RedisRooms:
         meta = {k.decode(): v.decode() for k, v in meta.items()}
         names = {int(k): v.decode() for k, v in names.items()}
         players = [(int(uid), names.get(int(uid), "?")) for uid in order]
-        return RoomView(room_id, meta["game_type"], int(meta["max_players"]), meta["private"] == "1",
-                        int(meta["host_id"]), players, meta["invite_code"] or None)
+        return RoomView(
+            room_id,
+            meta["game_type"],
+            int(meta["max_players"]),
+            meta["private"] == "1",
+            int(meta["host_id"]),
+            players,
+            meta["invite_code"] or None,
+        )
 
     def join(self, room_id, user_id, username, invite_code):
         return self._decode(self._run(_JOIN, self._keys(room_id)[:4], [user_id, username, invite_code, self.ttl]))

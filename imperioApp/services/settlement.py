@@ -92,8 +92,7 @@ def settle(step, *, idempotency_key=None):
         if dialect_name == "postgresql":
             result, scores = _settle_in_one_statement(session, step, params, movements, now, scored_at)
         else:
-            result, scores = _settle_statement_by_statement(session, step, params, movements, idempotency_key,
-                                                            now, scored_at)
+            result, scores = _settle_statement_by_statement(session, step, params, movements, idempotency_key, now, scored_at)
         if result.settled:
             events.publish_after_commit("round_settled", {**_event(result), "leaderboard_scores": scores})
             if result.big_win:
@@ -129,9 +128,15 @@ def _params(step, dialect_name, now, **extra):
 
 def _result(step, balance, round_id):
     return SettledRound(
-        round_id, step.user_id, step.game_type, step.bet, step.payout, balance,
+        round_id,
+        step.user_id,
+        step.game_type,
+        step.bet,
+        step.payout,
+        balance,
         step.public_outcome if step.public_outcome is not None else step.outcome,
-        step.fairness, settled=step.settled,
+        step.fairness,
+        settled=step.settled,
     )
 
 
@@ -159,6 +164,7 @@ def _protect(step, movements, protected, round_id, posted_at):
 
 
 # --- SQLite (and any dialect without data-modifying CTEs): statement by statement --------
+
 
 def _native(template, dialect_name):
     """`:name` parameters in the driver's style (psycopg2: %(name)s); `::type` casts left alone."""
@@ -197,8 +203,9 @@ def _settle_statement_by_statement(session, step, params, movements, idempotency
         driver.execute(session, _UPDATE_ROUND, params)
     # The wallet row is locked from here to COMMIT (see _settle_in_one_statement).
     if movements:
-        applied = wallet.apply(step.user_id, movements, game_type=step.game_type, round_id=round_id,
-                               idempotency_key=idempotency_key, at=posted_at)
+        applied = wallet.apply(
+            step.user_id, movements, game_type=step.game_type, round_id=round_id, idempotency_key=idempotency_key, at=posted_at
+        )
         balance = applied.balance
         _protect(step, movements, applied.protection_active, round_id, posted_at)
     else:
@@ -272,6 +279,7 @@ def _settle_in_one_statement(session, step, params, movements, posted_at, now):
     by_game = {item["game_type"]: SimpleNamespace(**item) for item in stats}
     overall = by_game[ALL_GAMES]
     engagement.award(result, overall, by_game[result.game_type])
-    writes = leaderboards.index_writes(result, [SimpleNamespace(**item) for item in scores], now=now,
-                                       version=overall.games_played)
+    writes = leaderboards.index_writes(
+        result, [SimpleNamespace(**item) for item in scores], now=now, version=overall.games_played
+    )
     return result, writes

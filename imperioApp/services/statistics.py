@@ -18,6 +18,7 @@ _stats = UserStats.__table__
 GAME_BITS = {game: 1 << index for index, game in enumerate(GAME_TYPES)}
 CACHE_TTL = 1  # seconds: a settled round shows in statistics within a second
 
+
 def signature_hit(game_type, outcome):
     """True if the round's public outcome is its game's best: three cherries, a natural, a straight-up hit."""
     if game_type == "slots":
@@ -120,8 +121,17 @@ def summary(row):
     """The public shape of one stats row (or of no rounds at all, for None)."""
     if row is None:
         return {
-            "games_played": 0, "games_won": 0, "win_rate": 0.0, "total_wagered": 0, "total_won": 0, "net": 0,
-            "biggest_win": 0, "current_streak": 0, "best_streak": 0, "big_wins": 0, "signature_hits": 0,
+            "games_played": 0,
+            "games_won": 0,
+            "win_rate": 0.0,
+            "total_wagered": 0,
+            "total_won": 0,
+            "net": 0,
+            "biggest_win": 0,
+            "current_streak": 0,
+            "best_streak": 0,
+            "big_wins": 0,
+            "signature_hits": 0,
         }
     return {
         "games_played": row.games_played,

@@ -106,8 +106,14 @@ def settle(room_id, spin):
         ],
     }
     private = {
-        result.user_id: {"room_id": room_id, "round_id": result.round_id, "bet": result.bet, "payout": result.payout,
-                         "net": result.net, "balance": result.balance}
+        result.user_id: {
+            "room_id": room_id,
+            "round_id": result.round_id,
+            "bet": result.bet,
+            "payout": result.payout,
+            "net": result.net,
+            "balance": result.balance,
+        }
         for result in results
     }
     return {"public": public, "private": private}
@@ -163,8 +169,16 @@ def _draw_fields(draw):
 def _stake_bet(user_id, table_id, draw, bets):
     total, inputs = play.roulette_stake(bets)
     step = Step(
-        user_id, "roulette", total, 0, {**inputs, "table": table_id}, {"table": table_id, "status": "betting"},
-        fairness.public_fields(draw), stake=total, settled=False, seed_id=draw.seed_id,
+        user_id,
+        "roulette",
+        total,
+        0,
+        {**inputs, "table": table_id},
+        {"table": table_id, "status": "betting"},
+        fairness.public_fields(draw),
+        stake=total,
+        settled=False,
+        seed_id=draw.seed_id,
     )
     result = settlement.settle(step)
     return {"round_id": result.round_id, "bet": total, "balance": result.balance}
@@ -184,8 +198,10 @@ def place_spin_bet(user_id, table_id, spin, bets):
         wallet.lock(user_id)  # serialises one player's racing placements, so the check below holds
         taken = session.execute(
             select(_rounds.c.id).where(
-                _rounds.c.seed_id == spin["seed_id"], _rounds.c.nonce == spin["nonce"],
-                _rounds.c.user_id == user_id, _rounds.c.game_type == "roulette",
+                _rounds.c.seed_id == spin["seed_id"],
+                _rounds.c.nonce == spin["nonce"],
+                _rounds.c.user_id == user_id,
+                _rounds.c.game_type == "roulette",
             )
         ).first()
         if taken is not None:
@@ -200,8 +216,12 @@ def settle_spin(seed_id, nonce):
     with atomic() as session:
         rows = session.execute(
             select(_rounds.c.id, _rounds.c.user_id, _rounds.c.bet, _rounds.c.inputs)
-            .where(_rounds.c.seed_id == seed_id, _rounds.c.nonce == nonce,
-                   _rounds.c.status == "open", _rounds.c.game_type == "roulette")
+            .where(
+                _rounds.c.seed_id == seed_id,
+                _rounds.c.nonce == nonce,
+                _rounds.c.status == "open",
+                _rounds.c.game_type == "roulette",
+            )
             .order_by(_rounds.c.id)
             .with_for_update()
         ).all()
@@ -212,8 +232,15 @@ def settle_spin(seed_id, nonce):
             outcome = roulette.play(draw.rng(), [roulette.parse_bet(bet) for bet in row.inputs["bets"]])
             payout = outcome.total_payout
             step = Step(
-                row.user_id, "roulette", row.bet, payout, row.inputs, {**outcome.to_dict(), "table": row.inputs.get("table")},
-                fairness.public_fields(draw), win=payout, round_id=row.id,
+                row.user_id,
+                "roulette",
+                row.bet,
+                payout,
+                row.inputs,
+                {**outcome.to_dict(), "table": row.inputs.get("table")},
+                fairness.public_fields(draw),
+                win=payout,
+                round_id=row.id,
             )
             results.append(settlement.settle(step))
     return results
@@ -223,7 +250,8 @@ def stale_spins(older_than):
     """(seed_id, nonce) of shared spins still open since before `older_than` (a crashed timer)."""
     with atomic() as session:
         return [
-            tuple(row) for row in session.execute(
+            tuple(row)
+            for row in session.execute(
                 select(_rounds.c.seed_id, _rounds.c.nonce)
                 .where(_rounds.c.status == "open", _rounds.c.game_type == "roulette", _rounds.c.created_at < older_than)
                 .distinct()
@@ -252,8 +280,13 @@ class MemoryTables:
         with self._lock:
             table = self._tables.get(room_id)
             if table is None or table["expires_at"] < time.monotonic():
-                self._tables[room_id] = {"phase": "opening", "state": None, "inflight": 0, "closes_at": 0.0,
-                                         "expires_at": time.monotonic() + ttl}
+                self._tables[room_id] = {
+                    "phase": "opening",
+                    "state": None,
+                    "inflight": 0,
+                    "closes_at": 0.0,
+                    "expires_at": time.monotonic() + ttl,
+                }
                 return "open", None
             if table["phase"] == "opening":
                 return "wait", None

@@ -46,9 +46,7 @@ def history(user_id, *, type=None, game_type=None, since=None, until=None, befor
         query = query.where(_ledger.c.created_at < until)
     if before is not None:
         # The cursor row's own key: another player's id finds nothing and ends the listing.
-        cursor_time = (
-            select(_ledger.c.created_at).where(_ledger.c.id == before, _ledger.c.user_id == user_id).scalar_subquery()
-        )
+        cursor_time = select(_ledger.c.created_at).where(_ledger.c.id == before, _ledger.c.user_id == user_id).scalar_subquery()
         query = query.where(tuple_(_ledger.c.created_at, _ledger.c.id) < tuple_(cursor_time, before))
     with atomic() as session:
         rows = session.execute(query.order_by(*_NEWEST_FIRST).limit(limit + 1)).all()
@@ -63,9 +61,7 @@ def recent(user_id):
 def get(user_id, transaction_id):
     """One of the player's transactions; NotFound for anyone else's."""
     with atomic() as session:
-        row = session.execute(
-            select(*_COLUMNS).where(_ledger.c.id == transaction_id, _ledger.c.user_id == user_id)
-        ).one_or_none()
+        row = session.execute(select(*_COLUMNS).where(_ledger.c.id == transaction_id, _ledger.c.user_id == user_id)).one_or_none()
     if row is None:
         raise NotFound("no such transaction", code="transaction_not_found")
     return _as_dict(row)

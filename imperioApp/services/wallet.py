@@ -127,7 +127,10 @@ def apply(user_id, movements, *, game_type=None, round_id=None, idempotency_key=
             refuse(user_id, need)
         balance, protected = row
         params = {
-            "user_id": user_id, "game_type": game_type, "round_id": round_id, "idempotency_key": idempotency_key,
+            "user_id": user_id,
+            "game_type": game_type,
+            "round_id": round_id,
+            "idempotency_key": idempotency_key,
             "now": driver.timestamp(dialect_name, at or utcnow()),
         }
         after = balance - net
@@ -144,15 +147,13 @@ def apply(user_id, movements, *, game_type=None, round_id=None, idempotency_key=
 def debit(user_id, amount, *, type="bet", game_type=None, round_id=None, idempotency_key=None):
     """Take `amount` coins from the wallet; return the new balance."""
     validate_amount(amount)
-    return post(user_id, [Movement(type, -amount)], game_type=game_type, round_id=round_id,
-                idempotency_key=idempotency_key)
+    return post(user_id, [Movement(type, -amount)], game_type=game_type, round_id=round_id, idempotency_key=idempotency_key)
 
 
 def credit(user_id, amount, *, type="win", game_type=None, round_id=None, idempotency_key=None):
     """Add `amount` coins to the wallet; return the new balance."""
     validate_amount(amount)
-    return post(user_id, [Movement(type, amount)], game_type=game_type, round_id=round_id,
-                idempotency_key=idempotency_key)
+    return post(user_id, [Movement(type, amount)], game_type=game_type, round_id=round_id, idempotency_key=idempotency_key)
 
 
 def _one_balance(statement, user_id):

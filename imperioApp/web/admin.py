@@ -12,7 +12,10 @@ from flask import Blueprint, make_response, render_template
 from ..http_security import LOBBY_CSP
 
 blp = Blueprint(
-    "admin_console", __name__, template_folder="templates", static_folder="static/admin",
+    "admin_console",
+    __name__,
+    template_folder="templates",
+    static_folder="static/admin",
     static_url_path="/admin/console/assets",
 )
 

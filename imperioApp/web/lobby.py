@@ -19,9 +19,7 @@ docs_assets = Blueprint("docs_assets", __name__)
 @blp.route("/", methods=["GET"])
 def lobby():
     """The lobby page."""
-    response = make_response(
-        render_template("lobby/index.html", big_win_threshold=current_app.config["BIG_WIN_THRESHOLD"])
-    )
+    response = make_response(render_template("lobby/index.html", big_win_threshold=current_app.config["BIG_WIN_THRESHOLD"]))
     response.headers["Content-Security-Policy"] = LOBBY_CSP
     response.headers["Cache-Control"] = "no-cache"
     return response

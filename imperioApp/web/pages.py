@@ -22,9 +22,7 @@ from ..services import accounts, auth, browser_sessions, throttle, wallet
 from ..services.browser_sessions import BrowserSession
 from ..services.errors import AccountLocked, Conflict, NotFound, Unauthorized
 
-bp = Blueprint(
-    "pages", __name__, template_folder="templates", static_folder="static/pages", static_url_path="/static/pages"
-)
+bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static/pages", static_url_path="/static/pages")
 csrf = CSRFProtect()
 
 PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action {}; frame-ancestors 'none'; base-uri 'none'"
@@ -65,9 +63,7 @@ def current_session():
 def _begin_session(user):
     # A new cookie (and CSRF token) at every login: nothing carries over from before it.
     session.clear()
-    session[SESSION_KEY] = browser_sessions.start(
-        user.id, user_agent=user_agent(), client_address=client_address()
-    ).as_dict()
+    session[SESSION_KEY] = browser_sessions.start(user.id, user_agent=user_agent(), client_address=client_address()).as_dict()
 
 
 def login_required(view):
@@ -206,8 +202,11 @@ def login_submit():
     except AccountLocked as exc:
         minutes = math.ceil(exc.retry_after / 60)
         return _page(
-            "login.html", 429, {"Retry-After": str(exc.retry_after)},
-            error=f"Too many failed logins: this account is locked. Try again in {minutes} minutes.", **context,
+            "login.html",
+            429,
+            {"Retry-After": str(exc.retry_after)},
+            error=f"Too many failed logins: this account is locked. Try again in {minutes} minutes.",
+            **context,
         )
     except Unauthorized:
         return _page("login.html", 401, error="Wrong username, email or password.", **context)
@@ -271,8 +270,10 @@ def _game_token(user, browser_session):
 
 
 def _field_errors(exc):
-    return {field: " ".join(map(str, messages)) if isinstance(messages, list) else str(messages)
-            for field, messages in exc.messages.items()}
+    return {
+        field: " ".join(map(str, messages)) if isinstance(messages, list) else str(messages)
+        for field, messages in exc.messages.items()
+    }
 
 
 # --- form posts to the API's paths -----------------------------------------------------

@@ -23,7 +23,9 @@ def assert_error(response, status, code=None):
 def money_snapshot(app, user_id):
     """Balance-relevant state of one player: ledger rows, rounds and nonces consumed."""
     with app.app_context():
-        ledger = db.session.execute(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.user_id == user_id)).scalar_one()
+        ledger = db.session.execute(
+            select(func.count()).select_from(LedgerEntry).where(LedgerEntry.user_id == user_id)
+        ).scalar_one()
         rounds = db.session.execute(select(func.count()).select_from(GameRound).where(GameRound.user_id == user_id)).scalar_one()
         nonce = db.session.execute(select(func.sum(FairnessSeed.nonce)).where(FairnessSeed.user_id == user_id)).scalar_one()
         db.session.remove()

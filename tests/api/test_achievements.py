@@ -12,9 +12,22 @@ from tests.concurrency import race
 from .helpers import assert_error
 
 CODES = {
-    "first_slots", "first_blackjack", "first_roulette", "rounds_10", "rounds_100", "rounds_1000", "win_streak_3",
-    "win_streak_5", "natural_blackjack", "three_cherries", "straight_up_hit", "big_win", "wagered_1000",
-    "wagered_100000", "all_three_games", "balance_10000",
+    "first_slots",
+    "first_blackjack",
+    "first_roulette",
+    "rounds_10",
+    "rounds_100",
+    "rounds_1000",
+    "win_streak_3",
+    "win_streak_5",
+    "natural_blackjack",
+    "three_cherries",
+    "straight_up_hit",
+    "big_win",
+    "wagered_1000",
+    "wagered_100000",
+    "all_three_games",
+    "balance_10000",
 }
 
 
@@ -68,15 +81,26 @@ def test_signature_outcomes_big_win_and_variety(client, make_player, reels, pock
     deal("Ace", "9", "King", "7")
     client.post("/blackjack/start", json={"wager": 10}, headers=player.headers)
     assert set(unlocked_codes(client, player)) == {
-        "first_slots", "three_cherries", "big_win", "balance_10000", "first_roulette", "straight_up_hit",
-        "first_blackjack", "natural_blackjack", "all_three_games", "win_streak_3",
+        "first_slots",
+        "three_cherries",
+        "big_win",
+        "balance_10000",
+        "first_roulette",
+        "straight_up_hit",
+        "first_blackjack",
+        "natural_blackjack",
+        "all_three_games",
+        "win_streak_3",
     }
 
 
 def test_a_lost_straight_up_bet_or_other_bet_kinds_are_not_a_straight_up_hit(client, player, pocket):
     pocket(17)
-    client.post("/roulette/spin", json={"bets": [{"type": "straight", "numbers": [5], "amount": 1},
-                                                  {"type": "black", "amount": 1}]}, headers=player.headers)
+    client.post(
+        "/roulette/spin",
+        json={"bets": [{"type": "straight", "numbers": [5], "amount": 1}, {"type": "black", "amount": 1}]},
+        headers=player.headers,
+    )
     assert unlocked_codes(client, player) == ["first_roulette"]
 
 
@@ -141,8 +165,17 @@ def test_nobody_marks_what_they_have_not_unlocked(client, player, make_player):
     assert client.get("/achievements/user", headers=player.headers).get_json()[0]["seen"] is False
 
 
-@pytest.mark.parametrize("path", ["/achievements/0/seen", "/achievements/-1/seen", "/achievements/abc/seen",
-                                  "/achievements/99/seen", f"/achievements/{2**63}/seen", "/achievements/1.0/seen"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/achievements/0/seen",
+        "/achievements/-1/seen",
+        "/achievements/abc/seen",
+        "/achievements/99/seen",
+        f"/achievements/{2**63}/seen",
+        "/achievements/1.0/seen",
+    ],
+)
 def test_bad_achievement_ids_are_404(client, player, path):
     assert_error(client.post(path, headers=player.headers), 404)
 

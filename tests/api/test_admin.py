@@ -13,10 +13,19 @@ from tests.web.forms import bearer
 from .helpers import assert_error
 
 ADMIN_GETS = [
-    "/admin/players", "/admin/players/{id}", "/admin/players/{id}/ledger", "/admin/players/{id}/rounds",
-    "/admin/players/{id}/statistics", "/admin/players/{id}/limits", "/admin/players/{id}/limits/history",
-    "/admin/players/{id}/sanctions", "/admin/players/{id}/sessions", "/admin/players/{id}/rounds/1", "/admin/games/rtp",
-    "/admin/games/biggest-wins", "/admin/audit",
+    "/admin/players",
+    "/admin/players/{id}",
+    "/admin/players/{id}/ledger",
+    "/admin/players/{id}/rounds",
+    "/admin/players/{id}/statistics",
+    "/admin/players/{id}/limits",
+    "/admin/players/{id}/limits/history",
+    "/admin/players/{id}/sanctions",
+    "/admin/players/{id}/sessions",
+    "/admin/players/{id}/rounds/1",
+    "/admin/games/rtp",
+    "/admin/games/biggest-wins",
+    "/admin/audit",
 ]
 ADMIN_POSTS = [
     ("/admin/players/{id}/adjustments", {"amount": 5, "reason": "goodwill"}),
@@ -162,24 +171,30 @@ def test_if_the_audit_row_fails_the_adjustment_is_undone_too(app, client, admin,
     monkeypatch.setattr(audit, "record", broken)
     assert_error(adjust(client, admin, player.id, {"amount": 100, "reason": "goodwill"}), 500)
     with app.app_context():
-        count = db.session.execute(select(func.count()).select_from(LedgerEntry).where(
-            LedgerEntry.user_id == player.id, LedgerEntry.type == "adjustment")).scalar_one()
+        count = db.session.execute(
+            select(func.count())
+            .select_from(LedgerEntry)
+            .where(LedgerEntry.user_id == player.id, LedgerEntry.type == "adjustment")
+        ).scalar_one()
         assert count == 0 and db.session.get(User, player.id).balance == 1000
         db.session.remove()
 
 
-@pytest.mark.parametrize("body, code", [
-    ({"amount": 0, "reason": "zero"}, "invalid_amount"),
-    ({"amount": 1.5, "reason": "float"}, "validation_error"),
-    ({"amount": "5", "reason": "string"}, "validation_error"),
-    ({"amount": True, "reason": "bool"}, "validation_error"),
-    ({"amount": 2**63, "reason": "huge"}, "validation_error"),
-    ({"amount": 5}, "validation_error"),
-    ({"amount": 5, "reason": ""}, "validation_error"),
-    ({"amount": 5, "reason": "   "}, "reason_required"),
-    ({"amount": 5, "reason": 7}, "validation_error"),
-    ({"reason": "no amount"}, "validation_error"),
-])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({"amount": 0, "reason": "zero"}, "invalid_amount"),
+        ({"amount": 1.5, "reason": "float"}, "validation_error"),
+        ({"amount": "5", "reason": "string"}, "validation_error"),
+        ({"amount": True, "reason": "bool"}, "validation_error"),
+        ({"amount": 2**63, "reason": "huge"}, "validation_error"),
+        ({"amount": 5}, "validation_error"),
+        ({"amount": 5, "reason": ""}, "validation_error"),
+        ({"amount": 5, "reason": "   "}, "reason_required"),
+        ({"amount": 5, "reason": 7}, "validation_error"),
+        ({"reason": "no amount"}, "validation_error"),
+    ],
+)
 def test_bad_adjustments_are_refused_and_write_nothing(app, client, admin, player, body, code):
     response = adjust(client, admin, player.id, body)
     assert response.status_code in (400, 422)
@@ -188,17 +203,22 @@ def test_bad_adjustments_are_refused_and_write_nothing(app, client, admin, playe
 
 
 def test_an_adjustment_needs_an_idempotency_key_and_json(app, client, admin, player):
-    assert_error(adjust(client, admin, player.id, {"amount": 5, "reason": "goodwill"}, key=None), 400,
-                 "idempotency_key_required")
-    malformed = client.post(f"/admin/players/{player.id}/adjustments", data="{not json",
-                            headers={**admin.headers, "Idempotency-Key": "m", "Content-Type": "application/json"})
+    assert_error(adjust(client, admin, player.id, {"amount": 5, "reason": "goodwill"}, key=None), 400, "idempotency_key_required")
+    malformed = client.post(
+        f"/admin/players/{player.id}/adjustments",
+        data="{not json",
+        headers={**admin.headers, "Idempotency-Key": "m", "Content-Type": "application/json"},
+    )
     assert malformed.status_code == 400
     assert audit_rows(app) == []
 
 
 def login(client, player, password=None, address="127.0.0.1"):
-    return client.post("/login", json={"username": player.username, "password": password or player.password},
-                       environ_base={"REMOTE_ADDR": address})
+    return client.post(
+        "/login",
+        json={"username": player.username, "password": password or player.password},
+        environ_base={"REMOTE_ADDR": address},
+    )
 
 
 def test_lock_ends_every_session_refuses_login_and_unlock_restores_it(app, client, admin, player):
@@ -217,8 +237,7 @@ def test_lock_ends_every_session_refuses_login_and_unlock_restores_it(app, clien
 
 def test_a_suspended_accounts_live_session_cannot_refresh_and_the_rotation_is_undone(app, client, player):
     with app.app_context():  # suspended without its sessions ended (as if that were lost)
-        db.session.execute(update(User).where(User.id == player.id).values(suspended_at=utcnow(),
-                                                                              protection_active=True))
+        db.session.execute(update(User).where(User.id == player.id).values(suspended_at=utcnow(), protection_active=True))
         db.session.commit()
         db.session.remove()
     assert_error(client.post("/token/refresh", headers=player.refresh_headers), 403, "account_suspended")
@@ -231,8 +250,12 @@ def test_a_suspended_accounts_live_session_cannot_refresh_and_the_rotation_is_un
 
 
 def test_the_sessions_listing_shows_each_live_session_and_ending_them_kills_every_token(app, client, admin, player):
-    client.post("/login", json={"username": player.username, "password": player.password},
-                headers={"User-Agent": "Firefox/140"}, environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    client.post(
+        "/login",
+        json={"username": player.username, "password": player.password},
+        headers={"User-Agent": "Firefox/140"},
+        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+    )
     listed = client.get(f"/admin/players/{player.id}/sessions", headers=admin.headers)
     assert listed.status_code == 200
     rows = listed.get_json()
@@ -253,13 +276,15 @@ def test_the_sessions_listing_shows_each_live_session_and_ending_them_kills_ever
 
 
 def test_an_admin_cannot_lock_themselves(app, client, admin):
-    assert_error(client.post(f"/admin/players/{admin.id}/lock", json={"reason": "oops"}, headers=admin.headers),
-                 422, "invalid_target")
+    assert_error(
+        client.post(f"/admin/players/{admin.id}/lock", json={"reason": "oops"}, headers=admin.headers), 422, "invalid_target"
+    )
     assert audit_rows(app) == []
 
 
 def test_reset_lockout_clears_the_login_failures_of_the_username_and_email_from_every_address(
-        app, client, admin, player, make_player):
+    app, client, admin, player, make_player
+):
     other = make_player()
     for address in ("10.0.0.1", "10.0.0.2"):
         for _ in range(5):
@@ -270,28 +295,37 @@ def test_reset_lockout_clears_the_login_failures_of_the_username_and_email_from_
         client.post("/login", json=by_email, environ_base={"REMOTE_ADDR": "10.0.0.3"})
     for address in ("10.0.0.1", "10.0.0.2"):
         assert_error(login(client, player, address=address), 429, "account_locked")
-    assert client.post("/login", json={**by_email, "password": player.password},
-                       environ_base={"REMOTE_ADDR": "10.0.0.3"}).status_code == 429
-    reset = client.post(f"/admin/players/{player.id}/lockout/reset", json={"reason": "verified by phone"},
-                        headers=admin.headers)
+    assert (
+        client.post(
+            "/login", json={**by_email, "password": player.password}, environ_base={"REMOTE_ADDR": "10.0.0.3"}
+        ).status_code
+        == 429
+    )
+    reset = client.post(f"/admin/players/{player.id}/lockout/reset", json={"reason": "verified by phone"}, headers=admin.headers)
     assert reset.status_code == 200 and reset.get_json()["locked_until"] is None
     for address in ("10.0.0.1", "10.0.0.2"):
         assert login(client, player, address=address).status_code == 200
-    assert client.post("/login", json={**by_email, "password": player.password},
-                       environ_base={"REMOTE_ADDR": "10.0.0.3"}).status_code == 200
+    assert (
+        client.post(
+            "/login", json={**by_email, "password": player.password}, environ_base={"REMOTE_ADDR": "10.0.0.3"}
+        ).status_code
+        == 200
+    )
     assert_error(login(client, other, address="10.0.0.1"), 429, "account_locked")  # only this player's reset
 
 
 def test_chat_sanctions_go_through_the_chat_service_and_are_audited(app, client, admin, player):
-    muted = client.post(f"/admin/players/{player.id}/chat/mute", json={"minutes": 10, "reason": "spam"},
-                        headers=admin.headers)
+    muted = client.post(f"/admin/players/{player.id}/chat/mute", json={"minutes": 10, "reason": "spam"}, headers=admin.headers)
     assert muted.status_code == 200 and muted.get_json()["kind"] == "mute"
     sanctions = client.get(f"/admin/players/{player.id}/sanctions", headers=admin.headers).get_json()
     assert sanctions[0]["kind"] == "mute" and sanctions[0]["active"] is True
     lifted = client.post(f"/admin/players/{player.id}/chat/unmute", json={"reason": "appealed"}, headers=admin.headers)
     assert lifted.get_json()["lifted"] == 1
-    assert_error(client.post(f"/admin/players/{player.id}/chat/mute", json={"minutes": 0, "reason": "spam"},
-                             headers=admin.headers), 422, "invalid_minutes")
+    assert_error(
+        client.post(f"/admin/players/{player.id}/chat/mute", json={"minutes": 0, "reason": "spam"}, headers=admin.headers),
+        422,
+        "invalid_minutes",
+    )
     assert [row.action for row in audit_rows(app)] == ["chat_mute", "chat_unmute"]
 
 
@@ -309,8 +343,7 @@ def test_rtp_per_game_against_the_published_rtp_and_biggest_wins(client, admin, 
     assert wins[0]["username"] == player.username and wins[0]["net"] == slots["paid"] - 2
     future = client.get("/admin/games/rtp?from=2999-01-01T00:00:00Z", headers=admin.headers).get_json()
     assert all(game["rounds"] == 0 and game["rtp"] is None for game in future["games"])
-    assert_error(client.get("/admin/games/rtp?from=2026-02-01&to=2026-01-01", headers=admin.headers), 400,
-                 "invalid_date_range")
+    assert_error(client.get("/admin/games/rtp?from=2026-02-01&to=2026-01-01", headers=admin.headers), 400, "invalid_date_range")
     assert client.get("/admin/games/rtp?from=yesterday", headers=admin.headers).status_code == 422
     assert client.get("/admin/games/biggest-wins?limit=1000", headers=admin.headers).status_code == 422
 
@@ -354,26 +387,29 @@ def test_the_database_refuses_to_change_or_delete_audit_rows(app, client, admin,
         db.session.remove()
 
 
-@pytest.mark.parametrize("method, path, body", [
-    ("GET", "/admin/players?q=" + "x" * 255, None),
-    ("GET", "/admin/players?cursor=-1", None),
-    ("GET", "/admin/players?limit=101", None),
-    ("GET", "/admin/players?limit=1.5", None),
-    ("GET", "/admin/players/{id}/ledger?type=theft", None),
-    ("GET", "/admin/players/{id}/rounds?game_type=poker", None),
-    ("GET", "/admin/audit?admin_id=abc", None),
-    ("GET", "/admin/audit?target_user_id=-3", None),
-    ("GET", "/admin/games/biggest-wins?game_type=poker", None),
-    ("POST", "/admin/players/{id}/lock", {}),
-    ("POST", "/admin/players/{id}/lock", {"reason": 12345}),
-    ("POST", "/admin/players/{id}/lock", {"reason": "x" * 501}),
-    ("POST", "/admin/players/{id}/chat/mute", {"reason": "spam"}),
-    ("POST", "/admin/players/{id}/chat/mute", {"minutes": 2.5, "reason": "spam"}),
-    ("POST", "/admin/players/{id}/chat/mute", {"minutes": -5, "reason": "spam"}),
-    ("POST", "/admin/players/{id}/chat/mute", {"minutes": 10**12, "reason": "spam"}),
-    ("POST", "/admin/players/{id}/chat/ban", {"minutes": "60", "reason": "spam"}),
-    ("POST", "/admin/players/{id}/chat/unban", {"reason": None}),
-])
+@pytest.mark.parametrize(
+    "method, path, body",
+    [
+        ("GET", "/admin/players?q=" + "x" * 255, None),
+        ("GET", "/admin/players?cursor=-1", None),
+        ("GET", "/admin/players?limit=101", None),
+        ("GET", "/admin/players?limit=1.5", None),
+        ("GET", "/admin/players/{id}/ledger?type=theft", None),
+        ("GET", "/admin/players/{id}/rounds?game_type=poker", None),
+        ("GET", "/admin/audit?admin_id=abc", None),
+        ("GET", "/admin/audit?target_user_id=-3", None),
+        ("GET", "/admin/games/biggest-wins?game_type=poker", None),
+        ("POST", "/admin/players/{id}/lock", {}),
+        ("POST", "/admin/players/{id}/lock", {"reason": 12345}),
+        ("POST", "/admin/players/{id}/lock", {"reason": "x" * 501}),
+        ("POST", "/admin/players/{id}/chat/mute", {"reason": "spam"}),
+        ("POST", "/admin/players/{id}/chat/mute", {"minutes": 2.5, "reason": "spam"}),
+        ("POST", "/admin/players/{id}/chat/mute", {"minutes": -5, "reason": "spam"}),
+        ("POST", "/admin/players/{id}/chat/mute", {"minutes": 10**12, "reason": "spam"}),
+        ("POST", "/admin/players/{id}/chat/ban", {"minutes": "60", "reason": "spam"}),
+        ("POST", "/admin/players/{id}/chat/unban", {"reason": None}),
+    ],
+)
 def test_bad_admin_requests_are_4xx_json_and_write_nothing(app, client, admin, player, method, path, body):
     response = client.open(path.format(id=player.id), method=method, json=body, headers=admin.headers)
     assert 400 <= response.status_code < 500, response.get_json()
@@ -389,7 +425,8 @@ def test_actions_on_players_that_do_not_exist_are_404_and_write_nothing(app, cli
 
 
 def test_admin_actions_refuse_malformed_json(app, client, admin, player):
-    response = client.post(f"/admin/players/{player.id}/lock", data="{nope",
-                           headers={**admin.headers, "Content-Type": "application/json"})
+    response = client.post(
+        f"/admin/players/{player.id}/lock", data="{nope", headers={**admin.headers, "Content-Type": "application/json"}
+    )
     assert_error(response, 400)
     assert audit_rows(app) == []

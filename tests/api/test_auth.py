@@ -40,9 +40,7 @@ def test_signup_credits_the_bonus_through_the_ledger(app, client):
     from imperioApp.extensions import db
 
     with app.app_context():
-        rows = db.session.execute(
-            select(LedgerEntry.type, LedgerEntry.amount).where(LedgerEntry.user_id == body["id"])
-        ).all()
+        rows = db.session.execute(select(LedgerEntry.type, LedgerEntry.amount).where(LedgerEntry.user_id == body["id"])).all()
         stored = db.session.get(User, body["id"]).password_hash
     assert rows == [("signup_bonus", app.config["SIGNUP_BONUS"])]
     assert stored.startswith("$argon2id$")
@@ -252,5 +250,7 @@ def test_a_verified_token_still_expires(app, client, player):
 
 def test_a_remembered_token_is_refused_by_an_app_with_another_key(make_app, app, client, player):
     assert client.get("/wallet", headers=player.headers).status_code == 200
-    other = make_app(SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], JWT_SECRET_KEY="another-key-of-at-least-32-characters!")
+    other = make_app(
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], JWT_SECRET_KEY="another-key-of-at-least-32-characters!"
+    )
     assert other.test_client().get("/wallet", headers=player.headers).status_code == 401

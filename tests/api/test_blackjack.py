@@ -21,8 +21,21 @@ def test_the_old_client_sees_its_fields_and_only_the_up_card(client, player, dea
     # player 10, dealer 9, player 7, dealer hole King; then 3 for the player, dealer stands on 19
     deal("10", "9", "7", "King", "3")
     state = start(client, player)
-    for field in ("id", "player_hand", "dealer_hand", "player_second_hand", "split", "current_hand", "player_coins",
-                  "current_wager", "game_over", "message", "can_double_down", "can_split", "dealer_value"):
+    for field in (
+        "id",
+        "player_hand",
+        "dealer_hand",
+        "player_second_hand",
+        "split",
+        "current_hand",
+        "player_coins",
+        "current_wager",
+        "game_over",
+        "message",
+        "can_double_down",
+        "can_split",
+        "dealer_value",
+    ):
         assert field in state
     assert [c["name"] for c in state["dealer_hand"]] == ["9"]
     assert state["dealer_value"] == 9
@@ -119,8 +132,17 @@ def test_several_games_at_once(client, player, deal):
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"wager": 0}, {"wager": -10}, {"wager": 10.5}, {"wager": "10"}, {"wager": False}, {"wager": 2**64}, {"wager": 1001},
-     {"wager": 10, "extra": 1}],
+    [
+        {},
+        {"wager": 0},
+        {"wager": -10},
+        {"wager": 10.5},
+        {"wager": "10"},
+        {"wager": False},
+        {"wager": 2**64},
+        {"wager": 1001},
+        {"wager": 10, "extra": 1},
+    ],
 )
 def test_bad_wagers_are_refused(app, client, player, body):
     before = money_snapshot(app, player.id)
@@ -130,8 +152,14 @@ def test_bad_wagers_are_refused(app, client, player, body):
 
 @pytest.mark.parametrize(
     "body",
-    [{"game_id": 1}, {"action": 5, "game_id": 1}, {"action": "hit", "game_id": "1"},
-     {"action": "hit", "game_id": 1.0}, {"action": "hit", "game_id": -1}, {"action": "hit", "game_id": 2**70}],
+    [
+        {"game_id": 1},
+        {"action": 5, "game_id": 1},
+        {"action": "hit", "game_id": "1"},
+        {"action": "hit", "game_id": 1.0},
+        {"action": "hit", "game_id": -1},
+        {"action": "hit", "game_id": 2**70},
+    ],
 )
 def test_bad_action_requests_are_422(client, player, body):
     assert_error(client.post("/blackjack/action", json=body, headers=player.headers), 422)
@@ -158,7 +186,9 @@ def test_an_open_game_survives_a_restart(app, make_app, client, player, deal):
     restarted = make_app(SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL=app.config["REDIS_URL"])
     listing = restarted.test_client().get("/games/history?status=open", headers=player.headers).get_json()
     assert [item["id"] for item in listing["items"]] == [state["id"]]
-    final = restarted.test_client().post("/blackjack/action", json={"action": "stand", "game_id": state["id"]}, headers=player.headers)
+    final = restarted.test_client().post(
+        "/blackjack/action", json={"action": "stand", "game_id": state["id"]}, headers=player.headers
+    )
     assert final.get_json()["game_over"]
 
 

@@ -31,9 +31,14 @@ def test_every_game_can_be_recomputed_after_rotation(client, player):
     wheel = client.post("/roulette/spin", json={"bets": [{"type": "red", "amount": 3}]}, headers=player.headers).get_json()
     hand = client.post("/blackjack/start", json={"wager": 4}, headers=player.headers).get_json()
     if not hand["game_over"]:
-        hand = client.post("/blackjack/action", json={"action": "stand", "game_id": hand["id"]}, headers=player.headers).get_json()
+        hand = client.post(
+            "/blackjack/action", json={"action": "stand", "game_id": hand["id"]}, headers=player.headers
+        ).get_json()
 
-    recalled = {rid: client.get(f"/games/{rid}", headers=player.headers).get_json() for rid in (spin["round_id"], wheel["round_id"], hand["id"])}
+    recalled = {
+        rid: client.get(f"/games/{rid}", headers=player.headers).get_json()
+        for rid in (spin["round_id"], wheel["round_id"], hand["id"])
+    }
     assert all(r["fairness"]["server_seed"] is None for r in recalled.values())
     seed = client.post("/fairness/rotate", headers=player.headers).get_json()["revealed"]["server_seed"]
 
@@ -41,10 +46,16 @@ def test_every_game_can_be_recomputed_after_rotation(client, player):
         stored = client.get(f"/games/{round_id}", headers=player.headers).get_json()
         assert stored["fairness"]["server_seed"] == seed
         assert stored["fairness"]["client_seed"] == "my-lucky-seed"
-        check = client.post("/fairness/verify", json={
-            "game": game, "server_seed": seed, "client_seed": "my-lucky-seed",
-            "nonce": stored["fairness"]["nonce"], "inputs": stored["inputs"],
-        })
+        check = client.post(
+            "/fairness/verify",
+            json={
+                "game": game,
+                "server_seed": seed,
+                "client_seed": "my-lucky-seed",
+                "nonce": stored["fairness"]["nonce"],
+                "inputs": stored["inputs"],
+            },
+        )
         assert check.status_code == 200, check.get_json()
         result = check.get_json()
         assert result["seed_revealed_here"] is True
@@ -91,7 +102,9 @@ def test_bad_verification_requests_are_4xx(client, body):
 
 
 def test_verification_of_an_unrevealed_seed_says_so(client):
-    body = client.post("/fairness/verify", json={"game": "slots", "server_seed": "a" * 64, "client_seed": "c", "nonce": 0}).get_json()
+    body = client.post(
+        "/fairness/verify", json={"game": "slots", "server_seed": "a" * 64, "client_seed": "c", "nonce": 0}
+    ).get_json()
     assert body["seed_revealed_here"] is False and len(body["outcome"]["segments"]) == 3
 
 
@@ -106,7 +119,9 @@ def test_history_pages_newest_first_and_filters(client, player):
     assert {i["game_type"] for i in slots_only["items"]} == {"slots"} and len(slots_only["items"]) == 5
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=abc", "game_type=poker", "status=closed", "cursor=-1", "cursor=1.5"])
+@pytest.mark.parametrize(
+    "query", ["limit=0", "limit=101", "limit=abc", "game_type=poker", "status=closed", "cursor=-1", "cursor=1.5"]
+)
 def test_bad_history_queries_are_422(client, player, query):
     assert_error(client.get(f"/games/history?{query}", headers=player.headers), 422)
 

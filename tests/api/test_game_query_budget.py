@@ -31,7 +31,10 @@ BUDGETS = {
 REVOCATION_LOOKUP = 1
 SLOTS = ("/spin", {"bet": 1})
 ROULETTE = ("/roulette/spin", {"bets": [{"type": "red", "amount": 2}, {"type": "straight", "numbers": [17], "amount": 1}]})
-LEGACY_ROULETTE = ("/roulette/action", {"bet": [{"amt": 2, "numbers": "1,3,5,7,9,12,14,16,18,19,21,23,25,27,30,32,34,36", "odds": 1, "type": "red"}]})
+LEGACY_ROULETTE = (
+    "/roulette/action",
+    {"bet": [{"amt": 2, "numbers": "1,3,5,7,9,12,14,16,18,19,21,23,25,27,30,32,34,36", "odds": 1, "type": "red"}]},
+)
 
 
 @contextmanager

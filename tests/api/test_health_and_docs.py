@@ -34,7 +34,9 @@ def test_every_route_is_described_in_openapi(app, client):
     undocumented = []
     for rule in app.url_map.iter_rules():
         # The browser pages (imperioApp/web) are HTML, not part of the JSON API.
-        if rule.endpoint in ("static",) or rule.endpoint.startswith(("api-docs.", "pages.", "lobby.", "docs_assets.", "admin_console.")):
+        if rule.endpoint in ("static",) or rule.endpoint.startswith(
+            ("api-docs.", "pages.", "lobby.", "docs_assets.", "admin_console.")
+        ):
             continue
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:

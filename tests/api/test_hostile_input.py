@@ -16,8 +16,7 @@ HUGE_INTEGER = "9" * 5000
 def written(app):
     with app.app_context():
         counts = tuple(
-            db.session.execute(select(func.count()).select_from(model)).scalar_one()
-            for model in (User, LedgerEntry, AuthSession)
+            db.session.execute(select(func.count()).select_from(model)).scalar_one() for model in (User, LedgerEntry, AuthSession)
         )
         db.session.remove()
     return counts
@@ -68,7 +67,9 @@ def test_bodies_that_are_not_json_are_refused(client, player, body):
     assert_error(post_raw(client, "/spin", body, player.headers), 400, "invalid_json")
 
 
-@pytest.mark.parametrize("path", ["/profile/x%00", "/transactions?type=bet%00", "/leaderboard?metric=%00", "/games/history?x%00=1"])
+@pytest.mark.parametrize(
+    "path", ["/profile/x%00", "/transactions?type=bet%00", "/leaderboard?metric=%00", "/games/history?x%00=1"]
+)
 def test_a_nul_in_the_url_is_refused(client, player, path):
     assert_error(client.get(path, headers=player.headers), 400, "invalid_characters")
 

@@ -82,7 +82,9 @@ def hostile_values():
         ),
         st.integers(5000, 20000).map(lambda size: Hostile("long", json.dumps("x" * size), "x" * size)),
         st.sampled_from(["1e400", "-1e400", "NaN", "Infinity"]).map(lambda text: Hostile("float", text, text)),
-        st.sampled_from([b'"\xff\xfe"', b'"\xc3\x28"', b'"\xed\xa0\x80"']).map(lambda raw: Hostile("non_utf8", raw_body=raw, query_text="%FF%FE")),
+        st.sampled_from([b'"\xff\xfe"', b'"\xc3\x28"', b'"\xed\xa0\x80"']).map(
+            lambda raw: Hostile("non_utf8", raw_body=raw, query_text="%FF%FE")
+        ),
         st.sampled_from(
             ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "99999-01-01T00:00:00", "0000-00-00T00:00:00"]
         ).map(lambda text: Hostile("instant", json.dumps(text), quote(text), instants_only=True)),
@@ -101,8 +103,11 @@ def rows_everywhere(app):
 
 def send(client, target, value, headers):
     if target.location == "query":
-        query = "&".join(f"{key}={quote(str(item))}" for key, item in BASE_QUERIES.get((target.method, target.path), {}).items()
-                         if key != target.field)
+        query = "&".join(
+            f"{key}={quote(str(item))}"
+            for key, item in BASE_QUERIES.get((target.method, target.path), {}).items()
+            if key != target.field
+        )
         query = f"{query}&{target.field}={value.query_text}" if query else f"{target.field}={value.query_text}"
         return client.open(f"{target.path}?{query}", method=target.method, headers=headers)
     base = {key: item for key, item in BASE_BODIES.get((target.method, target.path), {}).items() if key != target.field}

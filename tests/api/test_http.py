@@ -39,7 +39,9 @@ def test_oversized_body_is_json_413(client):
 
 def test_non_json_body_is_json_415(client):
     # (A form post to /signup, /login or /logout is the browser pages': tests/web.)
-    assert_error(client.post("/spin", data="bet=1", content_type="application/x-www-form-urlencoded"), 415, "unsupported_media_type")
+    assert_error(
+        client.post("/spin", data="bet=1", content_type="application/x-www-form-urlencoded"), 415, "unsupported_media_type"
+    )
     assert_error(client.post("/login", data="username=a&password=b", content_type="text/plain"), 415, "unsupported_media_type")
 
 
@@ -115,7 +117,12 @@ def test_login_is_rate_limited_with_a_json_429(app, client, monkeypatch, player)
 def test_signup_is_rate_limited(app, client, monkeypatch):
     monkeypatch.setitem(app.config, "RATELIMIT_SIGNUP", "2 per hour")
     for n in range(2):
-        assert client.post("/signup", json={"username": f"user{n}", "email": f"u{n}@example.com", "password": "password123"}).status_code == 201
+        assert (
+            client.post(
+                "/signup", json={"username": f"user{n}", "email": f"u{n}@example.com", "password": "password123"}
+            ).status_code
+            == 201
+        )
     refused = client.post("/signup", json={"username": "user9", "email": "u9@example.com", "password": "password123"})
     assert_error(refused, 429, "rate_limited")
     # The hour's window, not a fixed minute: a client waiting 65 s would be refused again.
@@ -133,8 +140,17 @@ def test_without_a_default_limit_only_limited_routes_consult_the_limiter(app, cl
     assert client.post("/spin", json={"bet": 1}, headers=player.headers).status_code == 200
     assert resolved == []  # the limiter was not consulted at all
     for n in range(2):
-        assert client.post("/signup", json={"username": f"user{n}", "email": f"u{n}@example.com", "password": "password123"}).status_code == 201
-    assert_error(client.post("/signup", json={"username": "user9", "email": "u9@example.com", "password": "password123"}), 429, "rate_limited")
+        assert (
+            client.post(
+                "/signup", json={"username": f"user{n}", "email": f"u{n}@example.com", "password": "password123"}
+            ).status_code
+            == 201
+        )
+    assert_error(
+        client.post("/signup", json={"username": "user9", "email": "u9@example.com", "password": "password123"}),
+        429,
+        "rate_limited",
+    )
     assert resolved  # a route with its own limit still checks it
 
 

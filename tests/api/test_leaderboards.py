@@ -55,7 +55,9 @@ def test_boards_rank_by_score_then_lower_user_id(client, make_player, reels):
     body = board(client, alice, metric="total_winnings", timeframe="all_time")
     assert body["period"] == "all" and body["next_cursor"] is None
     assert [(e["rank"], e["username"], e["score"]) for e in body["items"]] == [
-        (1, carol.username, 5), (2, bob.username, 3), (3, alice.username, 2),
+        (1, carol.username, 5),
+        (2, bob.username, 3),
+        (3, alice.username, 2),
     ]
     played = board(client, alice, metric="games_played", timeframe="daily")["items"]
     # alice 2; bob and carol tie on 1: the lower user id (bob signed up first) ranks first
@@ -170,8 +172,21 @@ def test_unknown_metric_or_timeframe_is_400_listing_the_valid_ones(client, playe
     assert error["details"]["valid"] == ["daily", "weekly", "all_time"]
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=-1", "limit=ten", "limit=2.5", f"limit={2**64}",
-                                   "cursor=-1", "cursor=10000", "cursor=x", f"cursor={2**70}"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "limit=0",
+        "limit=101",
+        "limit=-1",
+        "limit=ten",
+        "limit=2.5",
+        f"limit={2**64}",
+        "cursor=-1",
+        "cursor=10000",
+        "cursor=x",
+        f"cursor={2**70}",
+    ],
+)
 def test_bad_pages_are_422(client, player, query):
     assert_error(client.get(f"/leaderboard?{query}", headers=player.headers), 422)
 

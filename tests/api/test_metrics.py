@@ -73,13 +73,17 @@ def test_refusals_replays_and_login_failures_are_counted(app, client, make_playe
 
 
 def test_lockouts_and_rate_limit_refusals_are_counted(app, make_app):
-    app = make_app(SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], LOGIN_MAX_FAILURES=2, RATELIMIT_LOGIN="3 per minute")
+    app = make_app(
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], LOGIN_MAX_FAILURES=2, RATELIMIT_LOGIN="3 per minute"
+    )
     client = app.test_client()
     from tests.factories import make_player
 
     victim = make_player(app, username="lockme")
     before = scrape(client)
-    statuses = [client.post("/login", json={"username": victim.username, "password": "nope-nope-nope"}).status_code for _ in range(4)]
+    statuses = [
+        client.post("/login", json={"username": victim.username, "password": "nope-nope-nope"}).status_code for _ in range(4)
+    ]
     after = scrape(client)
     assert statuses == [401, 401, 429, 429]
     assert delta(before, after, "imperio_account_lockouts_total") == 1
@@ -123,7 +127,9 @@ def test_the_dashboard_graphs_only_metrics_that_exist():
     used = {name for expr in expressions for name in re.findall(r"\bimperio_\w+", expr)}
     assert used and used <= known, sorted(used - known)
     # Every metric the app exports is on the dashboard.
-    families = {name.removesuffix(suffix) for name in used for suffix in ("_total", "_bucket", "_count", "_sum") if name.endswith(suffix)} | used
+    families = {
+        name.removesuffix(suffix) for name in used for suffix in ("_total", "_bucket", "_count", "_sum") if name.endswith(suffix)
+    } | used
     declared = metrics.family_names()
     assert declared <= families, sorted(declared - families)
 

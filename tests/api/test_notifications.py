@@ -86,14 +86,34 @@ def test_nobody_reads_or_marks_anothers_notifications(app, client, player, make_
         assert db.session.execute(select(Notification.read_at).where(Notification.id.in_(ids))).scalars().all() == [None, None]
 
 
-@pytest.mark.parametrize("path", ["/notifications/0/read", "/notifications/-3/read", "/notifications/x/read",
-                                  f"/notifications/{2**63}/read", "/notifications/424242/read"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/notifications/0/read",
+        "/notifications/-3/read",
+        "/notifications/x/read",
+        f"/notifications/{2**63}/read",
+        "/notifications/424242/read",
+    ],
+)
 def test_bad_notification_ids_are_404(client, player, path):
     assert_error(client.post(path, headers=player.headers), 404)
 
 
-@pytest.mark.parametrize("query", ["?limit=0", "?limit=101", "?limit=1.5", "?cursor=0", "?cursor=-1", "?cursor=z",
-                                   f"?cursor={2**64}", "?unread=maybe", "?unread=2"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?limit=0",
+        "?limit=101",
+        "?limit=1.5",
+        "?cursor=0",
+        "?cursor=-1",
+        "?cursor=z",
+        f"?cursor={2**64}",
+        "?unread=maybe",
+        "?unread=2",
+    ],
+)
 def test_bad_queries_are_422(client, player, query):
     assert_error(client.get(f"/notifications{query}", headers=player.headers), 422)
 

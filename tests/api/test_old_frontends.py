@@ -52,9 +52,14 @@ def fetch(client, method, path, origin, headers=None, body=None):
 
 
 def preflight(client, path, origin, method, request_headers):
-    response = client.options(path, headers={
-        "Origin": origin, "Access-Control-Request-Method": method, "Access-Control-Request-Headers": request_headers,
-    })
+    response = client.options(
+        path,
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": request_headers,
+        },
+    )
     assert 200 <= response.status_code < 300, response.status_code
     assert response.headers["Access-Control-Allow-Origin"] == origin
     allowed = response.headers.get("Access-Control-Allow-Headers", "").lower()
@@ -77,8 +82,14 @@ def test_cherry_charm_verifies_its_token_fetches_coins_and_spins(browser):
     username = "frontend_fan"
     # App.tsx: verify the launch token (no Authorization header).
     preflight(browser, "/verify-token", CHERRY_CHARM, "POST", "content-type")
-    response = fetch(browser, "POST", "/verify-token", CHERRY_CHARM, {"Content-Type": "application/json"},
-                     js_json({"token": token, "username": username}))
+    response = fetch(
+        browser,
+        "POST",
+        "/verify-token",
+        CHERRY_CHARM,
+        {"Content-Type": "application/json"},
+        js_json({"token": token, "username": username}),
+    )
     assert response.status_code == 200 and response.get_json()["message"] == "Token is valid"
     assert response.headers["Access-Control-Allow-Origin"] == CHERRY_CHARM
     # store.ts: fetchInitialCoins.
@@ -87,8 +98,14 @@ def test_cherry_charm_verifies_its_token_fetches_coins_and_spins(browser):
     assert response.status_code == 200 and response.get_json()["coins"] == 1000
     # SlotMachine.tsx: spinSlotMachine.
     preflight(browser, "/spin", CHERRY_CHARM, "POST", "authorization,content-type")
-    response = fetch(browser, "POST", "/spin", CHERRY_CHARM,
-                     {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}, js_json({"userId": username}))
+    response = fetch(
+        browser,
+        "POST",
+        "/spin",
+        CHERRY_CHARM,
+        {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        js_json({"userId": username}),
+    )
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert len(body["stopSegments"]) == 3 and all(15 <= s <= 30 for s in body["stopSegments"])
@@ -137,10 +154,18 @@ def test_verify_token_refuses_with_a_top_level_message(app, browser, player, cas
     assert response.get_json()["message"] == body["message"] and response.get_json()["message"] != "Token is valid"
 
 
-@pytest.mark.parametrize("body, status", [
-    ({}, 422), ({"token": "x"}, 422), ({"username": "x"}, 422), ({"token": 5, "username": "x"}, 422),
-    ({"token": "x", "username": "y", "more": 1}, 422), ({"token": "x" * 5000, "username": "y"}, 422), ([], 400),
-])
+@pytest.mark.parametrize(
+    "body, status",
+    [
+        ({}, 422),
+        ({"token": "x"}, 422),
+        ({"username": "x"}, 422),
+        ({"token": 5, "username": "x"}, 422),
+        ({"token": "x", "username": "y", "more": 1}, 422),
+        ({"token": "x" * 5000, "username": "y"}, 422),
+        ([], 400),
+    ],
+)
 def test_verify_token_bad_input(client, body, status):
     response = client.post("/verify-token", json=body)
     assert response.status_code in (400, 422) and status in (400, 422)
@@ -167,8 +192,9 @@ def test_blackjack_client_fetches_coins_deals_and_plays(browser, deal):
     assert {"suit", "name", "value"} <= set(state["dealer_hand"][0]) and len(state["dealer_hand"]) == 1
     for field in ("player_hand", "player_second_hand", "split", "can_double_down", "can_split"):
         assert field in state
-    state = fetch(browser, "POST", "/blackjack/action", BLACKJACK, headers,
-                  js_json({"action": "stand", "game_id": state["id"]})).get_json()
+    state = fetch(
+        browser, "POST", "/blackjack/action", BLACKJACK, headers, js_json({"action": "stand", "game_id": state["id"]})
+    ).get_json()
     assert state["game_over"] and state["message"] and state["player_coins"] in (975, 1025)
 
 
@@ -251,7 +277,15 @@ def test_roulette_client_fetches_coins_and_spins(browser, pocket):
     headers = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
     assert fetch(browser, "GET", "/getCoins", ROULETTE, headers).get_json()["coins"] == 1000
     pocket(3)
-    response = roulette_spin(browser, token, [(5, "split", 17, "2, 3"), (0, "inside_whole", 35, "7"), (10, "outside_oerb", 1, "1, 3, 5, 7, 9, 12, 14, 16, 18, 19, 21, 23, 25, 27, 30, 32, 34, 36")])
+    response = roulette_spin(
+        browser,
+        token,
+        [
+            (5, "split", 17, "2, 3"),
+            (0, "inside_whole", 35, "7"),
+            (10, "outside_oerb", 1, "1, 3, 5, 7, 9, 12, 14, 16, 18, 19, 21, 23, 25, 27, 30, 32, 34, 36"),
+        ],
+    )
     body = response.get_json()
     assert response.status_code == 200, body
     assert (body["winning_number"], body["total_bet"], body["total_win"], body["new_coins"]) == (3, 15, 90 + 20, 1000 - 15 + 110)
@@ -288,10 +322,18 @@ def test_roulette_limits_refuse_with_a_top_level_message(app, browser, monkeypat
 # --- where a game token works, and when it stops --------------------------------------
 
 
-@pytest.mark.parametrize("method, path", [
-    ("PATCH", "/profile"), ("GET", "/profile"), ("GET", "/wallet"), ("GET", "/transactions"),
-    ("POST", "/roulette/spin"), ("POST", "/fairness/rotate"), ("POST", "/logout"),
-])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("PATCH", "/profile"),
+        ("GET", "/profile"),
+        ("GET", "/wallet"),
+        ("GET", "/transactions"),
+        ("POST", "/roulette/spin"),
+        ("POST", "/fairness/rotate"),
+        ("POST", "/logout"),
+    ],
+)
 def test_a_game_token_is_refused_outside_the_game_endpoints(app, browser, method, path):
     token = game_token(browser, "imperio")
     before = money_snapshot(app, user_id_of(app, token))
@@ -339,25 +381,38 @@ def test_game_tokens_never_outlive_their_browser_session(app, player):
 
         user = accounts.get_user(player.id)
         session = browser_sessions.start(user.id)
-        short = browser_sessions.BrowserSession(session.id, session.user_id, session.expires_at - app.config["BROWSER_SESSION_TTL"] + 60)
+        short = browser_sessions.BrowserSession(
+            session.id, session.user_id, session.expires_at - app.config["BROWSER_SESSION_TTL"] + 60
+        )
         claims = decode_token(browser_sessions.issue_game_token(user, short).value)
     assert claims["exp"] <= short.expires_at
 
 
 @pytest.mark.parametrize("origin", ORIGINS)
-@pytest.mark.parametrize("method, path, headers", [
-    ("POST", "/verify-token", "content-type"), ("GET", "/getCoins?userId=frontend_fan", "authorization,content-type"),
-    ("POST", "/spin", "authorization,content-type"), ("POST", "/blackjack/start", "authorization,content-type"),
-    ("POST", "/blackjack/action", "authorization,content-type"), ("POST", "/roulette/action", "authorization,content-type"),
-])
+@pytest.mark.parametrize(
+    "method, path, headers",
+    [
+        ("POST", "/verify-token", "content-type"),
+        ("GET", "/getCoins?userId=frontend_fan", "authorization,content-type"),
+        ("POST", "/spin", "authorization,content-type"),
+        ("POST", "/blackjack/start", "authorization,content-type"),
+        ("POST", "/blackjack/action", "authorization,content-type"),
+        ("POST", "/roulette/action", "authorization,content-type"),
+    ],
+)
 def test_every_frontend_origin_passes_every_preflight(cors_app, origin, method, path, headers):
     preflight(cors_app.test_client(), path, origin, method, headers)
 
 
 def test_other_origins_get_no_cors_headers(cors_app):
-    response = cors_app.test_client().options("/spin", headers={
-        "Origin": "http://evil.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization",
-    })
+    response = cors_app.test_client().options(
+        "/spin",
+        headers={
+            "Origin": "http://evil.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
     assert "Access-Control-Allow-Origin" not in response.headers
 
 

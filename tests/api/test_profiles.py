@@ -33,8 +33,17 @@ def test_public_profile_shows_statistics_only_after_opting_in(client, player, ma
 
 
 @pytest.mark.parametrize(
-    "body", [{}, {"public_stats": 1}, {"public_stats": "true"}, {"public_stats": None}, {"public_stats": []},
-             {"public_stats": True, "email": "x@example.com"}, {"balance": 10**9}, [True]],
+    "body",
+    [
+        {},
+        {"public_stats": 1},
+        {"public_stats": "true"},
+        {"public_stats": None},
+        {"public_stats": []},
+        {"public_stats": True, "email": "x@example.com"},
+        {"balance": 10**9},
+        [True],
+    ],
 )
 def test_bad_profile_updates_are_422_and_change_nothing(client, player, body):
     assert_error(client.patch("/profile", json=body, headers=player.headers), 422)

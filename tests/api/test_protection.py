@@ -36,8 +36,7 @@ def clock(monkeypatch):
 
 
 def set_limit(client, player, kind, period, amount):
-    return client.put("/protection/limits", json={"kind": kind, "period": period, "amount": amount},
-                      headers=player.headers)
+    return client.put("/protection/limits", json={"kind": kind, "period": period, "amount": amount}, headers=player.headers)
 
 
 def spin(client, player, bet=10):
@@ -70,7 +69,8 @@ def test_a_bet_past_the_wager_limit_is_refused_with_the_limit_and_its_reset(app,
     tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).date()
     assert error["details"]["limit"] == 25 and error["details"]["used"] == 20 and error["details"]["period"] == "day"
     assert datetime.fromisoformat(error["details"]["resets_at"]) == datetime(
-        tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=timezone.utc)
+        tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=timezone.utc
+    )
     assert money_snapshot(app, player.id) == before  # refused whole: no ledger row, no round, no nonce
     assert spin(client, player, bet=5).status_code == 200  # exactly up to the limit is fine
     status = client.get("/protection", headers=player.headers).get_json()
@@ -90,15 +90,18 @@ def test_a_loss_limit_counts_the_stake_as_lost_and_wins_give_room(client, player
 
 def test_limits_hold_on_blackjack_roulette_and_the_legacy_endpoint(client, player, deal):
     set_limit(client, player, "wager", "month", 15)
-    assert_error(client.post("/roulette/spin", json={"bets": [{"type": "red", "amount": 16}]}, headers=player.headers),
-                 409, "limit_reached")
-    assert_error(client.post("/roulette/action", json={"bet": [{"amt": 16, "numbers": "1"}]}, headers=player.headers),
-                 409, "limit_reached")
+    assert_error(
+        client.post("/roulette/spin", json={"bets": [{"type": "red", "amount": 16}]}, headers=player.headers),
+        409,
+        "limit_reached",
+    )
+    assert_error(
+        client.post("/roulette/action", json={"bet": [{"amt": 16, "numbers": "1"}]}, headers=player.headers), 409, "limit_reached"
+    )
     deal("9", "5", "2", "King", "10", "7", "8", "6")  # player 9+2, dealer shows 5: double down would stake 10 more
     started = client.post("/blackjack/start", json={"wager": 10}, headers=player.headers).get_json()
     assert started["game_over"] is False
-    doubled = client.post("/blackjack/action", json={"action": "double_down", "game_id": started["id"]},
-                          headers=player.headers)
+    doubled = client.post("/blackjack/action", json={"action": "double_down", "game_id": started["id"]}, headers=player.headers)
     assert_error(doubled, 409, "limit_reached")
     stood = client.post("/blackjack/action", json={"action": "stand", "game_id": started["id"]}, headers=player.headers)
     assert stood.status_code == 200
@@ -169,17 +172,20 @@ def test_a_lower_limit_cancels_a_pending_raise(client, player, clock):
     assert client.get("/protection", headers=player.headers).get_json()["limits"][0]["amount"] == 80
 
 
-@pytest.mark.parametrize("body", [
-    {"kind": "loss", "period": "day", "amount": 0},
-    {"kind": "loss", "period": "day", "amount": -5},
-    {"kind": "loss", "period": "day", "amount": 2.5},
-    {"kind": "loss", "period": "day", "amount": "10"},
-    {"kind": "loss", "period": "day", "amount": 2**70},
-    {"kind": "loss", "period": "year", "amount": 10},
-    {"kind": "spend", "period": "day", "amount": 10},
-    {"kind": "loss", "period": "day"},
-    {"period": "day", "amount": 10},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"kind": "loss", "period": "day", "amount": 0},
+        {"kind": "loss", "period": "day", "amount": -5},
+        {"kind": "loss", "period": "day", "amount": 2.5},
+        {"kind": "loss", "period": "day", "amount": "10"},
+        {"kind": "loss", "period": "day", "amount": 2**70},
+        {"kind": "loss", "period": "year", "amount": 10},
+        {"kind": "spend", "period": "day", "amount": 10},
+        {"kind": "loss", "period": "day"},
+        {"period": "day", "amount": 10},
+    ],
+)
 def test_bad_limits_are_refused_and_nothing_is_written(app, client, player, body):
     assert_error(client.put("/protection/limits", json=body, headers=player.headers), 422)
     assert client.get("/protection/limits/history", headers=player.headers).get_json()["items"] == []
@@ -188,23 +194,28 @@ def test_bad_limits_are_refused_and_nothing_is_written(app, client, player, body
 
 def test_protection_endpoints_need_a_token_and_json(client, player):
     assert_error(client.get("/protection"), 401)
-    assert_error(client.put("/protection/limits", data="{bad", headers={**player.headers, "Content-Type": "application/json"}), 400)
+    assert_error(
+        client.put("/protection/limits", data="{bad", headers={**player.headers, "Content-Type": "application/json"}), 400
+    )
 
 
-@pytest.mark.parametrize("path, body", [
-    ("/protection/timeout", {"hours": 23}),
-    ("/protection/timeout", {"hours": 6 * 7 * 24 + 1}),
-    ("/protection/timeout", {"hours": 24.0}),
-    ("/protection/timeout", {}),
-    ("/protection/self-exclusion", {"months": 5}),
-    ("/protection/self-exclusion", {"months": 61}),
-    ("/protection/self-exclusion", {"months": 6, "permanent": True}),
-    ("/protection/self-exclusion", {}),
-    ("/protection/self-exclusion", {"permanent": "yes"}),
-    ("/protection/reality-check", {"minutes": 5}),
-    ("/protection/reality-check", {"minutes": 10.5}),
-    ("/protection/reality-check", {}),
-])
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/protection/timeout", {"hours": 23}),
+        ("/protection/timeout", {"hours": 6 * 7 * 24 + 1}),
+        ("/protection/timeout", {"hours": 24.0}),
+        ("/protection/timeout", {}),
+        ("/protection/self-exclusion", {"months": 5}),
+        ("/protection/self-exclusion", {"months": 61}),
+        ("/protection/self-exclusion", {"months": 6, "permanent": True}),
+        ("/protection/self-exclusion", {}),
+        ("/protection/self-exclusion", {"permanent": "yes"}),
+        ("/protection/reality-check", {"minutes": 5}),
+        ("/protection/reality-check", {"minutes": 10.5}),
+        ("/protection/reality-check", {}),
+    ],
+)
 def test_bad_breaks_and_reality_checks_are_refused(app, client, player, path, body):
     method = client.put if path.endswith("reality-check") else client.post
     assert_error(method(path, json=body, headers=player.headers), 422)
@@ -233,8 +244,10 @@ def test_self_exclusion_blocks_every_rest_money_path_but_not_history_or_balance(
         assert error["details"]["kind"] == "self_exclusion" and error["details"]["until"]
     assert money_snapshot(app, player.id) == before
     # An open hand may still be finished without staking more.
-    assert client.post("/blackjack/action", json={"action": "stand", "game_id": open_game["id"]},
-                       headers=player.headers).status_code == 200
+    assert (
+        client.post("/blackjack/action", json={"action": "stand", "game_id": open_game["id"]}, headers=player.headers).status_code
+        == 200
+    )
     assert client.get("/getCoins", headers=player.headers).status_code == 200
     assert client.get("/games/history", headers=player.headers).status_code == 200
     assert client.post("/login", json={"username": player.username, "password": player.password}).status_code == 200
@@ -309,8 +322,9 @@ def test_an_exclusion_ends_the_game_tokens_and_a_new_one_moves_no_money(app, cli
     before = money_snapshot(app, user_id)
     assert_error(client.post("/spin", json={}, headers=bearer(token)), 403, "timed_out")
     assert_error(client.post("/blackjack/start", json={"wager": 5}, headers=bearer(token)), 403, "timed_out")
-    assert_error(client.post("/roulette/action", json={"bet": [{"amt": 5, "numbers": "1"}]}, headers=bearer(token)),
-                 403, "timed_out")
+    assert_error(
+        client.post("/roulette/action", json={"bet": [{"amt": 5, "numbers": "1"}]}, headers=bearer(token)), 403, "timed_out"
+    )
     assert money_snapshot(app, user_id) == before
     assert client.get("/getCoins", headers=bearer(token)).status_code == 200  # the balance stays visible
 
@@ -320,8 +334,7 @@ def test_an_exclusion_ends_the_game_tokens_and_a_new_one_moves_no_money(app, cli
 CHECK_STATEMENTS = 4
 
 
-def test_a_flagged_players_round_pays_a_fixed_number_of_statements_for_the_check(app, client, player, reels,
-                                                                                  monkeypatch):
+def test_a_flagged_players_round_pays_a_fixed_number_of_statements_for_the_check(app, client, player, reels, monkeypatch):
     from .test_game_query_budget import BUDGETS, REVOCATION_LOOKUP, measure
 
     monkeypatch.setitem(app.config, "RATELIMIT_DEFAULT", None)

@@ -44,8 +44,9 @@ def measure(app, client, player, ids):
             cache.clear()
             leaderboards.rebuild_index()  # with Redis: every board loaded, as in steady state
         with count_queries(app) as queries:
-            response = client.open(path, method=method, headers=player.headers,
-                                   json={"public_stats": True} if method == "PATCH" else None)
+            response = client.open(
+                path, method=method, headers=player.headers, json={"public_stats": True} if method == "PATCH" else None
+            )
         assert response.status_code == 200, (path, response.get_json())
         counts[(method, template)] = queries.count
     return counts
@@ -74,4 +75,3 @@ def test_statement_counts_are_bounded_and_independent_of_data_size(app, client, 
     play_some(client, player, 40)  # more rows of every kind for the player: ledger, unlocks, notifications
     large = measure(app, client, player, ids_of(client, player, other))
     assert large == small
-

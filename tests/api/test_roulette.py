@@ -39,8 +39,12 @@ def test_the_old_roulette_client(client, player, pocket):
     pocket(2)
     response = client.post(
         "/roulette/action",
-        json={"bet": [{"amt": 5, "numbers": "1,2,3", "odds": 1000, "type": "street"},
-                      {"amt": 1, "numbers": "2", "odds": 35, "type": "straight"}]},
+        json={
+            "bet": [
+                {"amt": 5, "numbers": "1,2,3", "odds": 1000, "type": "street"},
+                {"amt": 1, "numbers": "2", "odds": 35, "type": "straight"},
+            ]
+        },
         headers=player.headers,
     )
     body = response.get_json()
@@ -56,8 +60,12 @@ def test_the_old_client_leaves_zero_bets_for_removed_chips(client, player, pocke
     pocket(5)
     body = client.post(
         "/roulette/action",
-        json={"bet": [{"amt": 0, "numbers": "1, 2, 3", "odds": 11, "type": "street"},
-                      {"amt": 2, "numbers": "5", "odds": 35, "type": "straight"}]},
+        json={
+            "bet": [
+                {"amt": 0, "numbers": "1, 2, 3", "odds": 11, "type": "street"},
+                {"amt": 2, "numbers": "5", "odds": 35, "type": "straight"},
+            ]
+        },
         headers=player.headers,
     ).get_json()
     assert body["total_bet"] == 2 and body["total_win"] == 72
@@ -65,7 +73,9 @@ def test_the_old_client_leaves_zero_bets_for_removed_chips(client, player, pocke
 
 def test_only_zero_bets_is_no_bet(app, client, player):
     before = money_snapshot(app, player.id)
-    response = client.post("/roulette/action", json={"bet": [{"amt": 0, "numbers": "5", "odds": 35, "type": "x"}]}, headers=player.headers)
+    response = client.post(
+        "/roulette/action", json={"bet": [{"amt": 0, "numbers": "5", "odds": 35, "type": "x"}]}, headers=player.headers
+    )
     assert_error(response, 422, "no_bets")
     assert money_snapshot(app, player.id) == before
 

@@ -18,8 +18,10 @@ def bearer(token):
 
 def login(client, player, address="10.0.0.1", agent="test-browser/1.0"):
     response = client.post(
-        "/login", json={"username": player.username, "password": player.password},
-        headers={"User-Agent": agent}, environ_base={"REMOTE_ADDR": address},
+        "/login",
+        json={"username": player.username, "password": player.password},
+        headers={"User-Agent": agent},
+        environ_base={"REMOTE_ADDR": address},
     )
     assert response.status_code == 200, response.get_json()
     return response.get_json()
@@ -27,9 +29,11 @@ def login(client, player, address="10.0.0.1", agent="test-browser/1.0"):
 
 def live_sessions(app, user_id):
     with app.app_context():
-        rows = db.session.execute(
-            select(AuthSession.id).where(AuthSession.user_id == user_id, AuthSession.ended_at.is_(None))
-        ).scalars().all()
+        rows = (
+            db.session.execute(select(AuthSession.id).where(AuthSession.user_id == user_id, AuthSession.ended_at.is_(None)))
+            .scalars()
+            .all()
+        )
         db.session.remove()
     return rows
 
@@ -97,7 +101,9 @@ def test_ending_one_session_leaves_the_others(app, client, player):
     assert client.get("/wallet", headers=bearer(other["access_token"])).status_code == 200
 
 
-@pytest.mark.parametrize(("session_id", "status"), [("nope", 404), ("x" * 22, 404), ("a" * 65, 404), ("..%2F..", 404), ("%00" * 3, 400)])
+@pytest.mark.parametrize(
+    ("session_id", "status"), [("nope", 404), ("x" * 22, 404), ("a" * 65, 404), ("..%2F..", 404), ("%00" * 3, 400)]
+)
 def test_ending_an_unknown_session_is_refused(client, player, session_id, status):
     assert_error(client.delete(f"/sessions/{session_id}", headers=player.headers), status)
     assert client.get("/wallet", headers=player.headers).status_code == 200

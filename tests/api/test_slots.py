@@ -40,7 +40,9 @@ def test_spin_writes_bet_and_win_rows_for_the_round(app, client, make_player):
         body = client.post("/spin", json={"bet": 10}, headers=player.headers).get_json()
         with app.app_context():
             rows = db.session.execute(
-                select(LedgerEntry.type, LedgerEntry.amount).where(LedgerEntry.round_id == body["round_id"]).order_by(LedgerEntry.id)
+                select(LedgerEntry.type, LedgerEntry.amount)
+                .where(LedgerEntry.round_id == body["round_id"])
+                .order_by(LedgerEntry.id)
             ).all()
         expected = [("bet", -10)] + ([("win", body["payout"])] if body["payout"] else [])
         assert rows == expected

@@ -28,8 +28,15 @@ def test_a_new_player_has_zeroes_everywhere(client, player):
 
 
 def test_forced_rounds_add_up(client, player, reels, pocket, deal):
-    plays = [("three_apples", 10), ("three_lemons", 10), (None, 10), ("three_bananas", 5), ("two_apples", 5),
-             ("three_lemons", 5), (None, 5)]
+    plays = [
+        ("three_apples", 10),
+        ("three_lemons", 10),
+        (None, 10),
+        ("three_bananas", 5),
+        ("two_apples", 5),
+        ("three_lemons", 5),
+        (None, 5),
+    ]
     for combination, bet in plays:
         reels(combination)
         assert client.post("/spin", json={"bet": bet}, headers=player.headers).status_code == 200
@@ -41,8 +48,17 @@ def test_forced_rounds_add_up(client, player, reels, pocket, deal):
     slots = body["games"]["slots"]
     # payouts 250, 20, 0, 75, 30, 10, 0 on stakes 10, 10, 10, 5, 5, 5, 5: won, won, lost, won x3, lost
     assert slots == {
-        "games_played": 7, "games_won": 5, "win_rate": round(5 / 7, 4), "total_wagered": 50, "total_won": 385,
-        "net": 335, "biggest_win": 240, "current_streak": 0, "best_streak": 3, "big_wins": 0, "signature_hits": 0,
+        "games_played": 7,
+        "games_won": 5,
+        "win_rate": round(5 / 7, 4),
+        "total_wagered": 50,
+        "total_won": 385,
+        "net": 335,
+        "biggest_win": 240,
+        "current_streak": 0,
+        "best_streak": 3,
+        "big_wins": 0,
+        "signature_hits": 0,
     }
     roulette = body["games"]["roulette"]
     assert roulette["total_won"] == 72 and roulette["signature_hits"] == 1 and roulette["biggest_win"] == 70
@@ -78,10 +94,15 @@ def test_an_open_blackjack_round_counts_only_once_settled(client, player, deal):
 def recompute(app, user_id, big_win_threshold):
     """Statistics from first principles: settled rounds in settlement order, checked against the ledger."""
     with app.app_context():
-        rounds = db.session.execute(
-            select(GameRound).where(GameRound.user_id == user_id, GameRound.status == "settled")
-            .order_by(GameRound.settled_at, GameRound.id)
-        ).scalars().all()
+        rounds = (
+            db.session.execute(
+                select(GameRound)
+                .where(GameRound.user_id == user_id, GameRound.status == "settled")
+                .order_by(GameRound.settled_at, GameRound.id)
+            )
+            .scalars()
+            .all()
+        )
         ledger = db.session.execute(
             select(LedgerEntry.round_id, LedgerEntry.type, LedgerEntry.amount).where(LedgerEntry.user_id == user_id)
         ).all()
@@ -94,8 +115,20 @@ def recompute(app, user_id, big_win_threshold):
             paid[round_id] += amount
 
     def blank():
-        return dict.fromkeys(("games_played", "games_won", "total_wagered", "total_won", "biggest_win",
-                              "current_streak", "best_streak", "big_wins", "signature_hits"), 0)
+        return dict.fromkeys(
+            (
+                "games_played",
+                "games_won",
+                "total_wagered",
+                "total_won",
+                "biggest_win",
+                "current_streak",
+                "best_streak",
+                "big_wins",
+                "signature_hits",
+            ),
+            0,
+        )
 
     totals = {"overall": blank(), **{game: blank() for game in GAME_TYPES}}
     for round_ in rounds:
@@ -126,15 +159,18 @@ def test_incremental_statistics_equal_a_recomputation_after_random_rounds(app, c
         if game == "slots":
             client.post("/spin", json={"bet": rng.randint(1, 100)}, headers=player.headers)
         elif game == "roulette":
-            bets = [{"type": "straight", "numbers": [rng.randrange(37)], "amount": rng.randint(1, 20)},
-                    {"type": rng.choice(["red", "black", "odd", "even"]), "amount": rng.randint(1, 50)}]
+            bets = [
+                {"type": "straight", "numbers": [rng.randrange(37)], "amount": rng.randint(1, 20)},
+                {"type": rng.choice(["red", "black", "odd", "even"]), "amount": rng.randint(1, 50)},
+            ]
             client.post("/roulette/spin", json={"bets": bets}, headers=player.headers)
         else:
             state = client.post("/blackjack/start", json={"wager": rng.randint(1, 200)}, headers=player.headers).get_json()
             while not state["game_over"]:
                 action = "hit" if state["player_value"] < 15 and state["can_hit"] else "stand"
-                state = client.post("/blackjack/action", json={"action": action, "game_id": state["id"]},
-                                    headers=player.headers).get_json()
+                state = client.post(
+                    "/blackjack/action", json={"action": action, "game_id": state["id"]}, headers=player.headers
+                ).get_json()
     expected = recompute(app, player.id, app.config["BIG_WIN_THRESHOLD"])
     assert expected["overall"]["games_played"] == 120
     body = stats(client, player)

@@ -20,10 +20,15 @@ def spin(client, player, bet=1):
 def ledger_ids(app, user_id):
     """The player's ledger ids, newest first, read straight from the table."""
     with app.app_context():
-        rows = db.session.execute(
-            select(LedgerEntry.id).where(LedgerEntry.user_id == user_id)
-            .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
-        ).scalars().all()
+        rows = (
+            db.session.execute(
+                select(LedgerEntry.id)
+                .where(LedgerEntry.user_id == user_id)
+                .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
+            )
+            .scalars()
+            .all()
+        )
         db.session.remove()
     return rows
 
@@ -119,17 +124,41 @@ def test_another_players_transactions_are_invisible(client, player, make_player)
     assert {item["id"] for item in mine}.isdisjoint(item["id"] for item in theirs)
 
 
-@pytest.mark.parametrize("path", ["/transactions/0", "/transactions/-1", "/transactions/abc", "/transactions/1.5",
-                                  f"/transactions/{2**63}", "/transactions/999999"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/transactions/0",
+        "/transactions/-1",
+        "/transactions/abc",
+        "/transactions/1.5",
+        f"/transactions/{2**63}",
+        "/transactions/999999",
+    ],
+)
 def test_unknown_transaction_ids_are_404(client, player, path):
     assert_error(client.get(path, headers=player.headers), 404)
 
 
 @pytest.mark.parametrize(
     "query",
-    ["limit=0", "limit=101", "limit=-5", "limit=abc", "limit=1.5", f"limit={2**70}", "cursor=0", "cursor=-1",
-     "cursor=abc", f"cursor={2**64}", "type=steal", "type=", "game_type=poker", "from=yesterday", "to=2026-13-45",
-     "from=1700000000"],
+    [
+        "limit=0",
+        "limit=101",
+        "limit=-5",
+        "limit=abc",
+        "limit=1.5",
+        f"limit={2**70}",
+        "cursor=0",
+        "cursor=-1",
+        "cursor=abc",
+        f"cursor={2**64}",
+        "type=steal",
+        "type=",
+        "game_type=poker",
+        "from=yesterday",
+        "to=2026-13-45",
+        "from=1700000000",
+    ],
 )
 def test_bad_queries_are_422(client, player, query):
     assert_error(client.get(f"/transactions?{query}", headers=player.headers), 422)

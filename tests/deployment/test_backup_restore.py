@@ -48,7 +48,9 @@ def run_script(name, *args, **env):
     return subprocess.run(
         [str(SCRIPTS / name), *args],
         env={**base, "IMPERIO_PYTHON": sys.executable, **env},
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -75,13 +77,18 @@ def snapshot(database):
         with engine.connect() as conn:
             return {
                 "users": conn.execute(text("SELECT id, username, email, balance FROM users ORDER BY id")).all(),
-                "ledger": conn.execute(text(
-                    "SELECT id, user_id, type, amount, balance_after, round_id FROM transactions ORDER BY id")).all(),
-                "rounds": conn.execute(text("SELECT id, user_id, game_type, status, bet, payout FROM game_rounds ORDER BY id")).all(),
+                "ledger": conn.execute(
+                    text("SELECT id, user_id, type, amount, balance_after, round_id FROM transactions ORDER BY id")
+                ).all(),
+                "rounds": conn.execute(
+                    text("SELECT id, user_id, game_type, status, bet, payout FROM game_rounds ORDER BY id")
+                ).all(),
                 "revision": conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one(),
-                "drift": conn.execute(text("""
+                "drift": conn.execute(
+                    text("""
                     SELECT u.id FROM users u LEFT JOIN transactions t ON t.user_id = u.id
-                    GROUP BY u.id, u.balance HAVING u.balance <> COALESCE(SUM(t.amount), 0)""")).all(),
+                    GROUP BY u.id, u.balance HAVING u.balance <> COALESCE(SUM(t.amount), 0)""")
+                ).all(),
             }
     finally:
         engine.dispose()
@@ -145,7 +152,9 @@ def test_backup_then_restore_round_trip(make_app, scratch_databases, tmp_path):
     (dump,) = [p for p in backups.glob(f"imperio-{source}-*.dump") if p not in (ancient, recent)]
     assert re.fullmatch(rf"imperio-{source}-\d{{8}}T\d{{6}}Z\.dump", dump.name)
     assert (backups / f"{dump.name}.sha256").read_text().split() == [
-        subprocess.run(["sha256sum", str(dump)], capture_output=True, text=True).stdout.split()[0], dump.name]
+        subprocess.run(["sha256sum", str(dump)], capture_output=True, text=True).stdout.split()[0],
+        dump.name,
+    ]
     assert not ancient.exists() and not (backups / f"{ancient.name}.sha256").exists()
     assert recent.exists() and other.exists()
     assert not list(backups.glob(".*.partial*"))

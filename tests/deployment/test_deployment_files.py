@@ -184,7 +184,7 @@ def block(text, header):
     for index in range(opening, len(text)):
         depth += {"{": 1, "}": -1}.get(text[index], 0)
         if depth == 0:
-            return text[opening + 1:index]
+            return text[opening + 1 : index]
     raise AssertionError(f"unbalanced block {header}")
 
 
@@ -194,7 +194,7 @@ def directives(body, name):
 
 def server_blocks():
     text = nginx_text()
-    return [block(text[m.start():], "server") for m in re.finditer(r"(?m)^server\s*\{", text)]
+    return [block(text[m.start() :], "server") for m in re.finditer(r"(?m)^server\s*\{", text)]
 
 
 def https_server():
@@ -215,7 +215,12 @@ def test_nginx_socketio_location_upgrades_to_websocket_on_a_sticky_upstream():
     normalised = {" ".join(h.split()) for h in headers}
     assert {"Upgrade $http_upgrade", "Connection $connection_upgrade"} <= normalised
     # A location with its own proxy_set_header loses the server's: the proxy headers are repeated.
-    for header in ("Host $host", "X-Forwarded-For $proxy_add_x_forwarded_for", "X-Forwarded-Proto $scheme", "X-Request-ID $request_id"):
+    for header in (
+        "Host $host",
+        "X-Forwarded-For $proxy_add_x_forwarded_for",
+        "X-Forwarded-Proto $scheme",
+        "X-Request-ID $request_id",
+    ):
         assert header in normalised
     assert re.search(r"map\s+\$http_upgrade\s+\$connection_upgrade", text)
     upstream = block(text, "upstream imperio_socketio")
@@ -289,9 +294,25 @@ def test_nginx_errors_it_answers_are_json():
 def test_nginx_accepts_the_configuration(tmp_path):
     require_tools("nginx", "openssl")
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-         "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
-        check=True, capture_output=True, timeout=60,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            str(tmp_path / "key.pem"),
+            "-out",
+            str(tmp_path / "cert.pem"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     site = (
         NGINX_CONF.read_text()
@@ -305,7 +326,9 @@ def test_nginx_accepts_the_configuration(tmp_path):
         f"http {{\n  client_body_temp_path {tmp_path}/body;\n  proxy_temp_path {tmp_path}/proxy;\n"
         f"  include {tmp_path}/site.conf;\n}}\n"
     )
-    result = run(["nginx", "-t", "-q", "-e", str(tmp_path / "startup.log"), "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")])
+    result = run(
+        ["nginx", "-t", "-q", "-e", str(tmp_path / "startup.log"), "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")]
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -445,7 +468,10 @@ def test_environment_example_is_production_and_leaves_process_settings_to_the_un
     assert set(settings) - {"APP_ENV"} <= config_names | deployment_names
 
 
-@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="no systemd on this machine (systemd-analyze missing): the units are verified where systemd exists")
+@pytest.mark.skipif(
+    not shutil.which("systemd-analyze"),
+    reason="no systemd on this machine (systemd-analyze missing): the units are verified where systemd exists",
+)
 def test_systemd_units_verify(tmp_path):
     # The units name /opt/imperio; point them at this checkout so their programs exist.
     if not (ROOT / ".venv" / "bin" / "gunicorn").exists():
@@ -453,8 +479,9 @@ def test_systemd_units_verify(tmp_path):
     for path in SYSTEMD.iterdir():
         (tmp_path / path.name).write_text(path.read_text().replace("/opt/imperio", str(ROOT)))
     names = [p.name for p in SYSTEMD.iterdir() if "@." not in p.name] + ["imperio-socketio@5012.service"]
-    result = run(["systemd-analyze", "verify", "--man=no", *names], cwd=tmp_path,
-                 env={**os.environ, "SYSTEMD_LOG_LEVEL": "notice"})
+    result = run(
+        ["systemd-analyze", "verify", "--man=no", *names], cwd=tmp_path, env={**os.environ, "SYSTEMD_LOG_LEVEL": "notice"}
+    )
     problems = [line for line in result.stderr.splitlines() if str(tmp_path) in line or "imperio" in line]
     if result.returncode != 0 and not problems:
         pytest.skip(f"systemd-analyze cannot verify here: {result.stderr.strip()[:200]}")

@@ -98,9 +98,27 @@ class Process:
 def make_certificate(directory):
     cert, key = directory / "fullchain.pem", directory / "privkey.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={HOST}",
-         "-addext", f"subjectAltName=DNS:{HOST},IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=60,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            f"/CN={HOST}",
+            "-addext",
+            f"subjectAltName=DNS:{HOST},IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     return cert, key
 
@@ -140,7 +158,17 @@ def start_nginx(directory, site):
     )
     return Process(
         "nginx",
-        ["nginx", "-p", str(directory), "-c", str(directory / "nginx.conf"), "-e", str(directory / "startup.log"), "-g", "daemon off;"],
+        [
+            "nginx",
+            "-p",
+            str(directory),
+            "-c",
+            str(directory / "nginx.conf"),
+            "-e",
+            str(directory / "startup.log"),
+            "-g",
+            "daemon off;",
+        ],
         dict(os.environ),
         directory,
     )
@@ -212,26 +240,39 @@ def topology(app, tmp_path_factory):
     try:
         api_env = {**env, **unit_environment("imperio-api.service")}
         api_env.update(
-            GUNICORN_BIND=f"127.0.0.1:{ports['api']}", GUNICORN_WORKERS="2", PROMETHEUS_MULTIPROC_DIR=str(directory / "metrics-api")
+            GUNICORN_BIND=f"127.0.0.1:{ports['api']}",
+            GUNICORN_WORKERS="2",
+            PROMETHEUS_MULTIPROC_DIR=str(directory / "metrics-api"),
         )
         assert api_env["SOCKETIO_WRITE_ONLY"] == "1" and api_env["GUNICORN_WORKER_CLASS"] == "gevent"
         processes["api"] = Process(
             "api",
-            [sys.executable, "-m", "gunicorn", "-c", "deployment/gunicorn_config.py",
-             "--control-socket", str(directory / "api.ctl"), "imperioApp.wsgi:app"],
-            api_env, directory,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "deployment/gunicorn_config.py",
+                "--control-socket",
+                str(directory / "api.ctl"),
+                "imperioApp.wsgi:app",
+            ],
+            api_env,
+            directory,
         )
         for index, port in enumerate(ports["socketio"]):
             sio_env = {**env, **unit_environment("imperio-socketio@.service")}
             sio_env.update(
-                SOCKETIO_BIND=f"127.0.0.1:{port}", PROMETHEUS_MULTIPROC_DIR=str(directory / f"metrics-socketio-{port}"),
+                SOCKETIO_BIND=f"127.0.0.1:{port}",
+                PROMETHEUS_MULTIPROC_DIR=str(directory / f"metrics-socketio-{port}"),
                 GUNICORN_CONTROL_SOCKET=str(directory / f"socketio-{port}.ctl"),
             )
             assert sio_env["SOCKETIO_WRITE_ONLY"] == "0"
             processes[f"socketio{index}"] = Process(
                 f"socketio{index}",
                 [sys.executable, "-m", "gunicorn", "-c", "deployment/gunicorn_socketio.py", "imperioApp.wsgi:app"],
-                sio_env, directory,
+                sio_env,
+                directory,
             )
         processes["nginx"] = start_nginx(directory, nginx_site(ports, cert, key, directory))
         deadline = time.monotonic() + STARTUP_SECONDS
@@ -259,7 +300,9 @@ def test_a_player_plays_every_game_through_nginx_and_the_metrics_add_up(topology
     assert deal.status_code == 200, deal.text
     state = deal.json()
     if not state["game_over"]:
-        state = topology.request("POST", "/blackjack/action", json={"action": "stand", "game_id": state["id"]}, headers=headers).json()
+        state = topology.request(
+            "POST", "/blackjack/action", json={"action": "stand", "game_id": state["id"]}, headers=headers
+        ).json()
     assert state["game_over"]
     roulette = topology.request("POST", "/roulette/spin", json={"bets": [{"type": "red", "amount": 3}]}, headers=headers)
     assert roulette.status_code == 200, roulette.text
@@ -313,8 +356,12 @@ class FromAddress(websocket.WebSocket):
 def listener_from(topology, source, token):
     websocket_class = type("FromAddress", (FromAddress,), {"source": source, "cafile": topology.cert})
     return Listener(
-        topology.https, token,
-        reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1, randomization_factor=0,
+        topology.https,
+        token,
+        reconnection=True,
+        reconnection_delay=0.2,
+        reconnection_delay_max=1,
+        randomization_factor=0,
         websocket_extra_options={"class_": websocket_class},
     )
 
@@ -425,7 +472,9 @@ def test_edge_behaviour_of_the_site(topology):
     assert proxied[0]["uri"] == "/health/ready" and proxied[0]["status"] == 200
 
     # Bodies over 64 KiB never reach the app.
-    too_big = topology.request("POST", "/spin", data=b"{" + b" " * (65 * 1024) + b"}", headers={"Content-Type": "application/json"})
+    too_big = topology.request(
+        "POST", "/spin", data=b"{" + b" " * (65 * 1024) + b"}", headers={"Content-Type": "application/json"}
+    )
     assert too_big.status_code == 413
     assert too_big.json()["error"]["code"] == "payload_too_large"
 

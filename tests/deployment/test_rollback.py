@@ -115,7 +115,9 @@ class Host:
         self.api_port, self.socketio_port = free_port(), free_port()
         bin_dir = directory / "bin"
         bin_dir.mkdir()
-        (bin_dir / "systemctl").write_text(f'#!/bin/sh\nexec "{sys.executable}" "{ROOT / "tests/deployment/fake_systemctl.py"}" "$@"\n')
+        (bin_dir / "systemctl").write_text(
+            f'#!/bin/sh\nexec "{sys.executable}" "{ROOT / "tests/deployment/fake_systemctl.py"}" "$@"\n'
+        )
         (bin_dir / "systemctl").chmod(0o755)
         (directory / "units").mkdir()
         self.env_file = directory / "imperio.env"
@@ -155,9 +157,14 @@ class Host:
     def deploy(self, *args):
         result = subprocess.run(
             [str(self.checkout / "deployment/scripts/deploy.sh"), *args],
-            env=self.env, capture_output=True, text=True, timeout=600,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
-        logs = "".join(f"\n--- {p.name}\n{p.read_text()[-2000:]}" for p in self.state.glob("*.log")) if self.state.exists() else ""
+        logs = (
+            "".join(f"\n--- {p.name}\n{p.read_text()[-2000:]}" for p in self.state.glob("*.log")) if self.state.exists() else ""
+        )
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:] + logs
         return result.stdout
 

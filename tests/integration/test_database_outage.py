@@ -89,7 +89,11 @@ def test_a_database_outage_is_503_with_retry_after_then_recovers(make_app, clust
     assert client.get("/wallet", headers=player.headers).status_code == 200
 
     cluster.stop()
-    for method, path, body in (("get", "/wallet", None), ("post", "/spin", {"bet": 1}), ("post", "/login", {"username": player.username, "password": player.password})):
+    for method, path, body in (
+        ("get", "/wallet", None),
+        ("post", "/spin", {"bet": 1}),
+        ("post", "/login", {"username": player.username, "password": player.password}),
+    ):
         started = time.monotonic()
         response = getattr(client, method)(path, json=body, headers=player.headers)
         assert response.status_code == 503, (path, response.get_json())
@@ -106,7 +110,9 @@ def test_a_database_outage_is_503_with_retry_after_then_recovers(make_app, clust
     assert spin.status_code == 200
     balance = client.get("/wallet", headers=player.headers).get_json()
     with app.app_context():
-        ledger = db.session.execute(text("SELECT COALESCE(SUM(amount), 0) FROM transactions WHERE user_id = :u"), {"u": player.id}).scalar_one()
+        ledger = db.session.execute(
+            text("SELECT COALESCE(SUM(amount), 0) FROM transactions WHERE user_id = :u"), {"u": player.id}
+        ).scalar_one()
         db.session.remove()
         db.engine.dispose()
     assert balance["coins"] == ledger

@@ -12,10 +12,16 @@ from imperioApp.services import play
 def terminate_app_connections(url):
     killer = create_engine(url, poolclass=NullPool)
     with killer.begin() as conn:
-        return conn.execute(text(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )).scalars().all()
+        return (
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+            .scalars()
+            .all()
+        )
 
 
 @pytest.mark.postgres

@@ -87,9 +87,7 @@ def redis_down(app, monkeypatch):
     monkeypatch.setitem(app.extensions, "redis", dead_redis())
 
 
-def test_rounds_settle_and_boards_read_from_the_database_while_redis_is_down(
-    app, client, player, reels, redis_down, caplog
-):
+def test_rounds_settle_and_boards_read_from_the_database_while_redis_is_down(app, client, player, reels, redis_down, caplog):
     reels("three_lemons")
     with caplog.at_level(logging.WARNING):
         assert scores(client, player) == []  # the read fails over to the database

@@ -174,8 +174,6 @@ def connect(app):
             sock.disconnect()
 
 
-
-
 def assert_error(sock, code, event=None):
     """The socket got exactly one error, with this code, and is still connected."""
     error = sock.error()

@@ -104,8 +104,13 @@ def test_joining_a_board_sends_its_state_then_pushes_are_coalesced(app, connect,
     ticks.settle()
     assert sock.events("leaderboard_update") == []  # nothing pushed during the window
     end_interval(ticks)
-    assert sock.take("leaderboard_update") == [{"metric": "games_played", "timeframe": "daily",
-                                                "leaderboard": [{"rank": 1, "user_id": 1, "username": "leader", "score": 11}]}]
+    assert sock.take("leaderboard_update") == [
+        {
+            "metric": "games_played",
+            "timeframe": "daily",
+            "leaderboard": [{"rank": 1, "user_id": 1, "username": "leader", "score": 11}],
+        }
+    ]
     assert ticks.asleep == 0  # no change since the push: the window closed
     end_interval(ticks)
     assert sock.events("leaderboard_update") == []  # no second push without a change

@@ -62,7 +62,10 @@ def test_a_message_reaches_everyone_in_the_room_and_no_one_else(app, connect, pl
     assert len(expected) == 1 and reply == {"id": expected[0]["id"]}
     message = expected[0]
     assert {k: message[k] for k in ("username", "message", "room")} == {
-        "username": player.username, "message": "good luck all", "room": "lobby"}
+        "username": player.username,
+        "message": "good luck all",
+        "room": "lobby",
+    }
     assert message["timestamp"].endswith("+00:00")
     assert listener.events("chat_message") == [message]
     assert elsewhere.events("chat_message") == []
@@ -230,8 +233,7 @@ def test_a_ban_shuts_the_player_out_of_chat_at_once(app, connect, player, make_a
 )
 def test_bad_moderation_requests_are_refused(app, connect, player, make_admin, event, payload, code):
     admin = make_admin()
-    payload = {k: v.format(target=player.username, admin=admin.username) if isinstance(v, str) else v
-               for k, v in payload.items()}
+    payload = {k: v.format(target=player.username, admin=admin.username) if isinstance(v, str) else v for k, v in payload.items()}
     moderator = connect(admin)
     moderator.emit(event, payload)
     assert_error(moderator, code, event)

@@ -61,8 +61,11 @@ def test_players_see_each_other_join_and_full_rooms_refuse(connect, player, make
     joined = guest.emit("join_multiplayer_room", {"room_id": room["room_id"]})
     assert joined["players"] == [player.username, guest_player.username]
     assert guest.events("multiplayer_room_joined") == [joined]
-    expected = {"room_id": room["room_id"], "username": guest_player.username,
-                "players": [player.username, guest_player.username]}
+    expected = {
+        "room_id": room["room_id"],
+        "username": guest_player.username,
+        "players": [player.username, guest_player.username],
+    }
     assert host.events("player_joined") == [expected]
     assert guest.events("player_joined") == [expected]
 
@@ -120,8 +123,9 @@ def test_two_tabs_of_one_player_share_a_seat(connect, player, make_player):
     host.emit("leave_multiplayer_room", {"room_id": room["room_id"]})
     assert guest.events("player_left") == []  # the other tab still holds the seat
     second_tab.disconnect()
-    assert guest.events("player_left") == [{"room_id": room["room_id"], "username": player.username,
-                                            "players": [guest_player.username]}]
+    assert guest.events("player_left") == [
+        {"room_id": room["room_id"], "username": player.username, "players": [guest_player.username]}
+    ]
 
 
 def test_leaving_tells_the_others_and_hands_over_the_host(connect, player, make_player):
@@ -132,8 +136,9 @@ def test_leaving_tells_the_others_and_hands_over_the_host(connect, player, make_
     guest.emit("join_multiplayer_room", {"room_id": room["room_id"]})
     assert host.emit("leave_multiplayer_room", {"room_id": room["room_id"]}) == {"room_id": room["room_id"]}
     assert host.events("multiplayer_room_left") == [{"room_id": room["room_id"]}]
-    assert guest.events("player_left") == [{"room_id": room["room_id"], "username": player.username,
-                                            "players": [guest_player.username]}]
+    assert guest.events("player_left") == [
+        {"room_id": room["room_id"], "username": player.username, "players": [guest_player.username]}
+    ]
     host.emit("leave_multiplayer_room", {"room_id": room["room_id"]})
     assert_error(host, "not_in_room")
     third = connect(make_player())
@@ -156,8 +161,9 @@ def test_a_disconnect_gives_up_the_seat_and_the_last_one_closes_the_room(connect
     guest = connect(guest_player)
     guest.emit("join_multiplayer_room", {"room_id": room["room_id"]})
     guest.disconnect()
-    assert host.events("player_left") == [{"room_id": room["room_id"], "username": guest_player.username,
-                                           "players": [player.username]}]
+    assert host.events("player_left") == [
+        {"room_id": room["room_id"], "username": guest_player.username, "players": [player.username]}
+    ]
     host.disconnect()
     late = connect(make_player())
     late.emit("join_multiplayer_room", {"room_id": room["room_id"]})

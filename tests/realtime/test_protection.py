@@ -72,8 +72,9 @@ def test_an_excluded_players_chat_message_is_refused_even_from_a_socket_in_the_r
     sock.emit("join_chat", {"room": "lobby"})
     with app.app_context():
         # Excluded without the disconnect (as if the event were lost): the service still refuses.
-        db.session.add(PlayerExclusion(user_id=player.id, kind="timeout", starts_at=utcnow(),
-                                       ends_at=utcnow() + timedelta(days=1)))
+        db.session.add(
+            PlayerExclusion(user_id=player.id, kind="timeout", starts_at=utcnow(), ends_at=utcnow() + timedelta(days=1))
+        )
         db.session.commit()
         db.session.remove()
     sock.emit("send_chat_message", {"room": "lobby", "message": "hello"})

@@ -22,6 +22,8 @@ RED = {"type": "red", "amount": 10}
 def betting_window(app, monkeypatch, ticks):
     """Betting windows end when the test says so (end_interval), however loaded the machine."""
     monkeypatch.setitem(app.config, "TABLE_BETTING_SECONDS", 1.0)
+
+
 STRAIGHT_17 = {"type": "straight", "numbers": [17], "amount": 5}
 
 
@@ -36,9 +38,7 @@ def seat(connect, player, room_id=None, game_type="roulette"):
 
 def rounds_of(app, *user_ids):
     with app.app_context():
-        rows = db.session.execute(
-            select(GameRound).where(GameRound.user_id.in_(user_ids)).order_by(GameRound.id)
-        ).scalars().all()
+        rows = db.session.execute(select(GameRound).where(GameRound.user_id.in_(user_ids)).order_by(GameRound.id)).scalars().all()
         db.session.remove()
     return rows
 
@@ -87,7 +87,8 @@ def test_one_spin_settles_every_players_bets(app, connect, player, make_player, 
             assert verified["outcome"]["total_payout"] == row.payout
         ledger = db.session.execute(
             select(LedgerEntry.user_id, LedgerEntry.type, LedgerEntry.amount, LedgerEntry.round_id)
-            .where(LedgerEntry.round_id.is_not(None)).order_by(LedgerEntry.id)
+            .where(LedgerEntry.round_id.is_not(None))
+            .order_by(LedgerEntry.id)
         ).all()
     assert (player.id, "bet", -10, host_round.id) in ledger and (guest_player.id, "bet", -8, guest_round.id) in ledger
     for row in (host_round, guest_round):
@@ -203,8 +204,9 @@ def test_bets_survive_their_players_leaving(app, connect, player, ticks):
 def test_a_spin_orphaned_by_a_dead_timer_is_settled_later(app, player, make_player):
     with app.app_context():
         spin, stake = tables.open_spin(player.id, player.id, "lost-room", [roulette.parse_bet(RED)])
-        db.session.execute(update(GameRound).where(GameRound.id == stake["round_id"])
-                           .values(created_at=utcnow() - timedelta(minutes=5)))
+        db.session.execute(
+            update(GameRound).where(GameRound.id == stake["round_id"]).values(created_at=utcnow() - timedelta(minutes=5))
+        )
         db.session.commit()
         tables.settle_stale()
         db.session.remove()

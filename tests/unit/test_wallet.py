@@ -86,9 +86,7 @@ def test_fifty_concurrent_debits_on_twenty_coins(app, make_player):
 
         assert wallet.balance_of(player.id) == 0
         bets = db.session.execute(
-            select(func.count()).select_from(LedgerEntry).where(
-                LedgerEntry.user_id == player.id, LedgerEntry.type == "bet"
-            )
+            select(func.count()).select_from(LedgerEntry).where(LedgerEntry.user_id == player.id, LedgerEntry.type == "bet")
         ).scalar_one()
         assert bets == 20
         assert db.session.get(User, player.id).balance == 0

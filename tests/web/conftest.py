@@ -21,8 +21,12 @@ from tests import processes
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", Path(__file__).resolve().parents[2] / "instance" / "screenshots"))
 
@@ -152,18 +156,28 @@ class ProcessServer:
             "PORT": str(port),
             "JWT_SECRET_KEY": secrets.token_urlsafe(48),
             "SECRET_KEY": secrets.token_urlsafe(48),
-            "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_COST": "8", "ARGON2_PARALLELISM": "1",
+            "ARGON2_TIME_COST": "1",
+            "ARGON2_MEMORY_COST": "8",
+            "ARGON2_PARALLELISM": "1",
             "LOG_LEVEL": "warning",
             "FLASK_APP": "imperioApp:create_app",
         }
         self.env.pop("REDIS_URL", None)
-        subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=root, env=self.env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+        subprocess.run(
+            [sys.executable, "-m", "flask", "db", "upgrade"],
+            cwd=root,
+            env=self.env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=120,
+        )
         self.process = None
 
     def start(self, deadline=30):
-        self.process = subprocess.Popen(self.command, cwd=self.root, env=self.env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.process = subprocess.Popen(
+            self.command, cwd=self.root, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         processes.wait_healthy(self.process, self.url, time.monotonic() + deadline)
 
     def stop(self):

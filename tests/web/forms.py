@@ -15,8 +15,10 @@ def csrf_of(response):
 
 def sign_up(client, username="page_player", email=None, password=PASSWORD):
     token = csrf_of(client.get("/signup"))
-    return client.post("/signup", data={"csrf_token": token, "username": username,
-                                        "email": email or f"{username}@example.com", "password": password})
+    return client.post(
+        "/signup",
+        data={"csrf_token": token, "username": username, "email": email or f"{username}@example.com", "password": password},
+    )
 
 
 def log_in(client, login, password=PASSWORD, **extra):

@@ -42,23 +42,54 @@ def random_blackjack_actions(server_seed, client_seed, nonce, wager, rnd):
 def cases(count=150, seed=20261201):
     rnd = random.Random(seed)
     made = [
-        {"game": "roulette", "server_seed": WORKED_SEED, "client_seed": "player-chosen-seed", "nonce": 1,
-         "inputs": {"bets": [{"type": "black", "numbers": sorted(roulette.BLACK), "amount": 3}]}},
+        {
+            "game": "roulette",
+            "server_seed": WORKED_SEED,
+            "client_seed": "player-chosen-seed",
+            "nonce": 1,
+            "inputs": {"bets": [{"type": "black", "numbers": sorted(roulette.BLACK), "amount": 3}]},
+        },
         {"game": "slots", "server_seed": WORKED_SEED, "client_seed": "player-chosen-seed", "nonce": 1, "inputs": {"bet": 1}},
-        {"game": "blackjack", "server_seed": WORKED_SEED, "client_seed": "player-chosen-seed", "nonce": 1,
-         "inputs": {"wager": 10, "actions": ["hit", "stand"]}},
+        {
+            "game": "blackjack",
+            "server_seed": WORKED_SEED,
+            "client_seed": "player-chosen-seed",
+            "nonce": 1,
+            "inputs": {"wager": 10, "actions": ["hit", "stand"]},
+        },
     ]
     for i in range(count):
         server_seed, client_seed = generate_server_seed(), rnd.choice([generate_client_seed(), "~!odd:seed|", "x"])
         nonce = rnd.choice([i, rnd.randint(0, 10**9), 2**40 + i])
-        made.append({"game": "slots", "server_seed": server_seed, "client_seed": client_seed, "nonce": nonce,
-                     "inputs": {"bet": rnd.randint(1, 100)}})
-        made.append({"game": "roulette", "server_seed": server_seed, "client_seed": client_seed, "nonce": nonce + 1,
-                     "inputs": {"bets": random_bets(rnd)}})
+        made.append(
+            {
+                "game": "slots",
+                "server_seed": server_seed,
+                "client_seed": client_seed,
+                "nonce": nonce,
+                "inputs": {"bet": rnd.randint(1, 100)},
+            }
+        )
+        made.append(
+            {
+                "game": "roulette",
+                "server_seed": server_seed,
+                "client_seed": client_seed,
+                "nonce": nonce + 1,
+                "inputs": {"bets": random_bets(rnd)},
+            }
+        )
         wager = rnd.randint(1, 999)
         actions = random_blackjack_actions(server_seed, client_seed, nonce + 2, wager, rnd)
-        made.append({"game": "blackjack", "server_seed": server_seed, "client_seed": client_seed, "nonce": nonce + 2,
-                     "inputs": {"wager": wager, "actions": actions}})
+        made.append(
+            {
+                "game": "blackjack",
+                "server_seed": server_seed,
+                "client_seed": client_seed,
+                "nonce": nonce + 2,
+                "inputs": {"wager": wager, "actions": actions},
+            }
+        )
     return made
 
 
@@ -66,8 +97,11 @@ def test_js_replays_equal_the_engines_exactly(open_page, live_server):
     page = open_page()
     made = cases()
     # The sample covers what could go wrong: splits, doubles after splits, naturals, busts.
-    records = [verify("blackjack", c["server_seed"], c["client_seed"], c["nonce"], c["inputs"])["outcome"]
-               for c in made if c["game"] == "blackjack"]
+    records = [
+        verify("blackjack", c["server_seed"], c["client_seed"], c["nonce"], c["inputs"])["outcome"]
+        for c in made
+        if c["game"] == "blackjack"
+    ]
     assert any(r["split"] for r in records) and any(r["split"] and 2 * r["wager"] in r["wagers"] for r in records)
     assert any(r["results"][0]["result"] == "blackjack" for r in records)
     assert any(r["player_values"][0] > 21 for r in records)
@@ -108,8 +142,17 @@ def test_js_verification_flags_a_wrong_record_or_a_wrong_seed(open_page, live_se
     server_seed = generate_server_seed()
     inputs = {"bets": [{"type": "red", "numbers": sorted(roulette.RED), "amount": 5}]}
     result = verify("roulette", server_seed, "client", 3, inputs)
-    round_ = {"game_type": "roulette", "inputs": inputs, "outcome": result["outcome"],
-              "fairness": {"server_seed": server_seed, "server_seed_hash": result["server_seed_hash"], "client_seed": "client", "nonce": 3}}
+    round_ = {
+        "game_type": "roulette",
+        "inputs": inputs,
+        "outcome": result["outcome"],
+        "fairness": {
+            "server_seed": server_seed,
+            "server_seed_hash": result["server_seed_hash"],
+            "client_seed": "client",
+            "nonce": 3,
+        },
+    }
     tampered_payout = {**round_, "outcome": {**result["outcome"], "total_payout": result["outcome"]["total_payout"] + 10}}
     other_seed = {**round_, "fairness": {**round_["fairness"], "server_seed": generate_server_seed()}}
     unrevealed = {**round_, "fairness": {**round_["fairness"], "server_seed": None}}

@@ -115,7 +115,9 @@ def test_a_retry_after_a_lost_answer_replays_the_same_spin(open_page, live_serve
     page.route("**/spin", lose_the_answer, times=1)
     page.locator("#spin").click()
     page.wait_for_function("() => document.querySelector('#slots-result').textContent.includes('cannot be reached')")
-    page.on("request", lambda request: keys.append(request.headers.get("idempotency-key")) if request.url.endswith("/spin") else None)
+    page.on(
+        "request", lambda request: keys.append(request.headers.get("idempotency-key")) if request.url.endswith("/spin") else None
+    )
     page.locator("#spin").click()
     wait_for_round(page, "#slots-result")
     assert len(keys) == 2 and keys[0] == keys[1]
@@ -196,8 +198,21 @@ def test_roulette_every_bet_type_with_chips_and_per_bet_payouts(open_page, live_
     detail = api_get(live_server, token, f"/games/{round_id}")
     bets = detail["outcome"]["bets"]
     assert {bet["type"] for bet in bets} == {
-        "straight", "split", "street", "corner", "six_line", "trio", "basket", "dozen", "column",
-        "red", "black", "odd", "even", "low", "high",
+        "straight",
+        "split",
+        "street",
+        "corner",
+        "six_line",
+        "trio",
+        "basket",
+        "dozen",
+        "column",
+        "red",
+        "black",
+        "odd",
+        "even",
+        "low",
+        "high",
     }
     shown = page.locator("#roulette-payouts li").all_inner_texts()
     assert [int(text.rsplit("→ ", 1)[1].replace(",", "")) for text in shown] == [bet["payout"] for bet in bets]
@@ -360,8 +375,13 @@ def test_round_recall_shows_every_card_and_action(open_page, live_server, deal):
     page.wait_for_selector("#round-detail .steps li")
     steps = page.locator("#round-detail .steps li").all_inner_texts()
     assert steps == [
-        "Player hand 1 gets 10♠", "Dealer gets 9♠", "Player hand 1 gets 5♠", "Dealer (hole card) gets 8♠",
-        "Player hit on hand 1", "Player hand 1 gets King♠", "Hand 1 (25): lose, wager 10, paid 0",
+        "Player hand 1 gets 10♠",
+        "Dealer gets 9♠",
+        "Player hand 1 gets 5♠",
+        "Dealer (hole card) gets 8♠",
+        "Player hit on hand 1",
+        "Player hand 1 gets King♠",
+        "Hand 1 (25): lose, wager 10, paid 0",
     ]
 
 
@@ -396,7 +416,9 @@ def test_phone_width_keyboard_and_labels(open_page, screenshot):
             page.wait_for_selector(filled[name])
         screenshot(page, f"phone-{name.lower().replace(' & ', '-').replace(' ', '-')}")
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        wide = page.evaluate("() => [...document.querySelectorAll('*')].filter(n => n.getBoundingClientRect().right > window.innerWidth + 1 && n.offsetParent !== null).map(n => n.tagName + '#' + n.id + '.' + n.className).slice(0, 8)")
+        wide = page.evaluate(
+            "() => [...document.querySelectorAll('*')].filter(n => n.getBoundingClientRect().right > window.innerWidth + 1 && n.offsetParent !== null).map(n => n.tagName + '#' + n.id + '.' + n.className).slice(0, 8)"
+        )
         assert overflow <= 0, f"{name} overflows the phone width by {overflow}px: {wide}"
     # Tabs move with the arrow keys; every control has an accessible name.
     page.get_by_role("tab", name="Roulette").focus()
@@ -477,8 +499,12 @@ def test_logging_out_elsewhere_ends_the_session_in_this_tab(open_page, live_serv
     page = open_page()
     token = sign_up(page, "twotabs")
     tokens = page.evaluate("JSON.parse(sessionStorage.getItem('imperio.tokens'))")
-    response = requests.post(live_server.url + "/logout", json={"refresh_token": tokens["refresh_token"]},
-                             headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    response = requests.post(
+        live_server.url + "/logout",
+        json={"refresh_token": tokens["refresh_token"]},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
     assert response.status_code == 204
     page.wait_for_selector("#auth:not([hidden])", timeout=20_000)
     assert "logged out" in page.locator("#toasts").inner_text()

@@ -93,12 +93,15 @@ def test_page_rate_limits_use_the_configured_limits(app, client, monkeypatch):
     assert response.status_code == 429 and "Try again in 60 minutes." in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("fields, status, text", [
-    ({"username": "no spaces allowed"}, 422, "3-32 letters, digits or underscores"),
-    ({"email": "not-an-email"}, 422, "Not a valid email address."),
-    ({"password": "short"}, 422, "Length must be between 8 and 128."),
-    ({"username": ""}, 422, "Please correct the highlighted fields."),
-])
+@pytest.mark.parametrize(
+    "fields, status, text",
+    [
+        ({"username": "no spaces allowed"}, 422, "3-32 letters, digits or underscores"),
+        ({"email": "not-an-email"}, 422, "Not a valid email address."),
+        ({"password": "short"}, 422, "Length must be between 8 and 128."),
+        ({"username": ""}, 422, "Please correct the highlighted fields."),
+    ],
+)
 def test_sign_up_form_errors_are_shown_and_nothing_is_created(client, fields, status, text):
     token = csrf_of(client.get("/signup"))
     data = {"csrf_token": token, "username": "formfan", "email": "formfan@example.com", "password": PASSWORD, **fields}
@@ -114,11 +117,14 @@ def test_a_taken_username_is_refused_readably(client):
     assert response.status_code == 409 and "That username is already registered." in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("path, data", [
-    ("/signup", {"username": "csrfless", "email": "csrfless@example.com", "password": PASSWORD}),
-    ("/login", {"login": "csrf_victim", "password": PASSWORD}),
-    ("/logout", {"confirm": "yes"}),
-])
+@pytest.mark.parametrize(
+    "path, data",
+    [
+        ("/signup", {"username": "csrfless", "email": "csrfless@example.com", "password": PASSWORD}),
+        ("/login", {"login": "csrf_victim", "password": PASSWORD}),
+        ("/logout", {"confirm": "yes"}),
+    ],
+)
 @pytest.mark.parametrize("csrf", [None, "", "forged-token"])
 def test_form_posts_without_the_right_csrf_token_are_refused(client, path, data, csrf):
     sign_up(client, "csrf_victim")
@@ -227,8 +233,14 @@ def test_development_limits_are_loose_and_production_keeps_strict_ones(monkeypat
         monkeypatch.delenv(name, raising=False)
     fresh = importlib.reload(config)
     try:
-        assert (fresh.ProductionConfig.RATELIMIT_LOGIN, fresh.ProductionConfig.RATELIMIT_SIGNUP) == ("10 per minute", "5 per hour")
-        assert (fresh.DevelopmentConfig.RATELIMIT_LOGIN, fresh.DevelopmentConfig.RATELIMIT_SIGNUP) == ("60 per minute", "100 per hour")
+        assert (fresh.ProductionConfig.RATELIMIT_LOGIN, fresh.ProductionConfig.RATELIMIT_SIGNUP) == (
+            "10 per minute",
+            "5 per hour",
+        )
+        assert (fresh.DevelopmentConfig.RATELIMIT_LOGIN, fresh.DevelopmentConfig.RATELIMIT_SIGNUP) == (
+            "60 per minute",
+            "100 per hour",
+        )
         monkeypatch.setenv("ACCESS_TOKEN_TTL", "3600")
         assert importlib.reload(config).Config.JWT_ACCESS_TOKEN_EXPIRES.total_seconds() == 3600
     finally:
@@ -239,7 +251,9 @@ def test_development_limits_are_loose_and_production_keeps_strict_ones(monkeypat
 def test_the_api_login_reports_the_configured_access_token_lifetime(app, make_app, player):
     from datetime import timedelta
 
-    short = make_app(SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], JWT_ACCESS_TOKEN_EXPIRES=timedelta(seconds=120))
+    short = make_app(
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], JWT_ACCESS_TOKEN_EXPIRES=timedelta(seconds=120)
+    )
     response = short.test_client().post("/login", json={"username": player.username, "password": player.password})
     assert response.get_json()["expires_in"] == 120
 

@@ -293,9 +293,7 @@ def test_public_view_hides_the_hole_card_and_the_shoe():
     bj.apply(game, "stand")
     view = bj.public_view(game)
     assert [c["name"] for c in view["dealer_hand"]] == ["9", "King"] and view["dealer_value"] == 19
-    assert view["game_over"] and view["results"] == [
-        {"hand": 0, "result": "lose", "wager": 10, "payout": 0, "value": 16}
-    ]
+    assert view["game_over"] and view["results"] == [{"hand": 0, "result": "lose", "wager": 10, "payout": 0, "value": 16}]
     assert bj.record(game)["log"][3]["card"]["name"] == "King"
 
 

@@ -122,9 +122,7 @@ def test_randbelow_known_answers():
 
 
 def test_different_nonces_cursors_and_seeds_give_different_streams():
-    blocks = {
-        spec_block(SERVER_SEED, CLIENT_SEED, nonce, cursor) for nonce in range(5) for cursor in range(5)
-    }
+    blocks = {spec_block(SERVER_SEED, CLIENT_SEED, nonce, cursor) for nonce in range(5) for cursor in range(5)}
     assert len(blocks) == 25
     assert FairRNG(SERVER_SEED, "other-seed", NONCE).block(0) != example_rng().block(0)
     assert FairRNG(generate_server_seed(), CLIENT_SEED, NONCE).block(0) != example_rng().block(0)

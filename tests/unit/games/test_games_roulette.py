@@ -27,11 +27,7 @@ class FixedRNG:
 
 
 def all_legal_bets(amount=1):
-    return [
-        roulette.make_bet(kind, amount, sorted(cover))
-        for kind, covers in roulette.PLACEMENTS.items()
-        for cover in covers
-    ]
+    return [roulette.make_bet(kind, amount, sorted(cover)) for kind, covers in roulette.PLACEMENTS.items() for cover in covers]
 
 
 def test_placement_counts():
