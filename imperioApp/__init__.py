@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import DEFAULT_JWT_SECRET_KEY, DEFAULT_SECRET_KEY, get_config, normalise_database_url
 
 from . import metrics
+from .adapters.pool import FairQueuePool
 from .extensions import cache, cors, db, limiter, migrate, redis_client_options, redis_store
 from .observability import configure_logging, register_request_logging
 from .realtime import init_socketio, register_realtime
@@ -61,6 +62,8 @@ def register_extensions(app):
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         options.setdefault("connect_args", {}).setdefault("timeout", 30)
     else:
+        # Waiting checkouts are served in arrival order (see adapters/pool.py).
+        options.setdefault("poolclass", FairQueuePool)
         options.setdefault("pool_size", app.config.get("DB_POOL_SIZE", 10))
         options.setdefault("max_overflow", 0)
         options.setdefault("pool_timeout", app.config.get("DB_POOL_TIMEOUT", 10))

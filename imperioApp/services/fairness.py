@@ -97,7 +97,7 @@ _NEXT_NONCE = (
 )
 
 
-_NEXT_NONCE_SQL = driver.Prebuilt(_NEXT_NONCE)
+_NEXT_NONCE_SQL = driver.Prebuilt(_NEXT_NONCE, prepared={})
 
 
 def draw(user_id):

@@ -125,7 +125,8 @@ _BlackjackRow = namedtuple("_BlackjackRow", "status inputs hidden_state server_s
 _OPEN_BLACKJACK = driver.Prebuilt(
     select(*(_rounds.c[name] for name in _BlackjackRow._fields))
     .where(_rounds.c.id == bindparam("round_id"), _rounds.c.user_id == bindparam("owner"), _rounds.c.game_type == "blackjack")
-    .with_for_update()
+    .with_for_update(),
+    prepared={},
 )
 
 

@@ -218,6 +218,8 @@ def _settle_statement_by_statement(session, step, params, movements, idempotency
 # --- PostgreSQL: one statement ----------------------------------------------------------
 
 _GUARD = "EXISTS (SELECT 1 FROM played)"
+# The statement's parameters that may be None, with their types (it runs prepared).
+_NULLABLE = {"hidden_state": "text", "settled_at": "timestamptz", "round_id": "bigint", "idempotency_key": "text"}
 
 
 def _one_statement(new_round, scored, winning):
@@ -247,7 +249,8 @@ def _one_statement(new_round, scored, winning):
     sql = _native("WITH " + ", ".join(parts), "postgresql")
     # The upserts were compiled with psycopg2's style already.
     return driver.Prebuilt(
-        postgresql=f"{sql} SELECT moved.balance, played.id, moved.protection_active, {tail} FROM moved, played"  # nosec B608  # SQL assembled at import from constant fragments; every value is a bound parameter
+        postgresql=f"{sql} SELECT moved.balance, played.id, moved.protection_active, {tail} FROM moved, played",  # nosec B608  # SQL assembled at import from constant fragments; every value is a bound parameter
+        prepared=_NULLABLE,
     )
 
 

@@ -1,8 +1,10 @@
 """The settlement path: all of a round or none of it, and the connection left clean either way."""
 
 import pytest
+from sqlalchemy import func, select, text
 
 from imperioApp.extensions import db
+from imperioApp.models import LedgerEntry, User
 from imperioApp.services import engagement, errors, play
 from tests.api.helpers import money_snapshot
 
@@ -39,3 +41,38 @@ def test_a_refused_round_leaves_the_connection_in_its_normal_mode(app, make_play
         db.session.remove()
         assert play.spin_slots(poor.id, 3).bet == 3
         db.session.remove()
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_round_runs_prepared_statements_prepared_once_per_connection(app, player, reels):
+    from imperioApp.adapters import driver
+
+    reels(None)  # losing spins: one settlement statement
+
+    sent = []
+    driver.listeners.append(sent.append)
+    try:
+        with app.app_context():
+            for _ in range(4):
+                result = play.spin_slots(player.id, 1)
+                db.session.remove()
+            on_server = set(db.session.execute(text("SELECT name FROM pg_prepared_statements")).scalars())
+            db.session.remove()
+    finally:
+        driver.listeners.remove(sent.append)
+    executed = [sql.removeprefix("BEGIN; ") for sql in sent if sql.removeprefix("BEGIN; ").startswith("EXECUTE ")]
+    # Each round: the nonce claim and the settlement, sent by name with their values only.
+    assert len(executed) == 8
+    names = {sql.split()[1] for sql in executed}
+    assert len(names) == 2
+    # A connection prepares a statement the first time it runs it, never again.
+    prepared = [sql.split()[1] for sql in sent if sql.startswith("PREPARE ")]
+    assert len(prepared) == len(set(prepared)) and set(prepared) <= names
+    assert names & on_server  # the statements live in the database session, beyond the transaction
+    snapshot = money_snapshot(app, player.id)
+    assert snapshot["rounds"] == 4 and snapshot["ledger_rows"] >= 4
+    with app.app_context():
+        balance = db.session.get(User, player.id).balance
+        ledger = db.session.execute(select(func.sum(LedgerEntry.amount)).where(LedgerEntry.user_id == player.id)).scalar_one()
+        db.session.remove()
+    assert balance == result.balance == ledger
