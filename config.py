@@ -66,6 +66,10 @@ class Config:
     # Connections per process; past it callers wait (blocking pool), as thousands of socket greenlets may.
     REDIS_MAX_CONNECTIONS = _env_int("REDIS_MAX_CONNECTIONS", 100)
 
+    # The collector's thresholds in serving processes (imperioApp/collector.py): a request
+    # allocates thousands of objects, so Python's default (700) runs young collections very often.
+    GC_THRESHOLD = tuple(int(part) for part in _env_list("GC_THRESHOLD") or ("10000", "20", "50"))
+
     CORS_ORIGINS = _env_list("CORS_ORIGINS")
     LOG_LEVEL = _env("LOG_LEVEL", "INFO")
     LOG_JSON = True

@@ -11,9 +11,11 @@ patch_psycopg()
 import os  # noqa: E402
 
 from imperioApp import create_app  # noqa: E402
+from imperioApp.collector import freeze_loaded_objects  # noqa: E402
 from imperioApp.extensions import socketio  # noqa: E402
 
 app = create_app()
+freeze_loaded_objects(app.config["GC_THRESHOLD"])
 
 if __name__ == "__main__":
     port = int(os.environ.get("PORT", "5011"))

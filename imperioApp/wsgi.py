@@ -11,5 +11,7 @@ if monkey.is_module_patched("socket"):
     patch_psycopg()
 
 from . import create_app  # noqa: E402
+from .collector import freeze_loaded_objects  # noqa: E402
 
 app = create_app(os.environ.get("APP_ENV", "production"))
+freeze_loaded_objects(app.config["GC_THRESHOLD"])

@@ -49,9 +49,11 @@ def register_realtime(app):
 
 
 def stop_background_tasks(app):
-    """Stop the app's leaderboard pusher: none of its tasks emits once this returns."""
+    """Finish the app's queued leaderboard writes and stop its pusher: nothing emits once this returns."""
+    from ..services import board_pushes
     from . import leaderboards
 
+    board_pushes.flush(app)
     leaderboards.stop(app)
 
 

@@ -9,12 +9,16 @@ its state as of the push, and no change is left unpushed. With Redis the window 
 shared (Lua scripts): one process in the whole deployment pushes a given board.
 
 After a round commits, `round_settled` reaches `on_round_settled`, which writes the
-round's scores to the leaderboard index and marks the windows in one Redis script (one
-round trip per round), then publishes `leaderboard_push_due` with the boards this process
-now owns.
+round's scores to the leaderboard index and marks the windows in one Redis script, then
+publishes `leaderboard_push_due` with the boards this process now owns. Rounds that
+settle while this process's script call is under way wait in a `RoundScoreQueue` and go
+out together in the next call: one round trip per round at most, and far fewer under
+load, when the Redis client's work per call would otherwise cost more than the round's
+own settlement.
 """
 
 import threading
+from collections import deque
 
 import structlog
 from flask import current_app
@@ -29,6 +33,7 @@ log = structlog.get_logger(__name__)
 
 KEY_PREFIX = "imperio:lbpush:"
 _MEMORY = "imperio.board_push_windows"
+_QUEUE = "imperio.round_score_queue"
 
 
 # Every board a round can change: (metric, timeframe).
@@ -183,13 +188,85 @@ def call(operation, *args):
     return getattr(_memory(), operation)(*args)
 
 
-def on_round_settled(name, payload):
-    """Index the round's scores and mark every board changed; announce the boards we now push."""
+class RoundScoreQueue:
+    """Settled rounds' index writes waiting for the Redis script, written by one caller at a time.
+
+    The round that finds no write under way writes at once (with no concurrency, every
+    round is written before its request answers, as if unqueued). A round arriving while a
+    write is under way only joins the queue; the writer takes the whole queue in its next
+    call. A request writes at most two batches, its own and the one that queued behind it;
+    whatever is still queued then goes to a background writer, so no request waits behind
+    a steady stream of others and no round is left unwritten.
+    """
+
+    def __init__(self, app):
+        self.app = app
+        self._lock = threading.Lock()
+        self._pending = deque()
+        self._writing = False
+        self._idle = threading.Event()
+        self._idle.set()
+
+    def add(self, writes):
+        """Queue one round's writes; write the queue unless another caller is writing it."""
+        with self._lock:
+            self._pending.append(writes)
+            if self._writing:
+                return
+            self._writing = True
+            self._idle.clear()
+        self._write_batches(limit=2)
+
+    def _take(self):
+        with self._lock:
+            batch = [write for writes in self._pending for write in writes]
+            rounds = len(self._pending)
+            self._pending.clear()
+            if not rounds:
+                self._writing = False
+                self._idle.set()
+            return batch, rounds
+
+    def _write_batches(self, limit=None):
+        written = 0
+        try:
+            while limit is None or written < limit:
+                batch, rounds = self._take()
+                if not rounds:
+                    return
+                _score_and_mark(batch)
+                written += 1
+        except BaseException:
+            self._release()
+            raise
+        # Still queued after this request's share: a background writer finishes the queue.
+        threading.Thread(target=self._write_in_background, daemon=True, name="round-score-writer").start()
+
+    def _write_in_background(self):
+        with self.app.app_context():
+            try:
+                self._write_batches()
+            except Exception as exc:  # the rounds are committed; only their index writes are lost
+                log.error("round_score_writer_failed", error=str(exc))
+
+    def _release(self):
+        with self._lock:
+            self._pending.clear()
+            self._writing = False
+            self._idle.set()
+
+    def wait_idle(self, timeout):
+        """Block until every queued round is written (True), or `timeout` seconds pass (False)."""
+        return self._idle.wait(timeout)
+
+
+def _score_and_mark(writes):
+    """Index `writes` and mark every board changed, in one script; announce the boards we now push."""
     changed = _BOARDS
     windows = _redis_windows()
     owned = None
     if windows is not None:
-        index_boards, index_args = leaderboard_index.arguments(payload.get("leaderboard_scores", ()))
+        index_boards, index_args = leaderboard_index.arguments(writes)
         try:
             owned = windows.score_and_mark(index_boards, index_args, changed)
         except RedisError as exc:
@@ -201,9 +278,21 @@ def on_round_settled(name, payload):
         events.bus().publish("leaderboard_push_due", {"boards": owned})
 
 
+def on_round_settled(name, payload):
+    """Index the round's scores and mark every board changed (through the round score queue)."""
+    current_app.extensions[_QUEUE].add(payload.get("leaderboard_scores", ()))
+
+
+def flush(app, timeout=30):
+    """Wait until every round settled in `app` is written to Redis; True if it was in time."""
+    queue = app.extensions.get(_QUEUE)
+    return queue is None or queue.wait_idle(timeout)
+
+
 def init_app(app):
     """Subscribe to settled rounds; start with no window open in this process."""
     app.extensions[_MEMORY] = MemoryWindows()
+    app.extensions[_QUEUE] = RoundScoreQueue(app)
     with app.app_context():
         events.bus().subscribe("round_settled", on_round_settled)
 
