@@ -203,57 +203,52 @@ class RoundScoreQueue:
         self.app = app
         self._lock = threading.Lock()
         self._pending = deque()
-        self._writing = False
-        self._idle = threading.Event()
+        self._idle = threading.Event()  # clear while a caller (or the background writer) writes
         self._idle.set()
 
     def add(self, writes):
         """Queue one round's writes; write the queue unless another caller is writing it."""
         with self._lock:
             self._pending.append(writes)
-            if self._writing:
+            if not self._idle.is_set():
                 return
-            self._writing = True
             self._idle.clear()
         self._write_batches(limit=2)
 
     def _take(self):
+        """Every queued round's writes, or None (and the queue released) when none is queued."""
         with self._lock:
-            batch = [write for writes in self._pending for write in writes]
-            rounds = len(self._pending)
-            self._pending.clear()
-            if not rounds:
-                self._writing = False
+            if not self._pending:
                 self._idle.set()
-            return batch, rounds
+                return None
+            writes = [write for round_writes in self._pending for write in round_writes]
+            self._pending.clear()
+            return writes
 
     def _write_batches(self, limit=None):
         written = 0
-        try:
-            while limit is None or written < limit:
-                batch, rounds = self._take()
-                if not rounds:
-                    return
-                _score_and_mark(batch)
-                written += 1
-        except BaseException:
-            self._release()
-            raise
-        # Still queued after this request's share: a background writer finishes the queue.
+        while limit is None or written < limit:
+            writes = self._take()
+            if writes is None:
+                return
+            written += 1
+            try:
+                _score_and_mark(writes)
+            except BaseException:
+                self._continue_in_background()  # the rounds queued behind this batch
+                raise
+        self._continue_in_background()
+
+    def _continue_in_background(self):
+        # The queue stays claimed (not idle) for the background writer.
         threading.Thread(target=self._write_in_background, daemon=True, name="round-score-writer").start()
 
     def _write_in_background(self):
         with self.app.app_context():
             try:
                 self._write_batches()
-            except Exception as exc:  # the rounds are committed; only their index writes are lost
+            except Exception as exc:  # the rounds are committed; only this batch's index writes are lost
                 log.error("round_score_writer_failed", error=str(exc))
-
-    def _release(self):
-        with self._lock:
-            self._pending.clear()
-            self._writing = False
-            self._idle.set()
 
     def wait_idle(self, timeout):
         """Block until every queued round is written (True), or `timeout` seconds pass (False)."""

@@ -81,3 +81,22 @@ def test_a_request_writes_two_batches_at_most_and_a_background_writer_finishes(a
     assert queue.wait_idle(DEADLINE)
     assert writers == ["round-score-writer"]
     assert [write[3] for batch in seen for write in batch] == [1, 101, 102]
+
+
+def test_the_rounds_queued_behind_a_failing_write_are_still_written(app, monkeypatch):
+    queue = board_pushes.RoundScoreQueue(app)
+    seen = []
+
+    def fake(writes):
+        seen.append(list(writes))
+        if len(seen) == 1:
+            queue._pending.append([("m", "p", "all", 2, 1, 2)])  # settled during the write
+            raise RuntimeError("index write broke")
+
+    monkeypatch.setattr(board_pushes, "_score_and_mark", fake)
+    with pytest.raises(RuntimeError):
+        queue.add([("m", "p", "all", 1, 1, 1)])
+    assert queue.wait_idle(DEADLINE)
+    assert seen == [[("m", "p", "all", 1, 1, 1)], [("m", "p", "all", 2, 1, 2)]]
+    queue.add([("m", "p", "all", 3, 1, 3)])  # released: the next round writes at once
+    assert seen[-1] == [("m", "p", "all", 3, 1, 3)]
