@@ -15,6 +15,14 @@ LOBBY_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
 )
+HSTS = "max-age=63072000; includeSubDomains"
+# (lower-case name, name, value): set unless the view set its own.
+_EVERY_RESPONSE = (
+    ("x-content-type-options", "X-Content-Type-Options", "nosniff"),
+    ("x-frame-options", "X-Frame-Options", "DENY"),
+    ("referrer-policy", "Referrer-Policy", "no-referrer"),
+    ("cross-origin-opener-policy", "Cross-Origin-Opener-Policy", "same-origin"),
+)
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 
@@ -26,16 +34,16 @@ def register_security_headers(app):
     @app.after_request
     def add_headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", DOCS_CSP if request.path == docs_path else API_CSP)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if "Authorization" in request.headers:
+        # Each lookup in werkzeug's Headers is a scan of the list: read the names once.
+        present = {name.lower() for name in headers.keys()}
+        wanted = [("content-security-policy", "Content-Security-Policy", DOCS_CSP if request.path == docs_path else API_CSP)]
+        wanted += _EVERY_RESPONSE
+        if "HTTP_AUTHORIZATION" in request.environ:
             # A player's own data (wallet, profile, ledger) must not sit in any cache.
-            headers.setdefault("Cache-Control", "no-store")
+            wanted.append(("cache-control", "Cache-Control", "no-store"))
         if request.is_secure:
-            headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+            wanted.append(("strict-transport-security", "Strict-Transport-Security", HSTS))
+        headers.extend([(name, value) for key, name, value in wanted if key not in present])
         return response
 
     @app.before_request

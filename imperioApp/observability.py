@@ -10,6 +10,7 @@ import structlog
 from flask import g, request
 
 REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID_ENVIRON = "HTTP_X_REQUEST_ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -49,7 +50,7 @@ def register_request_logging(app):
 
     @app.before_request
     def bind_request_id():
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        incoming = request.environ.get(_REQUEST_ID_ENVIRON, "")
         g.request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         g.request_started = time.perf_counter()
         structlog.contextvars.clear_contextvars()
@@ -59,14 +60,16 @@ def register_request_logging(app):
     def log_request(response):
         request_id = g.get("request_id")
         if request_id:
-            response.headers[REQUEST_ID_HEADER] = request_id
-            log.info(
-                "request",
-                method=request.method,
-                path=request.path,
-                status=response.status_code,
-                duration_ms=round((time.perf_counter() - g.request_started) * 1000, 2),
-            )
+            # Every response has its own fresh header list here: add, no search for an old value.
+            response.headers.add(REQUEST_ID_HEADER, request_id)
+            if log.is_enabled_for(logging.INFO):
+                log.info(
+                    "request",
+                    method=request.method,
+                    path=request.path,
+                    status=response.status_code,
+                    duration_ms=round((time.perf_counter() - g.request_started) * 1000, 2),
+                )
         return response
 
     @app.teardown_request

@@ -71,6 +71,22 @@ def test_security_headers_on_every_response(client):
         assert "Strict-Transport-Security" not in headers
 
 
+def test_a_views_own_policy_headers_are_kept_once(make_app):
+    app = make_app()
+
+    @app.get("/own-headers")
+    def own_headers():
+        return {}, 200, {"Cache-Control": "no-cache", "Content-Security-Policy": "default-src 'self'"}
+
+    client = app.test_client()
+    response = client.get("/own-headers", headers={"Authorization": "Bearer x"})
+    assert response.headers.getlist("Cache-Control") == ["no-cache"]
+    assert response.headers.getlist("Content-Security-Policy") == ["default-src 'self'"]
+    assert response.headers.getlist("X-Frame-Options") == ["DENY"]
+    # A signed-in caller's answers are never cached unless the view says otherwise.
+    assert client.get("/missing", headers={"Authorization": "Bearer x"}).headers.getlist("Cache-Control") == ["no-store"]
+
+
 def test_hsts_only_over_https(client):
     response = client.get("/health", base_url="https://localhost")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
