@@ -69,7 +69,9 @@ measure() {
   out=$(ROUND=$mode TOKENS="$OUT/tokens.txt" wrk -t"$conns" -c"$conns" -d"${DURATION}s" --latency -s bench/games.lua "http://127.0.0.1:$port")
   t1=$(date +%s.%N)
   if [ "$name" = reference ]; then units=$(( ($(ledger_rows) - before_units) / 2 )); else units=$(( $(rounds_settled) - before_units )); fi
-  local app_ticks=$(( $(cpu_ticks $pids) - before_app )) pg_ticks=$(( $(cpu_ticks $pg) - before_pg )) redis_ticks=$(( $(cpu_ticks $redis) - before_redis ))
+  # The pools open connections as the load grows: backends started during the run count from zero.
+  local pg_after; pg_after=$(pg_backends)
+  local app_ticks=$(( $(cpu_ticks $pids) - before_app )) pg_ticks=$(( $(cpu_ticks $pg_after) - before_pg )) redis_ticks=$(( $(cpu_ticks $redis) - before_redis ))
   local p99 errors
   p99=$(echo "$out" | awk '/latency p99:/ {print $3}')
   errors=$(echo "$out" | awk '/non-200 responses:/ {print $3}')
