@@ -50,6 +50,8 @@ class GameRound(db.Model):
         CheckConstraint("bet > 0 AND payout >= 0", name="amounts_valid"),
         Index("ix_game_rounds_user_id", "user_id", "id"),
         Index("ix_game_rounds_user_game_id", "user_id", "game_type", "id"),
+        # A draw (seed, nonce) is one solo round, or one round per player of a shared spin.
+        Index("uq_game_rounds_draw", "seed_id", "nonce", "user_id", unique=True),
         Index(
             "ix_game_rounds_open",
             "user_id",
@@ -67,7 +69,7 @@ class GameRound(db.Model):
     inputs = mapped_column(JSON, nullable=False)
     outcome = mapped_column(JSON, nullable=False)
     hidden_state = mapped_column(JSON, nullable=True)
-    seed_id: Mapped[int] = mapped_column(ForeignKey("fairness_seeds.id"), nullable=False, index=True)
+    seed_id: Mapped[int] = mapped_column(ForeignKey("fairness_seeds.id"), nullable=False)
     server_seed_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     client_seed: Mapped[str] = mapped_column(String(64), nullable=False)
     nonce: Mapped[int] = mapped_column(BigInteger, nullable=False)

@@ -1,11 +1,13 @@
 """The settlement path: all of a round or none of it, and the connection left clean either way."""
 
+import dataclasses
+
 import pytest
 from sqlalchemy import func, select, text
 
 from imperioApp.extensions import db
 from imperioApp.models import LedgerEntry, User
-from imperioApp.services import engagement, errors, play
+from imperioApp.services import engagement, errors, fairness, play
 from tests.api.helpers import money_snapshot
 
 
@@ -28,6 +30,28 @@ def test_a_failure_after_the_settlement_statement_undoes_the_whole_round(app, pl
         db.session.remove()
     assert money_snapshot(app, player.id)["rounds"] == before["rounds"] + 1
     assert result.balance == 1000 - 5 + result.payout
+
+
+def test_the_database_refuses_a_second_round_of_a_player_from_one_draw(app, player, monkeypatch):
+    # As if the nonce claim were broken and handed out the same draw twice.
+    real_draw, first = fairness.draw, {}
+
+    def same_draw_again(user_id):
+        draw = real_draw(user_id)
+        first.setdefault("nonce", draw.nonce)
+        return dataclasses.replace(draw, nonce=first["nonce"])
+
+    monkeypatch.setattr(fairness, "draw", same_draw_again)
+    with app.app_context():
+        play.spin_slots(player.id, 5)
+        db.session.remove()
+    before = money_snapshot(app, player.id)
+    with app.app_context():
+        with pytest.raises(Exception) as refused:
+            play.spin_slots(player.id, 5)
+        db.session.remove()
+    assert "IntegrityError" in {cls.__name__ for cls in type(refused.value).__mro__}
+    assert money_snapshot(app, player.id) == before  # no coin, no round, no nonce
 
 
 def test_a_refused_round_leaves_the_connection_in_its_normal_mode(app, make_player):
