@@ -1,6 +1,8 @@
-"""Race one callable in many real threads, each with its own app context and connection."""
+"""Race one callable in many real threads, each with its own app context and connection; wait,
+with a deadline, for what another thread or process does."""
 
 import threading
+import time
 
 from imperioApp.extensions import db
 
@@ -29,3 +31,13 @@ def race(app, count, call):
         thread.join(timeout=60)
     assert len(results) == count, "a racing thread did not finish"
     return results
+
+
+def wait_for(check, deadline_seconds):
+    """Poll `check()` until it is truthy or `deadline_seconds` pass; return its last result."""
+    deadline = time.monotonic() + deadline_seconds
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.05)

@@ -1,25 +1,17 @@
 """The clean-up between tests, when another connection is reading the tables it empties."""
 
 import threading
-import time
 
 import pytest
 from sqlalchemy import event, text
 
 from conftest import check_and_clean
 from imperioApp.extensions import db
+from tests.concurrency import wait_for
 
 pytestmark = pytest.mark.postgres
 
 DEADLINE_SECONDS = 60
-
-
-def wait_for(condition, what):
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def test_a_deadlock_with_a_reader_in_another_connection_only_makes_the_cleanup_run_again(app, player):
@@ -48,7 +40,7 @@ def test_a_deadlock_with_a_reader_in_another_connection_only_makes_the_cleanup_r
                 watcher.rollback()
                 return waiting == 1
 
-            wait_for(truncate_waits_for_users, "TRUNCATE to wait for the reader")
+            assert wait_for(truncate_waits_for_users, DEADLINE_SECONDS), "TRUNCATE never waited for the reader"
             reader.execute(text("SELECT 1 FROM game_rounds LIMIT 0"))  # which TRUNCATE holds: a deadlock
             reader.commit()
             cleanup.join(DEADLINE_SECONDS)

@@ -16,6 +16,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from imperioApp.extensions import db
+from tests.concurrency import wait_for
 from tests.factories import make_player
 from tests.processes import free_port
 
@@ -69,15 +70,6 @@ def cluster():
         yield private
     finally:
         private.remove()
-
-
-def wait_for(check, deadline_seconds):
-    deadline = time.monotonic() + deadline_seconds
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.05)
 
 
 def test_a_database_outage_is_503_with_retry_after_then_recovers(make_app, cluster):
