@@ -16,12 +16,12 @@ LOBBY_CSP = (
     "connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
 )
 HSTS = "max-age=63072000; includeSubDomains"
-# (lower-case name, name, value): set unless the view set its own.
+# Set on every response unless the view set its own.
 _EVERY_RESPONSE = (
-    ("x-content-type-options", "X-Content-Type-Options", "nosniff"),
-    ("x-frame-options", "X-Frame-Options", "DENY"),
-    ("referrer-policy", "Referrer-Policy", "no-referrer"),
-    ("cross-origin-opener-policy", "Cross-Origin-Opener-Policy", "same-origin"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
 )
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
@@ -36,14 +36,14 @@ def register_security_headers(app):
         headers = response.headers
         # Each lookup in werkzeug's Headers is a scan of the list: read the names once.
         present = {name.lower() for name in headers.keys()}
-        wanted = [("content-security-policy", "Content-Security-Policy", DOCS_CSP if request.path == docs_path else API_CSP)]
+        wanted = [("Content-Security-Policy", DOCS_CSP if request.path == docs_path else API_CSP)]
         wanted += _EVERY_RESPONSE
-        if "HTTP_AUTHORIZATION" in request.environ:
+        if "Authorization" in request.headers:
             # A player's own data (wallet, profile, ledger) must not sit in any cache.
-            wanted.append(("cache-control", "Cache-Control", "no-store"))
+            wanted.append(("Cache-Control", "no-store"))
         if request.is_secure:
-            wanted.append(("strict-transport-security", "Strict-Transport-Security", HSTS))
-        headers.extend([(name, value) for key, name, value in wanted if key not in present])
+            wanted.append(("Strict-Transport-Security", HSTS))
+        headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
         return response
 
     @app.before_request

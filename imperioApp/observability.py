@@ -10,7 +10,6 @@ import structlog
 from flask import g, request
 
 REQUEST_ID_HEADER = "X-Request-ID"
-_REQUEST_ID_ENVIRON = "HTTP_X_REQUEST_ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -50,7 +49,7 @@ def register_request_logging(app):
 
     @app.before_request
     def bind_request_id():
-        incoming = request.environ.get(_REQUEST_ID_ENVIRON, "")
+        incoming = request.headers.get(REQUEST_ID_HEADER, "")
         g.request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         g.request_started = time.perf_counter()
         structlog.contextvars.clear_contextvars()
@@ -60,8 +59,7 @@ def register_request_logging(app):
     def log_request(response):
         request_id = g.get("request_id")
         if request_id:
-            # Every response has its own fresh header list here: add, no search for an old value.
-            response.headers.add(REQUEST_ID_HEADER, request_id)
+            response.headers[REQUEST_ID_HEADER] = request_id
             if log.is_enabled_for(logging.INFO):
                 log.info(
                     "request",
