@@ -5,6 +5,7 @@ import dataclasses
 import pytest
 from sqlalchemy import func, select, text
 
+from conftest import ledger_drift
 from imperioApp.extensions import db
 from imperioApp.models import LedgerEntry, User
 from imperioApp.services import engagement, errors, fairness, play
@@ -52,6 +53,8 @@ def test_the_database_refuses_a_second_round_of_a_player_from_one_draw(app, play
         db.session.remove()
     assert "IntegrityError" in {cls.__name__ for cls in type(refused.value).__mro__}
     assert money_snapshot(app, player.id) == before  # no coin, no round, no nonce
+    with app.app_context(), db.engine.connect() as connection:
+        assert ledger_drift(connection) == []  # balance == sum(ledger)
 
 
 def test_a_refused_round_leaves_the_connection_in_its_normal_mode(app, make_player):
