@@ -7,7 +7,6 @@ from functools import wraps
 import marshmallow as ma
 from flask import g, request
 from flask_jwt_extended import jwt_required
-from flask_smorest import Blueprint
 from marshmallow import validate
 
 from ..models import GAME_TYPES
@@ -16,6 +15,7 @@ from ..services.audit import Operator
 from ..services.auth import current_user_id
 from ..services.idempotency import InvalidIdempotencyKey
 from ..services.wallet import MAX_COINS
+from .blueprint import Blueprint
 from .games import HistoryPageSchema, HistoryQuerySchema, RoundDetailSchema
 from .idempotency import idempotent
 from .protection import LimitChangePageSchema, ProtectionStatusSchema

@@ -3,11 +3,11 @@
 import marshmallow as ma
 from flask import current_app, request
 from flask_jwt_extended import get_jwt, jwt_required
-from flask_smorest import Blueprint
 from marshmallow import validate
 
 from ..extensions import client_address, limiter
 from ..services import accounts, auth
+from .blueprint import Blueprint
 
 blp = Blueprint("auth", __name__, description="Accounts and tokens")
 

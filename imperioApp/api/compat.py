@@ -2,12 +2,12 @@
 
 import marshmallow as ma
 from flask_jwt_extended import jwt_required
-from flask_smorest import Blueprint
 from marshmallow import validate
 
 from ..services import auth, play
 from ..services.auth import current_user_id
 from ..services.wallet import MAX_COINS
+from .blueprint import Blueprint
 from .games import RouletteResultSchema, roulette_result
 from .idempotency import idempotent
 

@@ -2,12 +2,12 @@
 
 import marshmallow as ma
 from flask_jwt_extended import jwt_required
-from flask_smorest import Blueprint
 from marshmallow import validate
 
 from ..games import GAMES
 from ..services import fairness
 from ..services.auth import current_user_id
+from .blueprint import Blueprint
 
 blp = Blueprint("fairness", __name__, description="Provably fair play")
 

@@ -3,13 +3,13 @@
 import marshmallow as ma
 from flask import current_app
 from flask_jwt_extended import jwt_required
-from flask_smorest import Blueprint
 from marshmallow import validate
 
 from ..games import roulette
 from ..models import GAME_TYPES
 from ..services import play, rounds
 from ..services.auth import current_user_id
+from .blueprint import Blueprint
 from .idempotency import idempotent
 from .schemas import ID_IN_PATH, MAX_ID, Coins, PageQuerySchema
 

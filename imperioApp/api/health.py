@@ -2,11 +2,11 @@
 
 import marshmallow as ma
 from flask import request
-from flask_smorest import Blueprint
 
 from .. import metrics
 from ..adapters import health
 from ..extensions import limiter
+from .blueprint import Blueprint
 from .errors import error_response
 
 blp = Blueprint("health", __name__, description="Operations")

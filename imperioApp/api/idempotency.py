@@ -3,10 +3,10 @@
 from functools import wraps
 
 from flask import current_app, make_response, request
-from flask_smorest import Blueprint
 
 from ..services import idempotency
 from ..services.auth import current_user_id
+from .blueprint import Blueprint
 
 IDEMPOTENCY_HEADER = {
     "in": "header",

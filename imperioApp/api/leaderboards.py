@@ -2,11 +2,11 @@
 
 import marshmallow as ma
 from flask_jwt_extended import jwt_required
-from flask_smorest import Blueprint
 from marshmallow import validate
 
 from ..services import leaderboards
 from ..services.auth import current_user_id
+from .blueprint import Blueprint
 
 blp = Blueprint("leaderboards", __name__, description="Leaderboards")
 

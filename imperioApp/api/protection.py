@@ -3,12 +3,12 @@
 import marshmallow as ma
 from flask import current_app
 from flask_jwt_extended import jwt_required
-from flask_smorest import Blueprint
 from marshmallow import validate
 
 from ..models import LIMIT_KINDS, LIMIT_PERIODS
 from ..services import protection
 from ..services.auth import current_user_id
+from .blueprint import Blueprint
 from .schemas import PageQuerySchema, StrictBoolean
 
 blp = Blueprint("protection", __name__, description="Responsible gaming: limits, reality check, breaks")

@@ -2,12 +2,12 @@
 
 import marshmallow as ma
 from flask_jwt_extended import jwt_required
-from flask_smorest import Blueprint
 from marshmallow import validate
 
 from ..extensions import client_address
 from ..services import auth
 from ..services.auth import current_session_id, current_user_id
+from .blueprint import Blueprint
 
 blp = Blueprint("sessions", __name__, description="Login sessions and the password")
 

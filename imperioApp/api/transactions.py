@@ -2,12 +2,12 @@
 
 import marshmallow as ma
 from flask_jwt_extended import jwt_required
-from flask_smorest import Blueprint
 from marshmallow import validate
 
 from ..models import GAME_TYPES, LEDGER_TYPES
 from ..services import transactions
 from ..services.auth import current_user_id
+from .blueprint import Blueprint
 from .schemas import ID_IN_PATH, PageQuerySchema, UtcDateTime
 
 blp = Blueprint("transactions", __name__, description="Transaction history")

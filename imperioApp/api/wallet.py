@@ -1,11 +1,11 @@
 """The wallet balance, as new and old clients read it."""
 
 from flask_jwt_extended import jwt_required
-from flask_smorest import Blueprint
 
 from ..services import wallet
 from ..services.auth import current_user_id
 from ..services.errors import Gone
+from .blueprint import Blueprint
 from .schemas import CoinsSchema
 
 blp = Blueprint("wallet", __name__, description="Coins")

@@ -174,3 +174,28 @@ def test_without_a_default_limit_only_limited_routes_consult_the_limiter(app, cl
 def test_health_probes_are_not_rate_limited(app, client, monkeypatch, path):
     monkeypatch.setitem(app.config, "RATELIMIT_DEFAULT", "2 per minute")
     assert all(client.get(path).status_code == 200 for _ in range(5))
+
+
+def test_racing_requests_each_parse_their_own_body(app, make_player):
+    """One schema instance serves every request of a route: bodies never mix, refusals never stick."""
+    import itertools
+    import threading
+
+    from tests.concurrency import race
+
+    players = [make_player(balance=100) for _ in range(8)]
+    lock, numbers = threading.Lock(), itertools.count()
+
+    def call():
+        with lock:
+            n = next(numbers)
+        body = {"bet": n + 1} if n % 2 == 0 else {"bet": n + 1, "odds": n}
+        return n, app.test_client().post("/spin", json=body, headers=players[n].headers)
+
+    for n, response in race(app, len(players), call):
+        if n % 2 == 0:
+            assert response.status_code == 200, response.get_json()
+            assert response.get_json()["bet"] == n + 1
+        else:
+            error = assert_error(response, 422)
+            assert "odds" in json.dumps(error)
