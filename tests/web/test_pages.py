@@ -262,3 +262,11 @@ def test_unknown_launch_links_are_404(client):
     sign_up(client, "curious")
     for path in ("/redirect-poker", "/redirect-", "/redirect-imperio/extra"):
         assert_error(client.get(path), 404)
+
+
+def test_api_answers_set_no_cookie_and_a_forged_cookie_opens_nothing(app, client, player):
+    response = client.post("/spin", json={"bet": 1}, headers=player.headers)
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+    forger = app.test_client()
+    forger.set_cookie("imperio_session", "eyJicm93c2VyX3Nlc3Npb24iOnsidXNlcl9pZCI6MX19.Z0aAaA.forged-signature")
+    assert forger.get("/dashboard").status_code == 302
