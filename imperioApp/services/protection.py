@@ -280,6 +280,8 @@ def take_notice():
     """The reality-check notice the current request's settlement produced, if any (once)."""
     from ..extensions import db
 
+    if not db.session.registry.has():
+        return None  # a request that opened no database session settled nothing
     return db.session().info.pop(NOTICE_INFO, None)
 
 
