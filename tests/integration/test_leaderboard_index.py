@@ -115,3 +115,21 @@ def test_a_board_that_missed_an_update_is_rebuilt_once_redis_is_back(app, client
         breaker.reset()  # as the cooldown would
     forget_pages(app)
     assert scores(client, player) == [(player.id, 5)]
+
+
+def test_past_period_boards_expire_and_the_all_time_boards_stay(app, client, player, reels):
+    reels("three_lemons")
+    spin(client, player, 2)
+    with app.app_context():
+        store = redis_store.client
+        periods = leaderboards.current_periods()
+        for timeframe in ("daily", "weekly"):
+            board = leaderboard_index.key("games_played", periods[timeframe])
+            for name in (board, board + ":v"):
+                assert 0 < store.ttl(name) <= leaderboard_index.TTL_SECONDS[timeframe], name
+            store.persist(board)  # a later round of a player already on the board sets no new TTL
+        spin(client, player, 2)
+        assert store.ttl(leaderboard_index.key("games_played", periods["daily"])) == -1
+        assert store.zscore(leaderboard_index.key("games_played", periods["daily"]), leaderboard_index.member(player.id)) == 2
+        all_time = leaderboard_index.key("games_played", "all")
+        assert store.ttl(all_time) == store.ttl(all_time + ":v") == -1
