@@ -201,3 +201,30 @@ def test_retried_action_is_applied_once(app, client, player, deal):
     again = client.post("/blackjack/action", json=body, headers=headers)
     assert first.status_code == again.status_code == 200
     assert first.get_data() == again.get_data()
+
+
+def assert_exactly_documented(state):
+    """The answer is exactly BlackjackStateSchema's fields, nested ones included."""
+    from imperioApp.api.games import BlackjackStateSchema, CardSchema, HandResultSchema
+
+    schema = BlackjackStateSchema()
+    assert set(state) == set(schema.fields) and state == schema.dump(state)
+    for card in state["player_hand"] + state["player_second_hand"] + state["dealer_hand"]:
+        assert set(card) == set(CardSchema().fields)
+    for hand in state["results"]:
+        assert set(hand) == set(HandResultSchema().fields)
+    assert set(state["fairness"]) == {"server_seed_hash", "client_seed", "nonce"}
+
+
+def test_every_blackjack_answer_is_exactly_its_documented_schema(client, player, deal):
+    deal("10", "9", "7", "King", "3")
+    dealt = start(client, player)
+    assert_exactly_documented(dealt)
+    assert dealt["message"] == "" and len(dealt["dealer_hand"]) == 1
+    hit = act(client, player, dealt["id"], "hit")
+    assert hit.status_code == 200 and not hit.get_json()["game_over"]
+    assert_exactly_documented(hit.get_json())
+    over = act(client, player, dealt["id"], "stand")
+    assert over.status_code == 200 and over.get_json()["game_over"]
+    assert_exactly_documented(over.get_json())
+    assert len(over.get_json()["dealer_hand"]) == 2 and over.get_json()["results"]

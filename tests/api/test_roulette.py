@@ -132,3 +132,23 @@ def test_total_bet_above_balance_is_refused(app, client, make_player):
     before = money_snapshot(app, player.id)
     assert_error(spin(client, player, [{"type": "red", "amount": 6}, {"type": "black", "amount": 6}]), 409, "insufficient_funds")
     assert money_snapshot(app, player.id) == before
+
+
+def test_both_roulette_answers_are_exactly_their_documented_schema(client, player, pocket):
+    from imperioApp.api.games import PlacedBetSchema, RouletteResultSchema
+
+    pocket(17)
+    answers = [
+        client.post(
+            "/roulette/spin",
+            json={"bets": [{"type": "red", "amount": 2}, {"type": "straight", "numbers": [17], "amount": 1}]},
+            headers=player.headers,
+        ),
+        client.post("/roulette/action", json={"bet": [{"amt": 1, "numbers": "17", "type": "straight"}]}, headers=player.headers),
+    ]
+    for response in answers:
+        assert response.status_code == 200
+        body = response.get_json()
+        assert set(body) == set(RouletteResultSchema().fields) and body == RouletteResultSchema().dump(body)
+        assert all(set(bet) == set(PlacedBetSchema().fields) for bet in body["bets"])
+        assert set(body["fairness"]) == {"server_seed_hash", "client_seed", "nonce"}
