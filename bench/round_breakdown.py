@@ -14,7 +14,8 @@ a low quantile of the blocks (the machine's slow moments inflate the others). La
 - `settlement`: `play.spin_slots` called directly (nonce claim, the statement, COMMIT and the
   after-commit work);
 - `settlement without after-commit`: the same with the event bus's after-commit publishing
-  turned off (no Redis index write, no push marks, no counters).
+  turned off (no Redis index write, no push marks, no counters);
+- `request, again`: the first layer once more, to show how far the machine moved meanwhile.
 
 Needs the players and tokens of bench/prepare.py. Writes rounds to that database.
 """
@@ -123,39 +124,30 @@ def main():
         play.spin_slots(user_ids[i % len(user_ids)], 1)
         db.session.remove()
 
-    def measure(name, call, setup=None, teardown=None):
-        if setup:
-            setup()
+    def measure(name, call, replaced=None):
+        """Record `call`'s CPU; `replaced` = (module, attribute, stand-in) for the measurement."""
+        if replaced:
+            module, attribute, stand_in = replaced
+            original = getattr(module, attribute)
+            setattr(module, attribute, stand_in)
         try:
             call(0)  # warm
             low, median = cpu_per_call(call, args.block, args.blocks)
         finally:
-            if teardown:
-                teardown()
+            if replaced:
+                setattr(module, attribute, original)
         results[name] = {"cpu_us_low": round(low * 1e6, 1), "cpu_us_median": round(median * 1e6, 1)}
 
     results = {}
     full = caller(app, "/spin", tokens)
-    for _ in range(100):
-        full(_)
+    for i in range(100):
+        full(i)
     measure("request", full)
-    real_spin = play.spin_slots
-    measure(
-        "request layer",
-        full,
-        setup=lambda: setattr(play, "spin_slots", lambda *a, **k: fixed),
-        teardown=lambda: setattr(play, "spin_slots", real_spin),
-    )
+    measure("request layer", full, replaced=(play, "spin_slots", lambda *a, **k: fixed))
     measure("bare Flask", caller(hello, "/spin", tokens))
     with app.app_context():
         measure("settlement", settle)
-        real_publish = events.publish_after_commit
-        measure(
-            "settlement without after-commit",
-            settle,
-            setup=lambda: setattr(events, "publish_after_commit", lambda *a, **k: None),
-            teardown=lambda: setattr(events, "publish_after_commit", real_publish),
-        )
+        measure("settlement without after-commit", settle, replaced=(events, "publish_after_commit", lambda *a, **k: None))
     measure("request, again", full)
     print(json.dumps(results, indent=2))
 
