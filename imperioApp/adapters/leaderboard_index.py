@@ -41,24 +41,25 @@ _STALE = "imperio.leaderboard_index.stale"
 # of 100,000 entries is a few large arguments rather than 400,000 small ones). Applies each
 # entry only if its version is newer than the stored one. Shared with the script that also
 # marks push windows (services.board_pushes).
-# A board's keys get their TTL when a member is added (ZADD and HSET return 1), not on every
-# write: the TTL outlasts the period (3 days for a day's board, 15 for a week's), so a
+# A board's keys get their TTL when a call adds a member (ZADD and HSET count them), not on
+# every write: the TTL outlasts the period (3 days for a day's board, 15 for a week's), so a
 # current board never expires, and a round of a player already on the board costs no EXPIRE.
 APPLY_FUNCTION = """
 local function apply(count, ttls, payloads)
   for i = 1, count do
     local key, versions = KEYS[i], KEYS[i] .. ':v'
-    local ttl = tonumber(ttls[i])
+    local joined, versioned = 0, 0
     for member, version, score in string.gmatch(payloads[i], '(%d+) (%d+) (-?%d+)') do
       local seen = redis.call('HGET', versions, member)
       if not seen or tonumber(seen) < tonumber(version) then
-        local joined = redis.call('ZADD', key, score, member)
-        local versioned = redis.call('HSET', versions, member, version)
-        if ttl > 0 then
-          if joined == 1 then redis.call('EXPIRE', key, ttl) end
-          if versioned == 1 then redis.call('EXPIRE', versions, ttl) end
-        end
+        joined = joined + redis.call('ZADD', key, score, member)
+        versioned = versioned + redis.call('HSET', versions, member, version)
       end
+    end
+    local ttl = tonumber(ttls[i])
+    if ttl > 0 then
+      if joined > 0 then redis.call('EXPIRE', key, ttl) end
+      if versioned > 0 then redis.call('EXPIRE', versions, ttl) end
     end
   end
 end
