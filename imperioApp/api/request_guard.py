@@ -105,18 +105,27 @@ def check_json_body(raw):
     return data
 
 
+# The WSGI keys of a request's header fields (werkzeug's EnvironHeaders yields the same).
+_HEADER_KEYS = ("CONTENT_TYPE", "CONTENT_LENGTH")
+
+
 def refuse_hostile_input():
     """before_request: the checks of the module docstring."""
-    if len(request.environ.get("RAW_URI") or request.full_path) > MAX_URL_BYTES:
+    # Every request pays for this guard: read the request and its environ once each.
+    req = request._get_current_object()
+    environ = req.environ
+    if len(environ.get("RAW_URI") or req.full_path) > MAX_URL_BYTES:
         raise RequestURITooLarge(f"URLs are limited to {MAX_URL_BYTES} bytes")
-    if any(len(value) > MAX_HEADER_BYTES for value in request.headers.values()):
+    if any(len(value) > MAX_HEADER_BYTES for key, value in environ.items() if key.startswith("HTTP_") or key in _HEADER_KEYS):
         raise RequestHeaderFieldsTooLarge(f"header fields are limited to {MAX_HEADER_BYTES} bytes")
-    if "\x00" in request.path or any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+    if "\x00" in req.path or (
+        environ.get("QUERY_STRING") and any("\x00" in key or "\x00" in value for key, value in req.args.items(multi=True))
+    ):
         raise InvalidCharacters("the URL may not contain NUL characters")
-    if request.is_json and request.method in ("POST", "PUT", "PATCH", "DELETE"):
-        raw = request.get_data(cache=True)
+    if req.is_json and req.method in ("POST", "PUT", "PATCH", "DELETE"):
+        raw = req.get_data(cache=True)
         limit = current_app.config["MAX_CONTENT_LENGTH"]
-        if request.content_length is None and limit and len(raw) >= limit:
+        if req.content_length is None and limit and len(raw) >= limit:
             raise RequestEntityTooLarge(f"request bodies are limited to {limit} bytes")
         if raw:
             check_json_body(raw)

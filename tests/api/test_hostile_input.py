@@ -99,3 +99,20 @@ def test_a_signed_token_naming_no_session_is_401(app, client, player, sid):
         claims["sid"] = sid
     forged = pyjwt.encode(claims, app.config["JWT_SECRET_KEY"], algorithm="HS256")
     assert_error(client.get("/wallet", headers={"Authorization": f"Bearer {forged}"}), 401, "invalid_token")
+
+
+@pytest.mark.parametrize("header", ["X-Padding", "Authorization", "Content-Type"])
+def test_an_oversized_header_field_is_a_json_431_and_writes_nothing(app, client, header):
+    before = written(app)
+    value = "a" * 8191
+    if header == "Content-Type":
+        response = client.post("/signup", data="{}", content_type="application/json; x=" + value)
+    else:
+        response = client.post("/signup", json={}, headers={header: value})
+    assert_error(response, 431)
+    assert written(app) == before
+
+
+def test_a_header_field_at_the_limit_passes_the_guard(client):
+    response = client.post("/signup", json={}, headers={"X-Padding": "a" * 8190})
+    assert response.status_code == 422  # the body's validation answers, not the guard
