@@ -3,8 +3,10 @@
 import threading
 from contextlib import contextmanager
 
+import marshmallow as ma
 from sqlalchemy import event, func, select
 
+from conftest import ledger_drift
 from imperioApp.extensions import db
 from imperioApp.models import FairnessSeed, GameRound, LedgerEntry
 
@@ -18,6 +20,26 @@ def assert_error(response, status, code=None):
     if code:
         assert body["error"]["code"] == code, body
     return body["error"]
+
+
+def assert_documented(schema, body):
+    """`body` has only `schema`'s fields and every required one, and dumps to itself; nested schemas too."""
+    fields = schema.fields
+    required = {name for name, field in fields.items() if field.required}
+    assert required <= set(body) <= set(fields), (type(schema).__name__, sorted(body))
+    assert schema.dump(body) == body
+    for name, field in fields.items():
+        inner = field.inner if isinstance(field, ma.fields.List) else field
+        if isinstance(inner, ma.fields.Nested) and body.get(name) is not None:
+            for item in body[name] if inner is not field else [body[name]]:
+                assert_documented(inner.schema, item)
+
+
+def assert_ledger_holds(app):
+    """Every balance equals the sum of its ledger, and every balance_after chain is unbroken."""
+    with app.app_context():
+        with db.engine.connect() as connection:
+            assert ledger_drift(connection) == []
 
 
 def money_snapshot(app, user_id):

@@ -181,6 +181,7 @@ def test_racing_requests_each_parse_their_own_body(app, make_player):
     import itertools
     import threading
 
+    from tests.api.helpers import assert_ledger_holds
     from tests.concurrency import race
 
     players = [make_player(balance=100) for _ in range(8)]
@@ -199,3 +200,4 @@ def test_racing_requests_each_parse_their_own_body(app, make_player):
         else:
             error = assert_error(response, 422)
             assert "odds" in json.dumps(error)
+    assert_ledger_holds(app)

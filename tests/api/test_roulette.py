@@ -2,7 +2,7 @@
 
 import pytest
 
-from .helpers import assert_error, money_snapshot
+from .helpers import assert_documented, assert_error, assert_ledger_holds, money_snapshot
 
 
 def spin(client, player, bets):
@@ -134,8 +134,8 @@ def test_total_bet_above_balance_is_refused(app, client, make_player):
     assert money_snapshot(app, player.id) == before
 
 
-def test_both_roulette_answers_are_exactly_their_documented_schema(client, player, pocket):
-    from imperioApp.api.games import PlacedBetSchema, RouletteResultSchema
+def test_both_roulette_answers_are_exactly_their_documented_schema(app, client, player, pocket):
+    from imperioApp.api.games import RouletteResultSchema
 
     pocket(17)
     answers = [
@@ -149,6 +149,8 @@ def test_both_roulette_answers_are_exactly_their_documented_schema(client, playe
     for response in answers:
         assert response.status_code == 200
         body = response.get_json()
-        assert set(body) == set(RouletteResultSchema().fields) and body == RouletteResultSchema().dump(body)
-        assert all(set(bet) == set(PlacedBetSchema().fields) for bet in body["bets"])
+        assert set(body) == set(RouletteResultSchema().fields)
+        assert_documented(RouletteResultSchema(), body)
+        assert all(set(bet) == {"type", "numbers", "amount", "odds", "payout"} for bet in body["bets"])
         assert set(body["fairness"]) == {"server_seed_hash", "client_seed", "nonce"}
+    assert_ledger_holds(app)

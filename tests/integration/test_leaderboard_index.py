@@ -10,6 +10,7 @@ from redis.retry import Retry
 from imperioApp.adapters import breaker, leaderboard_index
 from imperioApp.extensions import cache, redis_store
 from imperioApp.services import leaderboards
+from tests.api.helpers import assert_ledger_holds
 
 pytestmark = pytest.mark.redis
 
@@ -133,3 +134,4 @@ def test_past_period_boards_expire_and_the_all_time_boards_stay(app, client, pla
         assert store.zscore(leaderboard_index.key("games_played", periods["daily"]), leaderboard_index.member(player.id)) == 2
         all_time = leaderboard_index.key("games_played", "all")
         assert store.ttl(all_time) == store.ttl(all_time + ":v") == -1
+    assert_ledger_holds(app)

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from imperioApp.services import throttle
-from tests.api.helpers import assert_error
+from tests.api.helpers import assert_error, assert_ledger_holds
 from tests.web.forms import PASSWORD, bearer, csrf_of, launch, log_in, log_out, sign_up
 
 
@@ -270,3 +270,4 @@ def test_api_answers_set_no_cookie_and_a_forged_cookie_opens_nothing(app, client
     forger = app.test_client()
     forger.set_cookie("imperio_session", "eyJicm93c2VyX3Nlc3Npb24iOnsidXNlcl9pZCI6MX19.Z0aAaA.forged-signature")
     assert forger.get("/dashboard").status_code == 302
+    assert_ledger_holds(app)
