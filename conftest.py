@@ -18,6 +18,7 @@ from imperioApp.extensions import cache, limiter, redis_store
 from imperioApp.extensions import db as _db
 from imperioApp.realtime import init_socketio, stop_background_tasks
 from imperioApp.realtime import reset_state as reset_realtime_state
+from imperioApp.services import fairness
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
@@ -151,6 +152,7 @@ def _fresh_state_and_ledger_invariant(request):
         if client is not None:
             client.flushdb()
         cache.clear()  # ids restart with the tables: cached reads must not outlive their rows
+        fairness.forget_expected_draws(app)
         breaker.reset()
         limiter.reset()
     reset_realtime_state(app)

@@ -6,8 +6,9 @@ the round's own transaction (a refused round consumes none); a server seed is re
 by rotation, and never while a round that drew from it is still open.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from flask import current_app
 from sqlalchemy import bindparam, exists, select, update
 
 from .. import games
@@ -17,7 +18,7 @@ from ..games import fairness as rng
 from ..models import FairnessSeed, GameRound
 from ..models.base import utcnow
 from .errors import Conflict, ValidationFailed
-from .unit_of_work import atomic
+from .unit_of_work import after_commit, atomic
 
 _seeds = FairnessSeed.__table__
 _rounds = GameRound.__table__
@@ -36,6 +37,61 @@ class Draw:
     def rng(self):
         """The round's provably fair random stream."""
         return rng.FairRNG(self.server_seed, self.client_seed, self.nonce)
+
+
+# --- the next draw, expected ------------------------------------------------------------
+#
+# A round must know its nonce before the engine runs, so claiming it costs a statement of
+# its own before the settlement statement. A process that settled a player's last round
+# knows what their next draw should be; a round can then run the engine on that expected
+# draw and let the settlement statement claim it (`CLAIM_EXPECTED`), in one round trip
+# with everything else. The claim names the seed pair, the nonce and the client seed it
+# expects: if any of them moved (a round settled by another process, a rotation, a new
+# client seed), it claims nothing, the statement writes nothing, and the round draws the
+# usual way in the same transaction. The database decides; the expectation only saves a
+# round trip when it is right.
+
+_EXPECTED = "imperio.expected_draws"
+EXPECTED_DRAWS_KEPT = 100_000  # players per process; past it the oldest are forgotten
+
+# A CTE term of the settlement statement (psycopg2 parameters); it returns a row only if
+# the pair is still the player's active one, at the expected nonce and client seed.
+CLAIM_EXPECTED = (
+    "UPDATE fairness_seeds SET nonce = nonce + 1 WHERE id = %(seed_id)s AND user_id = %(user_id)s AND active "
+    "AND nonce = %(nonce)s AND client_seed = %(client_seed)s RETURNING id"
+)
+
+
+def _expected_draws():
+    return current_app.extensions.setdefault(_EXPECTED, {})
+
+
+def expected_draw(user_id):
+    """The player's next draw as this process last saw it, or None."""
+    return _expected_draws().get(user_id)
+
+
+def expect_next_after_commit(user_id, draw):
+    """Once the round that used `draw` commits, expect the draw after it."""
+    following = replace(draw, nonce=draw.nonce + 1)
+
+    def remember():
+        expected = _expected_draws()
+        if len(expected) >= EXPECTED_DRAWS_KEPT and user_id not in expected:
+            del expected[next(iter(expected))]
+        expected[user_id] = following
+
+    after_commit(remember)
+
+
+def forget_expected_draw(user_id):
+    """Drop the player's expected draw (their pair changed here)."""
+    _expected_draws().pop(user_id, None)
+
+
+def forget_expected_draws(app):
+    """Drop every expected draw of `app` (tests: ids restart with the tables)."""
+    app.extensions.pop(_EXPECTED, None)
 
 
 def ensure_seed(user_id, client_seed=None):
@@ -128,6 +184,7 @@ def set_client_seed(user_id, client_seed):
         .values(client_seed=_valid_client_seed(client_seed))
         .returning(*_PUBLIC_FIELDS)
     )
+    forget_expected_draw(user_id)
     return public_fields(_on_active_seed(user_id, statement))
 
 
@@ -153,6 +210,7 @@ def rotate(user_id, client_seed=None):
         now = utcnow()
         session.execute(update(_seeds).where(_seeds.c.id == old.id).values(active=False, revealed_at=now))
         ensure_seed(user_id, client_seed or old.client_seed)
+    forget_expected_draw(user_id)
     return {
         "revealed": {
             "server_seed": old.server_seed,

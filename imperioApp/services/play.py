@@ -2,7 +2,9 @@
 
 Inside the transaction: consume the player's next nonce, run the pure engine on the
 provably fair stream, then hand the step to `settlement.settle`, which writes the round,
-the money and the scores. A refused round (bad input, insufficient funds, an illegal
+the money and the scores. On PostgreSQL a new round first tries the draw this process
+expects to be next, claimed by the settlement statement itself (see
+`fairness.expected_draw`). A refused round (bad input, insufficient funds, an illegal
 action) rolls back whole: no coin moves, no nonce is consumed. `idempotency_key` is the
 request's key, recorded on the ledger rows of the money it moves.
 """
@@ -29,12 +31,27 @@ def _check_limit(amount, limit, what):
         raise ValidationFailed(f"{what} exceeds the table maximum of {limit}", code="above_table_limit")
 
 
+def _settle_new_round(user_id, step_for, idempotency_key):
+    """Draw, then settle the new round `step_for(draw)` describes (the engine runs in it)."""
+    with atomic() as session:
+        expected = fairness.expected_draw(user_id) if settlement.claims_draws(session) else None
+        if expected is not None:
+            result = settlement.settle(step_for(expected), idempotency_key=idempotency_key, claim_draw=True)
+            if result is not None:
+                fairness.expect_next_after_commit(user_id, expected)
+                return result
+        draw = fairness.draw(user_id)
+        result = settlement.settle(step_for(draw), idempotency_key=idempotency_key)
+        fairness.expect_next_after_commit(user_id, draw)
+        return result
+
+
 def _play_instant(user_id, game_type, bet, inputs, run_engine, idempotency_key):
     """Settle a one-shot round (slots, roulette): run_engine(rng) -> (outcome dict, payout)."""
-    with atomic():
-        draw = fairness.draw(user_id)
+
+    def step_for(draw):
         outcome, payout = run_engine(draw.rng())
-        step = Step(
+        return Step(
             user_id,
             game_type,
             bet,
@@ -46,7 +63,8 @@ def _play_instant(user_id, game_type, bet, inputs, run_engine, idempotency_key):
             win=payout,
             seed_id=draw.seed_id,
         )
-        return settlement.settle(step, idempotency_key=idempotency_key)
+
+    return _settle_new_round(user_id, step_for, idempotency_key)
 
 
 def spin_slots(user_id, bet=1, *, idempotency_key=None):
@@ -98,11 +116,11 @@ def start_blackjack(user_id, wager, *, idempotency_key=None):
     """Deal a new blackjack round; naturals settle at once."""
     wallet.validate_amount(wager, field="wager")
     _check_limit(wager, current_app.config["BLACKJACK_MAX_WAGER"], "wager")
-    with atomic():
-        draw = fairness.draw(user_id)
+
+    def step_for(draw):
         game = blackjack.start(draw.rng(), wager)
         payout = blackjack.total_payout(game) if game.over else 0
-        step = Step(
+        return Step(
             user_id,
             "blackjack",
             wager,
@@ -117,7 +135,8 @@ def start_blackjack(user_id, wager, *, idempotency_key=None):
             seed_id=draw.seed_id,
             public_outcome=blackjack.public_view(game),
         )
-        return settlement.settle(step, idempotency_key=idempotency_key)
+
+    return _settle_new_round(user_id, step_for, idempotency_key)
 
 
 _BlackjackRow = namedtuple("_BlackjackRow", "status inputs hidden_state server_seed_hash client_seed nonce")

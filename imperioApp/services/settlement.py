@@ -12,7 +12,10 @@ against the latest committed balance if it had to wait), the round INSERT or UPD
 ledger rows with the balances they left behind and the idempotency key, and the
 statistics and leaderboard upserts returning what achievements need. With the nonce claim
 before it (which opens the transaction in the same round trip) and the COMMIT after it, a
-round costs three round trips. SQLite runs the same writes statement by statement.
+round costs three round trips. A new round whose draw this process expected
+(`fairness.expected_draw`) lets the statement claim the nonce too (`claim_draw`): two round
+trips, and if the claim finds the pair moved on, nothing is written and the round draws
+the usual way in the same transaction. SQLite runs the same writes statement by statement.
 
 After the commit, one channel: `round_settled` (and `big_win`) on the event bus.
 """
@@ -27,7 +30,7 @@ from flask import current_app
 from ..adapters import driver
 from ..models import ALL_GAMES
 from ..models.base import utcnow
-from . import accounts, engagement, events, leaderboards, protection, statistics, wallet
+from . import accounts, engagement, events, fairness, leaderboards, protection, statistics, wallet
 from .unit_of_work import atomic
 
 
@@ -76,8 +79,17 @@ class Step:
     public_outcome: dict | None = None  # what the player sees, when it differs from `outcome`
 
 
-def settle(step, *, idempotency_key=None):
-    """Write one step in the caller's transaction; return the SettledRound (events go out after commit)."""
+def claims_draws(session):
+    """True if settlement can claim an expected draw in its own statement on this session's database."""
+    return driver.dialect_of(session) == "postgresql"
+
+
+def settle(step, *, idempotency_key=None, claim_draw=False):
+    """Write one step in the caller's transaction; return the SettledRound (events go out after commit).
+
+    `claim_draw` (PostgreSQL, a new round): the statement also claims the step's draw (seed
+    pair and nonce) and writes nothing, returning None, if that draw is no longer the next.
+    """
     movements = []
     if step.stake:
         movements.append(wallet.Movement("bet", -step.stake))
@@ -90,7 +102,10 @@ def settle(step, *, idempotency_key=None):
         params = _params(step, dialect_name, now, delta=delta, need=need, idempotency_key=idempotency_key)
         scored_at = leaderboards.clock()  # the boards' time (tests move it across periods)
         if dialect_name == "postgresql":
-            result, scores = _settle_in_one_statement(session, step, params, movements, now, scored_at)
+            settled = _settle_in_one_statement(session, step, params, movements, now, scored_at, claim_draw)
+            if settled is None:
+                return None
+            result, scores = settled
         else:
             result, scores = _settle_statement_by_statement(session, step, params, movements, idempotency_key, now, scored_at)
         if result.settled:
@@ -103,7 +118,7 @@ def settle(step, *, idempotency_key=None):
 
 
 def _params(step, dialect_name, now, **extra):
-    fairness = step.fairness
+    drawn = step.fairness
     return {
         "user_id": step.user_id,
         "game_type": step.game_type,
@@ -117,9 +132,9 @@ def _params(step, dialect_name, now, **extra):
         "hidden_state": None if step.hidden_state is None else json.dumps(step.hidden_state),
         "round_id": step.round_id,
         "seed_id": step.seed_id,
-        "server_seed_hash": fairness["server_seed_hash"],
-        "client_seed": fairness["client_seed"],
-        "nonce": fairness["nonce"],
+        "server_seed_hash": drawn["server_seed_hash"],
+        "client_seed": drawn["client_seed"],
+        "nonce": drawn["nonce"],
         "now": driver.timestamp(dialect_name, now),
         "settled_at": driver.timestamp(dialect_name, now) if step.settled else None,
         **extra,
@@ -222,16 +237,19 @@ _GUARD = "EXISTS (SELECT 1 FROM played)"
 _NULLABLE = {"hidden_state": "text", "settled_at": "timestamptz", "round_id": "bigint", "idempotency_key": "text"}
 
 
-def _one_statement(new_round, scored, winning):
+def _one_statement(new_round, scored, winning, claims):
     played = (
         f"INSERT INTO game_rounds ({_ROUND_COLUMNS}) SELECT {_NEW_ROUND} FROM moved RETURNING id"  # nosec B608  # SQL assembled at import from constant fragments; every value is a bound parameter
         if new_round
         else f"UPDATE game_rounds SET {_ROUND_CHANGES} FROM moved WHERE game_rounds.id = :round_id "  # nosec B608  # SQL assembled at import from constant fragments; every value is a bound parameter
         "RETURNING game_rounds.id"
     )
-    parts = [
-        "moved AS (UPDATE users SET balance = balance + :delta WHERE id = :user_id AND balance >= :need "
-        "RETURNING balance, protection_active)",
+    # With a claim, nothing moves unless the expected draw was still the next one.
+    claimed = " AND EXISTS (SELECT 1 FROM claimed)" if claims else ""
+    parts = [f"claimed AS ({fairness.CLAIM_EXPECTED})"] if claims else []
+    parts += [
+        "moved AS (UPDATE users SET balance = balance + :delta WHERE id = :user_id AND balance >= :need"
+        f"{claimed} RETURNING balance, protection_active)",
         f"played AS ({played})",
         # The bet line leaves the balance before the win; the win line leaves the final balance.
         "posted AS (INSERT INTO transactions (user_id, type, amount, balance_after, game_type, round_id, "
@@ -247,30 +265,42 @@ def _one_statement(new_round, scored, winning):
         parts += [f"stats AS ({stats})", f"board AS ({board})"]
         tail = "(SELECT json_agg(stats) FROM stats), (SELECT json_agg(board) FROM board)"
     sql = _native("WITH " + ", ".join(parts), "postgresql")
-    # The upserts were compiled with psycopg2's style already.
-    return driver.Prebuilt(
-        postgresql=f"{sql} SELECT moved.balance, played.id, moved.protection_active, {tail} FROM moved, played",  # nosec B608  # SQL assembled at import from constant fragments; every value is a bound parameter
-        prepared=_NULLABLE,
+    columns = f"moved.balance, played.id, moved.protection_active, {tail}"
+    # With a claim the statement always answers one row; its last column says whether it claimed.
+    select = (
+        f"SELECT {columns}, EXISTS (SELECT 1 FROM claimed) FROM (VALUES (1)) AS answer "  # nosec B608  # SQL assembled at import from constant fragments; every value is a bound parameter
+        "LEFT JOIN moved ON true LEFT JOIN played ON true"
+        if claims
+        else f"SELECT {columns} FROM moved, played"  # nosec B608  # SQL assembled at import from constant fragments; every value is a bound parameter
     )
+    # The upserts and the claim are in psycopg2's style already.
+    return driver.Prebuilt(postgresql=f"{sql} {select}", prepared=_NULLABLE)
 
 
 _STATEMENTS = {
-    (new_round, scored, winning): _one_statement(new_round, scored, winning)
+    (new_round, scored, winning, claims): _one_statement(new_round, scored, winning, claims)
     for new_round in (True, False)
     for scored in (True, False)
     for winning in (True, False)
-    if scored or not winning
+    for claims in (True, False)
+    if (scored or not winning) and (new_round or not claims)
 }
 
 
-def _settle_in_one_statement(session, step, params, movements, posted_at, now):
+def _settle_in_one_statement(session, step, params, movements, posted_at, now, claims):
     result = _result(step, None, None)  # balance and round id come back from the statement
     scored = step.settled
     winning = scored and result.net > 0
     if scored:
         params.update(statistics.upsert_params(result, now=now))
         params.update(leaderboards.upsert_params(result, now=now))
-    row = driver.execute(session, _STATEMENTS[(step.round_id is None, scored, winning)], params).fetchone()
+    row = driver.execute(session, _STATEMENTS[(step.round_id is None, scored, winning, claims)], params).fetchone()
+    if claims:
+        *row, claimed = row
+        if not claimed:
+            return None
+        if row[0] is None:
+            row = None
     if row is None:
         wallet.refuse(step.user_id, params["need"])
     # From here to COMMIT the wallet row is locked; the flag the `moved` UPDATE returned

@@ -16,16 +16,18 @@ from imperioApp.adapters import driver
 from .helpers import count_queries
 
 # The limits per round: (SQL statements on PostgreSQL, on SQLite, Redis round trips with Redis).
-# PostgreSQL: the nonce claim (or the blackjack round's lock), which opens the transaction
-# in the same round trip, the settlement statement, COMMIT. SQLite runs the settlement's
+# PostgreSQL: a new round whose draw the process expected (every round after a player's
+# first here) claims its nonce in the settlement statement, which opens the transaction in
+# the same round trip, then COMMIT; a blackjack action locks its round first, then the
+# settlement statement, COMMIT. SQLite runs the settlement's
 # writes one by one. Without Redis the token revocation lookup adds one statement; with
 # it, one Redis round trip, and a settled round one more after commit (the leaderboard
 # index and the push windows in one script).
 BUDGETS = {
-    "spin": (3, 6, 2),
-    "roulette": (3, 6, 2),
-    "legacy_roulette": (3, 6, 2),
-    "blackjack_start": (3, 4, 1),  # an open round: nothing to score yet
+    "spin": (2, 6, 2),
+    "roulette": (2, 6, 2),
+    "legacy_roulette": (2, 6, 2),
+    "blackjack_start": (2, 4, 1),  # an open round: nothing to score yet
     "blackjack_stand": (3, 6, 2),
 }
 REVOCATION_LOOKUP = 1

@@ -43,6 +43,7 @@ def test_the_database_refuses_a_second_round_of_a_player_from_one_draw(app, play
         return dataclasses.replace(draw, nonce=first["nonce"])
 
     monkeypatch.setattr(fairness, "draw", same_draw_again)
+    monkeypatch.setattr(fairness, "expected_draw", lambda user_id: None)  # every round claims its nonce first
     with app.app_context():
         play.spin_slots(player.id, 5)
         db.session.remove()
@@ -90,10 +91,11 @@ def test_on_postgresql_a_round_runs_prepared_statements_prepared_once_per_connec
     finally:
         driver.listeners.remove(sent.append)
     executed = [sql.removeprefix("BEGIN; ") for sql in sent if sql.removeprefix("BEGIN; ").startswith("EXECUTE ")]
-    # Each round: the nonce claim and the settlement, sent by name with their values only.
-    assert len(executed) == 2 * rounds
+    # Sent by name with their values only. The first round: the nonce claim, then the
+    # settlement; every later one: the settlement claiming the draw it expected, alone.
+    assert len(executed) == rounds + 1
     names = {sql.split()[1] for sql in executed}
-    assert len(names) == 2
+    assert len(names) == 3
     # A connection prepares a statement the first time it runs it, never again.
     prepared = [sql.split()[1] for sql in sent if sql.startswith("PREPARE ")]
     assert set(prepared) <= names
@@ -106,3 +108,101 @@ def test_on_postgresql_a_round_runs_prepared_statements_prepared_once_per_connec
         ledger = db.session.execute(select(func.sum(LedgerEntry.amount)).where(LedgerEntry.user_id == player.id)).scalar_one()
         db.session.remove()
     assert balance == result.balance == ledger
+
+
+def _rounds_as_drawn(app, user_id):
+    """[(seed id, nonce, client seed, stored outcome, outcome recomputed from the seed pair)] in play order."""
+    from imperioApp import games
+    from imperioApp.models import FairnessSeed, GameRound
+
+    with app.app_context():
+        rows = db.session.execute(
+            select(GameRound.seed_id, GameRound.nonce, GameRound.client_seed, GameRound.inputs, GameRound.outcome)
+            .where(GameRound.user_id == user_id)
+            .order_by(GameRound.id)
+        ).all()
+        seeds = dict(db.session.execute(select(FairnessSeed.id, FairnessSeed.server_seed)).all())
+        db.session.remove()
+    return [
+        (seed_id, nonce, client_seed, outcome, games.verify("slots", seeds[seed_id], client_seed, nonce, inputs)["outcome"])
+        for seed_id, nonce, client_seed, inputs, outcome in rows
+    ]
+
+
+def _moved_elsewhere(what, user_id):
+    """Change the player's pair as another process would (this one keeps its expectation)."""
+    if what == "nonce":  # a round settled by another worker
+        db.session.execute(text("UPDATE fairness_seeds SET nonce = nonce + 1 WHERE user_id = :u AND active"), {"u": user_id})
+    elif what == "client seed":
+        db.session.execute(
+            text("UPDATE fairness_seeds SET client_seed = 'chosen-elsewhere' WHERE user_id = :u AND active"), {"u": user_id}
+        )
+    else:  # a rotation
+        db.session.execute(
+            text("UPDATE fairness_seeds SET active = false, revealed_at = now() WHERE user_id = :u AND active"), {"u": user_id}
+        )
+        db.session.commit()
+        fairness.ensure_seed(user_id)
+    db.session.commit()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("what", ["nonce", "client seed", "rotation"])
+def test_a_round_whose_expected_draw_moved_on_draws_again_in_the_same_transaction(app, player, what):
+    from imperioApp.adapters import driver
+
+    with app.app_context():
+        play.spin_slots(player.id, 1)  # this process now expects the player's next draw
+        db.session.remove()
+        _moved_elsewhere(what, player.id)
+        db.session.remove()
+        expected = fairness.expected_draw(player.id)
+        sent = []
+        driver.listeners.append(sent.append)
+        try:
+            result = play.spin_slots(player.id, 1)
+        finally:
+            driver.listeners.remove(sent.append)
+        db.session.remove()
+    executed = [sql for sql in sent if not sql.startswith("PREPARE ")]
+    # The claim of the expected draw wrote nothing; the nonce claim and the settlement followed, one transaction.
+    assert len(executed) == 4 and executed[0].startswith("BEGIN; EXECUTE") and executed[-1] == "COMMIT"
+    drawn = _rounds_as_drawn(app, player.id)
+    assert len(drawn) == 2 and drawn[1][:3] != (expected.seed_id, expected.nonce, expected.client_seed)
+    assert (result.fairness["nonce"], result.fairness["client_seed"]) == drawn[1][1:3]
+    if what == "client seed":
+        assert result.fairness["client_seed"] == "chosen-elsewhere"
+    for _, _, _, stored, recomputed in drawn:
+        assert stored == recomputed  # every round replays from its own seed pair and nonce
+    with app.app_context():
+        # The next round's expectation is right again: one statement and COMMIT.
+        sent = []
+        driver.listeners.append(sent.append)
+        try:
+            play.spin_slots(player.id, 1)
+        finally:
+            driver.listeners.remove(sent.append)
+        db.session.remove()
+    assert [sql for sql in sent if not sql.startswith("PREPARE ")][1:] == ["COMMIT"]
+    nonces = [(seed_id, nonce) for seed_id, nonce, *_ in _rounds_as_drawn(app, player.id)]
+    assert len(set(nonces)) == 3
+    with app.app_context(), db.engine.connect() as connection:
+        assert ledger_drift(connection) == []
+
+
+@pytest.mark.postgres
+def test_a_refused_round_on_an_expected_draw_consumes_no_nonce(app, make_player):
+    poor = make_player(balance=3)
+    with app.app_context():
+        play.spin_slots(poor.id, 1)
+        db.session.remove()
+        expected = fairness.expected_draw(poor.id)
+        before = money_snapshot(app, poor.id)
+        with pytest.raises(errors.InsufficientFunds):
+            play.spin_slots(poor.id, 5)
+        db.session.remove()
+        assert money_snapshot(app, poor.id) == before  # no coin, no round, no nonce
+        assert play.spin_slots(poor.id, 2).fairness["nonce"] == expected.nonce
+        db.session.remove()
+    with app.app_context(), db.engine.connect() as connection:
+        assert ledger_drift(connection) == []
