@@ -254,3 +254,25 @@ def test_a_remembered_token_is_refused_by_an_app_with_another_key(make_app, app,
         SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], JWT_SECRET_KEY="another-key-of-at-least-32-characters!"
     )
     assert other.test_client().get("/wallet", headers=player.headers).status_code == 401
+
+
+def test_a_token_header_is_parsed_once_per_header_form_and_read_back_intact(app, client, player, make_player, monkeypatch):
+    from flask_jwt_extended import get_jwt_header, verify_jwt_in_request
+
+    from imperioApp.services import auth
+
+    parsed = []
+    real = auth._parse_header
+    monkeypatch.setattr(auth, "_headers", {})
+    monkeypatch.setattr(auth, "_parse_header", lambda token: parsed.append(token) or real(token))
+    other = make_player(username="other_player")
+    for headers in (player.headers, player.headers, other.headers):
+        assert client.get("/wallet", headers=headers).status_code == 200
+    assert len(parsed) == 1  # every token this server issues shares one header
+    with app.test_request_context(headers=other.headers):
+        verify_jwt_in_request()
+        assert get_jwt_header() == pyjwt.get_unverified_header(other.tokens["access_token"])
+        get_jwt_header()["alg"] = "none"  # a view changing its copy changes no one else's
+    with app.test_request_context(headers=player.headers):
+        verify_jwt_in_request()
+        assert get_jwt_header()["alg"] == "HS256"
