@@ -140,6 +140,9 @@ class Config:
     SOCKETIO_MAX_HTTP_BUFFER = _env_int("SOCKETIO_MAX_HTTP_BUFFER", 64 * 1024)
     SOCKETIO_MAX_EVENT_BYTES = _env_int("SOCKETIO_MAX_EVENT_BYTES", 8 * 1024)
     LEADERBOARD_PUSH_INTERVAL = float(_env("LEADERBOARD_PUSH_INTERVAL", "0.5"))
+    # A process writes the leaderboard index at most once per this many seconds, every round
+    # settled meanwhile in one Redis call (0: each round before its request answers).
+    LEADERBOARD_INDEX_LINGER_SECONDS = float(_env("LEADERBOARD_INDEX_LINGER_SECONDS", "0.05"))
     LEADERBOARD_PUSH_SIZE = 10
     CHAT_RATE_LIMIT = _env_int("CHAT_RATE_LIMIT", 5)
     CHAT_RATE_WINDOW_SECONDS = _env_int("CHAT_RATE_WINDOW_SECONDS", 5)
@@ -198,6 +201,9 @@ class TestingConfig(Config):
     # Flask-SocketIO's test client refuses a message queue; the integration tests use one.
     SOCKETIO_USE_MESSAGE_QUEUE = False
     TABLE_BETTING_SECONDS = 0.3
+    # Tests read the boards right after a round: each round is indexed before it answers
+    # (tests/unit/test_round_score_queue.py covers the linger).
+    LEADERBOARD_INDEX_LINGER_SECONDS = 0.0
     LOG_LEVEL = "INFO"
 
 

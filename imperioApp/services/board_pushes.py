@@ -10,14 +10,18 @@ shared (Lua scripts): one process in the whole deployment pushes a given board.
 
 After a round commits, `round_settled` reaches `on_round_settled`, which writes the
 round's scores to the leaderboard index and marks the windows in one Redis script, then
-publishes `leaderboard_push_due` with the boards this process now owns. Rounds that
-settle while this process's script call is under way wait in a `RoundScoreQueue` and go
-out together in the next call: one round trip per round at most, and far fewer under
-load, when the Redis client's work per call would otherwise cost more than the round's
-own settlement.
+publishes `leaderboard_push_due` with the boards this process now owns. The writes wait
+in a `RoundScoreQueue`: with LEADERBOARD_INDEX_LINGER_SECONDS set (the default, 0.05 s) a
+background writer sends everything that settled in the interval in one script call, so a
+process makes at most one such call per interval however many rounds it settles (a round's
+Redis work had cost its request about as much client CPU as the settlement statement);
+with 0, a round alone is written before its request answers and rounds that settle during
+a call share the next one. Boards are pushed at most every LEADERBOARD_PUSH_INTERVAL and
+read through a one-second cache, so the linger does not show.
 """
 
 import threading
+import time
 from collections import deque
 
 import structlog
@@ -189,18 +193,24 @@ def call(operation, *args):
 
 
 class RoundScoreQueue:
-    """Settled rounds' index writes waiting for the Redis script, written by one caller at a time.
+    """Settled rounds' index writes waiting for the Redis script, written by one writer at a time.
 
-    The round that finds no write under way writes at once (with no concurrency, every
+    With a `linger` (seconds), the first round queued starts a background writer that waits
+    the linger, then writes everything queued by then in one call, and again while rounds
+    keep arriving: one call per linger at most, and none once the queue is empty. Without
+    one, the round that finds no write under way writes at once (with no concurrency, every
     round is written before its request answers, as if unqueued). A round arriving while a
     write is under way only joins the queue; the writer takes the whole queue in its next
     call. A request writes at most two batches, its own and the one that queued behind it;
     whatever is still queued then goes to a background writer, so no request waits behind
-    a steady stream of others and no round is left unwritten.
+    a steady stream of others and no round is left unwritten. Either way, of a player's
+    writes to one board that share a call only the newest is sent.
     """
 
-    def __init__(self, app):
+    def __init__(self, app, linger=0.0, sleep=None):
         self.app = app
+        self.linger = linger
+        self._sleep = sleep  # None: time.sleep as it is when called (gevent patches it)
         self._lock = threading.Lock()
         self._pending = deque()
         self._idle = threading.Event()  # clear while a caller (or the background writer) writes
@@ -213,7 +223,10 @@ class RoundScoreQueue:
             if not self._idle.is_set():
                 return
             self._idle.clear()
-        self._write_batches(limit=2)
+        if self.linger:
+            self._continue_in_background()
+        else:
+            self._write_batches(limit=2)
 
     def _take(self):
         """Every queued round's writes, or None (and the queue released) when none is queued."""
@@ -221,9 +234,15 @@ class RoundScoreQueue:
             if not self._pending:
                 self._idle.set()
                 return None
-            writes = [write for round_writes in self._pending for write in round_writes]
+            rounds = list(self._pending)
             self._pending.clear()
-            return writes
+        newest = {}  # (metric, period, user) -> the write with the highest version
+        for round_writes in rounds:
+            for write in round_writes:
+                slot = (write[0], write[1], write[3])
+                if slot not in newest or write[4] >= newest[slot][4]:
+                    newest[slot] = write
+        return list(newest.values())
 
     def _write_batches(self, limit=None):
         written = 0
@@ -246,9 +265,32 @@ class RoundScoreQueue:
     def _write_in_background(self):
         with self.app.app_context():
             try:
-                self._write_batches()
+                if self.linger:
+                    self._write_lingering()
+                else:
+                    self._write_batches()
             except Exception as exc:  # the rounds are committed; only this batch's index writes are lost
                 log.error("round_score_writer_failed", error=str(exc))
+
+    def _write_lingering(self):
+        while True:
+            (self._sleep or time.sleep)(self.linger)
+            writes = self._take()
+            if writes is None:
+                return
+            try:
+                _score_and_mark(writes)
+            except Exception as exc:  # keep writing the rounds that follow
+                log.error("round_score_writer_failed", error=str(exc))
+            if self._release_if_empty():
+                return  # the next round starts a writer of its own, which lingers first
+
+    def _release_if_empty(self):
+        with self._lock:
+            if self._pending:
+                return False
+            self._idle.set()
+            return True
 
     def wait_idle(self, timeout):
         """Block until every queued round is written (True), or `timeout` seconds pass (False)."""
@@ -287,7 +329,7 @@ def flush(app, timeout=30):
 def init_app(app):
     """Subscribe to settled rounds; start with no window open in this process."""
     app.extensions[_MEMORY] = MemoryWindows()
-    app.extensions[_QUEUE] = RoundScoreQueue(app)
+    app.extensions[_QUEUE] = RoundScoreQueue(app, linger=app.config["LEADERBOARD_INDEX_LINGER_SECONDS"])
     with app.app_context():
         events.bus().subscribe("round_settled", on_round_settled)
 

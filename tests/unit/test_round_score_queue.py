@@ -100,3 +100,56 @@ def test_the_rounds_queued_behind_a_failing_write_are_still_written(app, monkeyp
     assert seen == [[("m", "p", "all", 1, 1, 1)], [("m", "p", "all", 2, 1, 2)]]
     queue.add([("m", "p", "all", 3, 1, 3)])  # released: the next round writes at once
     assert seen[-1] == [("m", "p", "all", 3, 1, 3)]
+
+
+class _Linger:
+    """An injected sleep: each linger waits until the test lets it end."""
+
+    def __init__(self):
+        self.waiting = threading.Semaphore(0)  # released once per linger started
+        self.go = threading.Semaphore(0)
+
+    def __call__(self, seconds):
+        assert seconds == 0.05
+        self.waiting.release()
+        assert self.go.acquire(timeout=DEADLINE)
+
+    def end_one(self):
+        assert self.waiting.acquire(timeout=DEADLINE)
+        self.go.release()
+
+
+def test_with_a_linger_the_rounds_of_one_interval_share_one_call_after_their_requests(app, calls):
+    linger = _Linger()
+    queue = board_pushes.RoundScoreQueue(app, linger=0.05, sleep=linger)
+    queue.add([("m", "p", "all", 1, 1, 10)])
+    queue.add([("m", "p", "all", 2, 1, 20), ("n", "p", "all", 2, 1, 5)])
+    queue.add([("m", "p", "all", 1, 2, 12)])  # the same player again: only the newest goes
+    assert calls == []  # the requests answered before anything was written
+    linger.end_one()
+    assert queue.wait_idle(DEADLINE)
+    assert calls == [[("m", "p", "all", 1, 2, 12), ("m", "p", "all", 2, 1, 20), ("n", "p", "all", 2, 1, 5)]]
+    assert board_pushes.flush(app) is True
+
+
+def test_with_a_linger_a_failing_call_does_not_stop_the_writes_after_it(app, monkeypatch):
+    linger = _Linger()
+    queue = board_pushes.RoundScoreQueue(app, linger=0.05, sleep=linger)
+    seen = []
+
+    def fake(writes):
+        seen.append(list(writes))
+        if len(seen) == 1:
+            queue.add([("m", "p", "all", 2, 1, 2)])  # settled during the write
+            raise RuntimeError("index write broke")
+
+    monkeypatch.setattr(board_pushes, "_score_and_mark", fake)
+    queue.add([("m", "p", "all", 1, 1, 1)])
+    linger.end_one()  # the first call fails
+    linger.end_one()  # the round that settled meanwhile goes in the next
+    assert queue.wait_idle(DEADLINE)
+    assert seen == [[("m", "p", "all", 1, 1, 1)], [("m", "p", "all", 2, 1, 2)]]
+    queue.add([("m", "p", "all", 3, 1, 3)])  # a new interval starts a new writer
+    linger.end_one()
+    assert queue.wait_idle(DEADLINE)
+    assert seen[-1] == [("m", "p", "all", 3, 1, 3)]
