@@ -8,7 +8,8 @@ label, so nothing here labels the process itself.
 """
 
 import os
-from time import perf_counter
+import threading
+from time import monotonic, perf_counter
 
 from flask import g, request
 from prometheus_client import (
@@ -95,7 +96,7 @@ def init_app(app):
 
     app.after_request(_count_request)
     with app.app_context():
-        _watch_pool(db.engine.pool)
+        _watch_pool(db.engine)
         events.bus().subscribe("round_settled", on_round_settled)
 
 
@@ -113,17 +114,64 @@ def _count_request(response):
     return response
 
 
-def _watch_pool(pool):
-    # Only QueuePool (PostgreSQL, SQLite files) knows its checked-out and overflow counts.
-    if not hasattr(pool, "checkedout") or not hasattr(pool, "overflow"):
-        return
+POOL_GAUGE_INTERVAL = 0.1  # seconds between two publications of the pool gauges under load
 
-    def update(*_):
+
+class PoolGauges:
+    """The pool gauges of one engine, published from its checkouts and checkins.
+
+    Publishing costs two multiprocess-file writes and two locked reads of the pool, and every
+    transaction checks a connection out and back in: under load the gauges are published at
+    most every `interval` seconds, and at once whenever the last connection in use comes
+    back, so an idle pool never shows connections in use. The counts are read from the
+    engine's current pool (a pool discarded after a lost connection is replaced).
+    """
+
+    def __init__(self, engine, interval=POOL_GAUGE_INTERVAL, clock=monotonic):
+        self.engine = engine
+        self.interval = interval
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._in_use = 0
+        self._published_at = None
+
+    def checked_out(self, *_):
+        """Pool event: a connection was checked out."""
+        with self._lock:
+            self._in_use += 1
+            due = self._due()
+        if due:
+            self.publish()
+
+    def checked_in(self, *_):
+        """Pool event: a connection came back."""
+        with self._lock:
+            self._in_use -= 1
+            due = self._due(idle=self._in_use <= 0)
+        if due:
+            self.publish()
+
+    def _due(self, idle=False):
+        now = self.clock()
+        if not idle and self._published_at is not None and now - self._published_at < self.interval:
+            return False
+        self._published_at = now
+        return True
+
+    def publish(self):
+        """Set the gauges from the pool's own counts."""
+        pool = self.engine.pool
         DB_POOL_IN_USE.set(pool.checkedout())
         DB_POOL_OVERFLOW.set(max(pool.overflow(), 0))
 
-    event.listen(pool, "checkout", update)
-    event.listen(pool, "checkin", update)
+
+def _watch_pool(engine):
+    # Only QueuePool (PostgreSQL, SQLite files) knows its checked-out and overflow counts.
+    if not hasattr(engine.pool, "checkedout") or not hasattr(engine.pool, "overflow"):
+        return
+    gauges = PoolGauges(engine)
+    event.listen(engine.pool, "checkout", gauges.checked_out)
+    event.listen(engine.pool, "checkin", gauges.checked_in)
 
 
 def on_round_settled(name, payload):

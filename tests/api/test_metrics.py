@@ -138,3 +138,54 @@ def test_the_dashboard_graphs_only_metrics_that_exist():
 def test_every_metric_is_explained_in_the_readme(name):
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     assert f"`{name}" in readme, name
+
+
+class _Pool:
+    def __init__(self):
+        self.out = 0
+
+    def checkedout(self):
+        return self.out
+
+    def overflow(self):
+        return -5
+
+
+def test_pool_gauges_are_published_at_most_every_interval_and_at_once_when_idle():
+    from types import SimpleNamespace
+
+    from imperioApp import metrics
+
+    now = [1000.0]
+    engine = SimpleNamespace(pool=_Pool())
+    gauges = metrics.PoolGauges(engine, interval=0.1, clock=lambda: now[0])
+
+    def shown():
+        return metrics.DB_POOL_IN_USE._value.get()
+
+    def check_out():
+        engine.pool.out += 1
+        gauges.checked_out()
+
+    def check_in():
+        engine.pool.out -= 1
+        gauges.checked_in()
+
+    check_out()
+    assert shown() == 1  # the first event publishes
+    check_out()
+    check_out()
+    assert shown() == 1  # within the interval: not again
+    now[0] += 0.1
+    check_in()
+    assert shown() == 2 and metrics.DB_POOL_OVERFLOW._value.get() == 0
+    check_in()
+    assert shown() == 2
+    check_in()
+    assert shown() == 0  # the last one back: published at once, whatever the interval
+    engine.pool = _Pool()  # the engine replaced its pool after a lost connection
+    engine.pool.out = 1
+    gauges.checked_out()
+    now[0] += 0.1
+    gauges.checked_out()
+    assert shown() == 1  # read from the engine's current pool
