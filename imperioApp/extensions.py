@@ -12,6 +12,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from sqlalchemy import MetaData
 
+from .adapters import driver
+
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -28,9 +30,10 @@ def client_address():
 
 
 # Services read back what they wrote through Core statements, so nothing is expired on commit.
+# The session class lets a transaction the driver started run ORM statements on its connection.
 db = SQLAlchemy(
     metadata=MetaData(naming_convention=NAMING_CONVENTION),
-    session_options={"expire_on_commit": False},
+    session_options={"expire_on_commit": False, "class_": driver.DriverAwareSession},
 )
 migrate = Migrate()
 cache = Cache()

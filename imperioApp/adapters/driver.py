@@ -15,6 +15,13 @@ connection PREPAREs a statement the first time it runs it (one extra round trip,
 connection) and then sends only `EXECUTE name (values)`. Prepared statements belong to the
 database session and survive ROLLBACK; a reconnected connection starts with none, because
 the pool clears a connection's `info` when it replaces the connection.
+
+On PostgreSQL a transaction that starts on the driver takes its connection from the pool
+itself (`Held`), not through the SQLAlchemy session: the session's transaction, connection
+and commit bookkeeping had cost a round about as much CPU as one of its round trips. If
+code inside the same transaction then uses the session, `DriverAwareSession` binds the
+session to that very connection (wrapped once in a SQLAlchemy `Connection`), so ORM and
+driver statements always share one transaction. `unit_of_work.atomic` ends both.
 """
 
 import hashlib
@@ -22,10 +29,13 @@ import json
 import re
 from datetime import date, datetime, timezone
 
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 
 DIALECTS = {"postgresql": postgresql.psycopg2.dialect(), "sqlite": sqlite.dialect(paramstyle="named")}
 BEGUN = "driver_begun"  # session.info: the DBAPI connection whose transaction we opened
+HELD = "driver_held"  # session.info: the Held connection of a transaction the driver started
 
 # Observers of every statement sent here (the query-budget tests count them); none in production.
 listeners = []
@@ -71,7 +81,72 @@ class Prebuilt:
 
 def dialect_of(session):
     """The name of the dialect the session talks to."""
-    return session.get_bind().dialect.name
+    held = session.info.get(HELD)
+    return (held.engine if held is not None else session.get_bind()).dialect.name
+
+
+class Held:
+    """A pooled connection the driver checked out for one transaction, outside the session."""
+
+    __slots__ = ("engine", "fairy", "wrapped")
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.fairy = engine.pool.connect()
+        self.wrapped = None  # the SQLAlchemy Connection, once the session needs one
+
+    @property
+    def dbapi(self):
+        """The DBAPI connection."""
+        return self.fairy.dbapi_connection
+
+    def connection(self):
+        """The SQLAlchemy Connection over this pooled connection (made once)."""
+        if self.wrapped is None:
+            self.wrapped = Connection(self.engine, connection=self.fairy)
+        return self.wrapped
+
+    def invalidate(self):
+        """Discard the connection (the server went away); the pool reconnects later."""
+        (self.wrapped or self.fairy).invalidate()
+
+    def release(self):
+        """Return the connection to the pool (or discard it, if the server went away)."""
+        dbapi = self.fairy.dbapi_connection
+        if dbapi is None or getattr(dbapi, "closed", False):
+            self.invalidate()
+        else:
+            (self.wrapped or self.fairy).close()
+
+
+class DriverAwareSession(FlaskSession):
+    """The app's session: inside a transaction the driver started, it runs on that connection."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        held = self.info.get(HELD)
+        if held is not None and bind is None:
+            return held.connection()
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+def _hold(session):
+    """(DBAPI connection, its pool record's info, dialect name, Held or None) for the session's transaction."""
+    held = session.info.get(HELD)
+    if held is None and not session.in_transaction():
+        engine = session.get_bind()
+        if engine.dialect.name == "postgresql":
+            held = session.info[HELD] = Held(engine)
+    if held is not None:
+        return held.dbapi, held.fairy.info, held.engine.dialect.name, held
+    connection = session.connection()
+    return connection.connection.dbapi_connection, connection.connection.info, connection.dialect.name, None
+
+
+def release(session):
+    """Return the connection a driver transaction held (after `finish` and the session's own end)."""
+    held = session.info.pop(HELD, None)
+    if held is not None:
+        held.release()
 
 
 _SQL_TYPES = {bool: "boolean", int: "bigint", str: "text", datetime: "timestamptz", date: "date"}
@@ -115,8 +190,8 @@ class _PreparedForm:
 PREPARED = "imperio_prepared"  # connection info: names of the statements prepared on it
 
 
-def _ensure_prepared(connection, dbapi, form, params):
-    prepared = connection.connection.info.setdefault(PREPARED, set())
+def _ensure_prepared(info, dbapi, form, params):
+    prepared = info.setdefault(PREPARED, set())
     if form.name in prepared:
         return
     sql = form.prepare_sql(params)
@@ -128,9 +203,7 @@ def _ensure_prepared(connection, dbapi, form, params):
 
 def execute(session, prebuilt, params):
     """Run a Prebuilt on the session's connection; return the DBAPI cursor."""
-    connection = session.connection()
-    dbapi = connection.connection.dbapi_connection
-    dialect_name = connection.dialect.name
+    dbapi, info, dialect_name, held = _hold(session)
     sql = prebuilt.sql(dialect_name)
     params = prebuilt.params(dialect_name, params)
     cursor = dbapi.cursor()
@@ -141,7 +214,7 @@ def execute(session, prebuilt, params):
             if form is not None:
                 # Before the BEGIN when this statement opens the transaction: a PREPARE
                 # outside it cannot leave the transaction aborted.
-                _ensure_prepared(connection, dbapi, form, params)
+                _ensure_prepared(info, dbapi, form, params)
                 sql, params = form.sql, form.values(params)
             if opening:
                 sql = "BEGIN; " + sql
@@ -154,8 +227,14 @@ def execute(session, prebuilt, params):
             # before the failure, so likely dead too); later checkouts reconnect. SQLAlchemy
             # does the same for the statements it runs itself.
             session.info.pop(BEGUN, None)
-            connection.invalidate()
-            connection.engine.dispose(close=False)
+            if held is not None:
+                session.info.pop(HELD, None)
+                held.invalidate()
+                held.engine.dispose(close=False)
+            else:
+                connection = session.connection()
+                connection.invalidate()
+                connection.engine.dispose(close=False)
         raise
     return cursor
 

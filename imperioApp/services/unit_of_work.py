@@ -24,17 +24,42 @@ def atomic():
     try:
         yield session
         if depth == 0:
-            driver.finish(session, commit=True)
-            session.commit()
+            _commit(session)
     except BaseException:
         if depth == 0:
-            try:
-                driver.finish(session, commit=False)
-            finally:
-                session.rollback()
+            _roll_back(session)
         raise
     finally:
         session.info[_DEPTH] = depth
+
+
+def _commit(session):
+    # A transaction the driver started and the session never joined (a round's usual case)
+    # has no session bookkeeping to end: COMMIT, return the connection, run the callbacks.
+    joined = session.in_transaction()
+    try:
+        if joined:
+            session.flush()  # the session's pending writes belong before the COMMIT
+        driver.finish(session, commit=True)
+        if joined:
+            session.commit()
+    except BaseException:
+        _roll_back(session)
+        raise
+    driver.release(session)
+    if not joined:
+        _run_after_commit(session)
+
+
+def _roll_back(session):
+    try:
+        driver.finish(session, commit=False)
+    finally:
+        try:
+            session.rollback()
+        finally:
+            session.info.pop(_AFTER_COMMIT, None)
+            driver.release(session)
 
 
 def in_transaction():

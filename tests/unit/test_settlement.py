@@ -206,3 +206,38 @@ def test_a_refused_round_on_an_expected_draw_consumes_no_nonce(app, make_player)
         db.session.remove()
     with app.app_context(), db.engine.connect() as connection:
         assert ledger_drift(connection) == []
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("driver_first", [True, False])
+def test_driver_and_session_statements_in_one_block_are_one_transaction(app, player, driver_first):
+    from imperioApp.adapters import driver
+    from imperioApp.services.unit_of_work import after_commit, atomic
+
+    transaction_id = driver.Prebuilt(postgresql="SELECT txid_current()")
+    credit = driver.Prebuilt(postgresql="UPDATE users SET balance = balance + 7 WHERE id = %(owner)s")
+    ran = []
+    with app.app_context():
+        pool = db.engine.pool
+        with atomic() as session:
+            ids = [driver.execute(session, transaction_id, {}).fetchone()[0]] if driver_first else []
+            ids.append(session.execute(text("SELECT txid_current()")).scalar_one())
+            ids.append(driver.execute(session, transaction_id, {}).fetchone()[0])
+            after_commit(lambda: ran.append("committed"))
+        assert len(set(ids)) == 1 and ran == ["committed"]
+        with pytest.raises(RuntimeError), atomic() as session:
+            # Both kinds of write, then a failure: neither survives, and no callback runs.
+            writes = [
+                lambda: driver.execute(session, credit, {"owner": player.id}),
+                lambda: session.execute(text("UPDATE users SET balance = balance + 7 WHERE id = :owner"), {"owner": player.id}),
+            ]
+            for write in writes if driver_first else reversed(writes):
+                write()
+            after_commit(lambda: ran.append("rolled back"))
+            raise RuntimeError("after both writes")
+        assert ran == ["committed"]
+        assert db.session.get(User, player.id).balance == 1000
+        db.session.remove()
+        assert pool.checkedout() == 0  # every connection went back to the pool
+    with app.app_context(), db.engine.connect() as connection:
+        assert ledger_drift(connection) == []
