@@ -248,8 +248,8 @@ def _one_statement(new_round, scored, winning, claims):
     claimed = " AND EXISTS (SELECT 1 FROM claimed)" if claims else ""
     parts = [f"claimed AS ({fairness.CLAIM_EXPECTED})"] if claims else []
     parts += [
-        "moved AS (UPDATE users SET balance = balance + :delta WHERE id = :user_id AND balance >= :need"
-        f"{claimed} RETURNING balance, protection_active)",
+        f"moved AS (UPDATE users SET balance = balance + :delta WHERE id = :user_id AND balance >= :need{claimed} "  # nosec B608  # SQL assembled at import from constant fragments; every value is a bound parameter
+        "RETURNING balance, protection_active)",
         f"played AS ({played})",
         # The bet line leaves the balance before the win; the win line leaves the final balance.
         "posted AS (INSERT INTO transactions (user_id, type, amount, balance_after, game_type, round_id, "
