@@ -37,10 +37,13 @@ are dealt from the END of the shuffled list: the first card dealt is position 31
 
 The implementation is lazy but deals identical cards: the Durstenfeld step for position
 i fixes position i for good, so the engine performs that step (one ``randbelow(i + 1)``)
-right before dealing position i, and performs the remaining steps in their usual order
-when the state is serialised. The random words are consumed in exactly the order of the
-full shuffle. The serialised state keeps the undealt cards (``shoe``; next card last);
-it never leaves the server.
+right before dealing position i. The random words are consumed in exactly the order of
+the full shuffle. The serialised state of a shoe still being shuffled keeps only how many
+cards were dealt from it (``drawn``): the round's random stream, which the server can
+recreate from the seed pair and nonce, rebuilds the same shoe by repeating those steps
+(finishing the shuffle of the other ~300 cards at every deal would cost more than the
+rest of the round). A shoe that was stacked, or read from a version 1 state, keeps its
+undealt cards (``shoe``; next card last). The state never leaves the server.
 
 State
 -----
@@ -64,7 +67,7 @@ RANK_NAMES = ("Ace", "2", "3", "4", "5", "6", "7", "8", "9", "10", "Jack", "Quee
 RANK_VALUES = (11, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 10, 10)
 ACTIONS = ("hit", "stand", "double_down", "split")
 _ALIASES = {"double": "double_down"}
-STATE_VERSION = 1
+STATE_VERSION = 2  # 1: every state keeps its undealt cards; both are read
 
 # Derivation. Rule-effect tables of the player's expectation (single-deck S17 baseline
 # -0.02%; six decks -0.53; DAS +0.13; no resplitting -0.03) give -0.45% for these rules.
@@ -111,6 +114,20 @@ class Shoe:
         self.cards = cards
         # While set, the Durstenfeld steps for the positions still in `cards` are pending.
         self._rng = rng
+        self.drawn = 0
+
+    @classmethod
+    def resumed(cls, rng, drawn: int, decks: int = DECKS) -> "Shoe":
+        """Return the shoe `rng` shuffles after `drawn` cards were dealt from it."""
+        shoe = cls.shuffled(rng, decks)
+        for _ in range(drawn):
+            shoe.draw()
+        return shoe
+
+    @property
+    def lazy(self) -> bool:
+        """True while the shuffle is still pending (the state can then keep only `drawn`)."""
+        return self._rng is not None
 
     @classmethod
     def shuffled(cls, rng, decks: int = DECKS) -> "Shoe":
@@ -128,6 +145,7 @@ class Shoe:
         if self._rng is not None and len(cards) > 1:
             j = self._rng.randbelow(len(cards))
             cards[-1], cards[j] = cards[j], cards[-1]
+        self.drawn += 1
         return cards.pop()
 
     def remaining(self) -> list[int]:
@@ -165,11 +183,12 @@ class BlackjackGame:
     log: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        """Return the full, JSON-serialisable server-side state (includes the shoe)."""
+        """Return the full, JSON-serialisable server-side state (the shoe as `drawn` or `shoe`, see above)."""
+        shoe = {"drawn": self.shoe.drawn} if self.shoe.lazy else {"shoe": list(self.shoe.remaining())}
         return {
             "v": STATE_VERSION,
             "wager": self.wager,
-            "shoe": list(self.shoe.remaining()),
+            **shoe,
             "dealer": list(self.dealer),
             "hands": [
                 {
@@ -190,13 +209,19 @@ class BlackjackGame:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "BlackjackGame":
-        """Rebuild a game from to_dict() output."""
-        if data.get("v") != STATE_VERSION:
+    def from_dict(cls, data: dict, rng=None) -> "BlackjackGame":
+        """Rebuild a game from to_dict() output; `rng`: the round's random stream, fresh (for a `drawn` shoe)."""
+        if data.get("v") not in (1, STATE_VERSION):
             raise ValueError(f"unsupported blackjack state version {data.get('v')!r}")
+        if "shoe" in data:
+            shoe = Shoe(list(data["shoe"]))
+        elif rng is None:
+            raise ValueError("this state's shoe is rebuilt from the round's random stream: pass rng")
+        else:
+            shoe = Shoe.resumed(rng, data["drawn"])
         return cls(
             wager=data["wager"],
-            shoe=Shoe(list(data["shoe"])),
+            shoe=shoe,
             dealer=list(data["dealer"]),
             hands=[Hand(**{**h, "cards": list(h["cards"])}) for h in data["hands"]],
             current=data["current"],

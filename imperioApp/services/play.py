@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, select
 
 from ..adapters import driver
 from ..games import blackjack, roulette, slots
-from ..models import GameRound
+from ..models import FairnessSeed, GameRound
 from . import fairness, settlement, wallet
 from .errors import Conflict, NotFound, ValidationFailed
 from .settlement import SettledRound, Step
@@ -24,6 +24,7 @@ from .unit_of_work import atomic
 
 __all__ = ["SettledRound"]
 _rounds = GameRound.__table__
+_seeds = FairnessSeed.__table__
 
 
 def _check_limit(amount, limit, what):
@@ -139,12 +140,14 @@ def start_blackjack(user_id, wager, *, idempotency_key=None):
     return _settle_new_round(user_id, step_for, idempotency_key)
 
 
-_BlackjackRow = namedtuple("_BlackjackRow", "status inputs hidden_state server_seed_hash client_seed nonce")
-# The action's first statement: on the driver, it also opens the transaction.
+_BlackjackRow = namedtuple("_BlackjackRow", "status inputs hidden_state server_seed_hash client_seed nonce server_seed")
+# The action's first statement: on the driver, it also opens the transaction. The round's
+# server seed rebuilds its shoe (the seed pair cannot rotate while the round is open).
 _OPEN_BLACKJACK = driver.Prebuilt(
-    select(*(_rounds.c[name] for name in _BlackjackRow._fields))
+    select(*(_rounds.c[name] for name in _BlackjackRow._fields[:-1]), _seeds.c.server_seed)
+    .select_from(_rounds.join(_seeds, _seeds.c.id == _rounds.c.seed_id))
     .where(_rounds.c.id == bindparam("round_id"), _rounds.c.user_id == bindparam("owner"), _rounds.c.game_type == "blackjack")
-    .with_for_update(),
+    .with_for_update(of=_rounds),
     prepared={},
 )
 
@@ -159,7 +162,8 @@ def act_blackjack(user_id, round_id, action, *, idempotency_key=None):
         row = _BlackjackRow(*found)
         if row.status != "open":
             raise Conflict("this game is already over", code="game_over")
-        game = blackjack.BlackjackGame.from_dict(driver.json_value(row.hidden_state))
+        drawn = fairness.Draw(None, row.server_seed, row.server_seed_hash, row.client_seed, row.nonce)
+        game = blackjack.BlackjackGame.from_dict(driver.json_value(row.hidden_state), rng=drawn.rng())
         inputs = driver.json_value(row.inputs)
         extra = blackjack.extra_stake(game, action)
         blackjack.apply(game, action)

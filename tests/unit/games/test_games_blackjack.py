@@ -324,17 +324,43 @@ def test_the_log_records_every_card_and_action():
 
 
 def test_state_round_trips_through_json_and_resumes_identically():
+    def stream():
+        return FairRNG(SEED, "client", nonce)  # the round's stream, as the server recreates it
+
     for nonce in range(40):
-        game = bj.start(FairRNG(SEED, "client", nonce), 10)
+        game = bj.start(stream(), 10)
         stored = json.loads(json.dumps(game.to_dict()))
-        resumed = bj.BlackjackGame.from_dict(stored)
+        assert "shoe" not in stored and stored["drawn"] == 4  # the shoe is kept as the cards dealt
+        resumed = bj.BlackjackGame.from_dict(stored, rng=stream())
         assert resumed.to_dict() == stored
         while not game.over:
             action = bj.basic_strategy(game)
             bj.apply(game, action)
             bj.apply(resumed, action)
-            resumed = bj.BlackjackGame.from_dict(json.loads(json.dumps(resumed.to_dict())))
+            resumed = bj.BlackjackGame.from_dict(json.loads(json.dumps(resumed.to_dict())), rng=stream())
         assert resumed.to_dict() == game.to_dict()
+        assert resumed.dealer == game.dealer and [h.cards for h in resumed.hands] == [h.cards for h in game.hands]
+
+
+def test_a_version_1_state_with_its_undealt_cards_resumes_identically():
+    for nonce in range(10):
+        game = bj.start(FairRNG(SEED, "client", nonce), 10)
+        old = {**game.to_dict(), "v": 1}
+        del old["drawn"]
+        old["shoe"] = list(bj.start(FairRNG(SEED, "client", nonce), 10).shoe.remaining())
+        resumed = bj.BlackjackGame.from_dict(json.loads(json.dumps(old)))  # no stream needed
+        while not game.over:
+            action = bj.basic_strategy(game)
+            bj.apply(game, action)
+            bj.apply(resumed, action)
+        assert resumed.dealer == game.dealer and [h.cards for h in resumed.hands] == [h.cards for h in game.hands]
+        assert [h.payout for h in resumed.hands] == [h.payout for h in game.hands]
+
+
+def test_a_state_that_keeps_only_the_cards_dealt_needs_its_stream():
+    data = bj.start(FairRNG(SEED, "client", 0), 10).to_dict()
+    with pytest.raises(ValueError):
+        bj.BlackjackGame.from_dict(data)
 
 
 def test_unknown_state_versions_are_refused():
