@@ -324,20 +324,20 @@ def test_the_log_records_every_card_and_action():
 
 
 def test_state_round_trips_through_json_and_resumes_identically():
-    def stream():
+    def stream(nonce):
         return FairRNG(SEED, "client", nonce)  # the round's stream, as the server recreates it
 
     for nonce in range(40):
-        game = bj.start(stream(), 10)
+        game = bj.start(stream(nonce), 10)
         stored = json.loads(json.dumps(game.to_dict()))
         assert "shoe" not in stored and stored["drawn"] == 4  # the shoe is kept as the cards dealt
-        resumed = bj.BlackjackGame.from_dict(stored, rng=stream())
+        resumed = bj.BlackjackGame.from_dict(stored, rng=stream(nonce))
         assert resumed.to_dict() == stored
         while not game.over:
             action = bj.basic_strategy(game)
             bj.apply(game, action)
             bj.apply(resumed, action)
-            resumed = bj.BlackjackGame.from_dict(json.loads(json.dumps(resumed.to_dict())), rng=stream())
+            resumed = bj.BlackjackGame.from_dict(json.loads(json.dumps(resumed.to_dict())), rng=stream(nonce))
         assert resumed.to_dict() == game.to_dict()
         assert resumed.dealer == game.dealer and [h.cards for h in resumed.hands] == [h.cards for h in game.hands]
 
