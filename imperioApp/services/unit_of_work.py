@@ -23,12 +23,13 @@ def atomic():
     session.info[_DEPTH] = depth + 1
     try:
         yield session
-        if depth == 0:
-            _commit(session)
     except BaseException:
         if depth == 0:
             _roll_back(session)
         raise
+    else:
+        if depth == 0:
+            _commit(session)  # rolls back itself if the commit fails
     finally:
         session.info[_DEPTH] = depth
 
