@@ -191,8 +191,9 @@ def test_a_round_whose_expected_draw_moved_on_draws_again_in_the_same_transactio
 
 
 @pytest.mark.postgres
-def test_a_refused_round_on_an_expected_draw_consumes_no_nonce(app, make_player):
+def test_a_refused_round_on_an_expected_draw_consumes_no_nonce(app, make_player, reels):
     poor = make_player(balance=3)
+    reels(None)  # losing spins: 2 coins left after the first
     with app.app_context():
         play.spin_slots(poor.id, 1)
         db.session.remove()
