@@ -128,6 +128,14 @@ class DriverAwareSession(FlaskSession):
             return held.connection()
         return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
 
+    def close(self):
+        """Close; a driver transaction still open (a block that never ended) is rolled back first."""
+        # In autocommit mode the pool's reset on return would leave the BEGIN we sent open.
+        if BEGUN in self.info:
+            finish(self, commit=False)
+        release(self)
+        super().close()
+
 
 def _hold(session):
     """(DBAPI connection, its pool record's info, dialect name, Held or None) for the session's transaction."""

@@ -242,3 +242,20 @@ def test_driver_and_session_statements_in_one_block_are_one_transaction(app, pla
         assert pool.checkedout() == 0  # every connection went back to the pool
     with app.app_context(), db.engine.connect() as connection:
         assert ledger_drift(connection) == []
+
+
+@pytest.mark.postgres
+def test_a_driver_transaction_never_ended_is_rolled_back_when_the_session_closes(app, player):
+    from imperioApp.adapters import driver
+
+    credit = driver.Prebuilt(postgresql="UPDATE users SET balance = balance + 7 WHERE id = %(owner)s")
+    with app.app_context():
+        driver.execute(db.session(), credit, {"owner": player.id})  # BEGIN; UPDATE, outside any atomic block
+        db.session.remove()  # the request's teardown
+        assert db.engine.pool.checkedout() == 0
+        left_open = db.session.execute(
+            text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'")
+        ).scalar_one()
+        assert left_open == 0
+        assert db.session.get(User, player.id).balance == 1000
+        db.session.remove()
