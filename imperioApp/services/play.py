@@ -35,7 +35,9 @@ def _check_limit(amount, limit, what):
 def _settle_new_round(user_id, step_for, idempotency_key):
     """Draw, then settle the new round `step_for(draw)` describes (the engine runs in it)."""
     with atomic() as session:
-        expected = fairness.expected_draw(user_id) if settlement.claims_draws(session) else None
+        if not settlement.claims_draws(session):  # SQLite: no round trips to save
+            return settlement.settle(step_for(fairness.draw(user_id)), idempotency_key=idempotency_key)
+        expected = fairness.expected_draw(user_id)
         if expected is not None:
             result = settlement.settle(step_for(expected), idempotency_key=idempotency_key, claim_draw=True)
             if result is not None:
