@@ -14,7 +14,8 @@ configured, `leaderboard_index` is the read index, updated after commit; reads f
 to the database whenever the index is unavailable or not loaded.
 """
 
-from datetime import timezone
+from datetime import datetime, timezone
+from functools import lru_cache
 
 from redis.exceptions import RedisError
 from sqlalchemy import BigInteger, and_, case, cast, func, literal, null, select, tuple_, union_all
@@ -59,8 +60,26 @@ def period_key(timeframe, moment):
 
 def current_periods(moment=None):
     """{timeframe: period key} for now (or `moment`)."""
-    moment = moment or clock()
-    return {timeframe: period_key(timeframe, moment) for timeframe in TIMEFRAMES}
+    return dict(_periods_on(_utc_day(moment or clock())))
+
+
+def _utc_day(moment):
+    return (moment if moment.tzinfo is timezone.utc else moment.astimezone(timezone.utc)).date()
+
+
+# Every round asks for the current periods twice; they change once a day. The cached
+# dicts are shared: read them, never change them.
+@lru_cache(maxsize=16)
+def _periods_on(day):
+    """{timeframe: period key} of a UTC calendar day."""
+    midday = datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc)
+    return {timeframe: period_key(timeframe, midday) for timeframe in TIMEFRAMES}
+
+
+@lru_cache(maxsize=16)
+def _timeframes_on(day):
+    """{period key: timeframe} of a UTC calendar day."""
+    return {period: timeframe for timeframe, period in _periods_on(day).items()}
 
 
 def validate_board(metric, timeframe):
@@ -116,7 +135,7 @@ def upsert_for(winning):
 
 def upsert_params(result, *, now):
     """The parameters of the round's upsert."""
-    periods = current_periods(now)
+    periods = _periods_on(_utc_day(now))
     return {"user_id": result.user_id, "net": result.net, "daily": periods["daily"], "weekly": periods["weekly"]}
 
 
@@ -132,7 +151,7 @@ def index_writes(result, scores, *, now, version):
     # `version` (the player's all-time round count) orders their writes to the index.
     if leaderboard_index.client() is None:
         return []
-    timeframe_of = {period: timeframe for timeframe, period in current_periods(now).items()}
+    timeframe_of = _timeframes_on(_utc_day(now))
     return [(row.metric, row.period, timeframe_of[row.period], result.user_id, version, row.score) for row in scores]
 
 
