@@ -1,6 +1,17 @@
 """The API's blueprint class: flask-smorest's, with one schema instance per argument schema."""
 
 import flask_smorest
+from webargs.flaskparser import FlaskParser
+
+from .request_guard import parsed_json_body
+
+
+class GuardedJsonParser(FlaskParser):
+    """webargs' Flask parser, taking a JSON body the request guard already parsed (and checked)."""
+
+    def _raw_load_json(self, req):
+        parsed = parsed_json_body(req)
+        return super()._raw_load_json(req) if parsed is None else parsed
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -11,6 +22,8 @@ class Blueprint(flask_smorest.Blueprint):
     nothing of a load on the instance, so one instance, built when the route is declared,
     serves every request. The OpenAPI document is the same either way.
     """
+
+    ARGUMENTS_PARSER = GuardedJsonParser()
 
     def arguments(self, schema, *args, **kwargs):
         """flask-smorest's `arguments`, with a schema class instantiated once, here."""

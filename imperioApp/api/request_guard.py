@@ -105,6 +105,15 @@ def check_json_body(raw):
     return data
 
 
+# The WSGI environ key of the body this guard parsed: the arguments parser reads it from there.
+PARSED_JSON = "imperio.parsed_json"
+
+
+def parsed_json_body(req):
+    """The request's JSON body as this guard parsed it, or None if it did not parse one."""
+    return req.environ.get(PARSED_JSON)
+
+
 # The WSGI keys of a request's header fields (werkzeug's EnvironHeaders yields the same).
 _HEADER_KEYS = ("CONTENT_TYPE", "CONTENT_LENGTH")
 
@@ -128,7 +137,7 @@ def refuse_hostile_input():
         if req.content_length is None and limit and len(raw) >= limit:
             raise RequestEntityTooLarge(f"request bodies are limited to {limit} bytes")
         if raw:
-            check_json_body(raw)
+            environ[PARSED_JSON] = check_json_body(raw)
 
 
 def register_request_guard(app):
