@@ -41,3 +41,34 @@ def test_production_starts_with_strong_secrets(make_app):
     app = make_app(ProductionConfig, SECRET_KEY=STRONG, JWT_SECRET_KEY=STRONG + "y")
     assert not app.testing
     assert app.config["ENV_NAME"] == "production"
+
+
+def test_views_and_hooks_are_judged_sync_once_and_coroutines_still_by_flask(make_app, monkeypatch):
+    import inspect
+
+    import flask.app
+
+    app = make_app()
+    checks = []
+
+    def counting(func):
+        checks.append(func)
+        return inspect.iscoroutinefunction(func)
+
+    monkeypatch.setattr(flask.app, "iscoroutinefunction", counting)
+
+    def hook():
+        return None
+
+    async def coroutine_hook():
+        return None
+
+    assert app.ensure_sync(hook) is hook and app.ensure_sync(hook) is hook
+    assert checks == [hook]
+    for _ in range(2):
+        try:
+            wrapped = app.ensure_sync(coroutine_hook)
+        except RuntimeError:  # Flask without its async extra refuses coroutines
+            continue
+        assert wrapped is not coroutine_hook
+    assert checks == [hook, coroutine_hook, coroutine_hook]

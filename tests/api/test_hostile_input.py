@@ -116,3 +116,17 @@ def test_an_oversized_header_field_is_a_json_431_and_writes_nothing(app, client,
 def test_a_header_field_at_the_limit_passes_the_guard(client):
     response = client.post("/signup", json={}, headers={"X-Padding": "a" * 8190})
     assert response.status_code == 422  # the body's validation answers, not the guard
+
+
+def test_a_body_is_parsed_once_and_the_arguments_come_from_the_guards_parse(client, player, monkeypatch):
+    """The guard's parse (with its integer and float limits) is the one the route's arguments get."""
+    import webargs.core
+
+    def second_parse(*args, **kwargs):
+        raise AssertionError("the body was parsed a second time")
+
+    monkeypatch.setattr(webargs.core, "parse_json", second_parse)
+    response = client.post("/spin", json={"bet": 3}, headers=player.headers)
+    assert response.status_code == 200
+    assert response.get_json()["bet"] == 3
+    assert_error(client.post("/spin", json={"bet": "3"}, headers=player.headers), 422, "validation_error")

@@ -201,3 +201,14 @@ def test_racing_requests_each_parse_their_own_body(app, make_player):
             error = assert_error(response, 422)
             assert "odds" in json.dumps(error)
     assert_ledger_holds(app)
+
+
+def test_without_an_allowed_origin_no_response_carries_cors_headers(make_app):
+    client = make_app(CORS_ORIGINS=[]).test_client()
+    origin = {"Origin": "https://play.example.com"}
+    responses = [
+        client.get("/health", headers=origin),
+        client.options("/spin", headers={**origin, "Access-Control-Request-Method": "POST"}),
+    ]
+    for response in responses:
+        assert [name for name in response.headers.keys() if name.startswith("Access-Control-")] == []
