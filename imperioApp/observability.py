@@ -1,10 +1,10 @@
 """Structured JSON logs, each line of a request carrying its request id."""
 
 import logging
+import os
 import re
 import sys
 import time
-import uuid
 
 import structlog
 from flask import g, request
@@ -50,7 +50,9 @@ def register_request_logging(app):
     @app.before_request
     def bind_request_id():
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id = (
+            incoming if _VALID_REQUEST_ID.match(incoming) else os.urandom(16).hex()
+        )  # 128 random bits, as uuid4 without its object
         g.request_started = time.perf_counter()
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=g.request_id)
