@@ -31,9 +31,10 @@ from flask_jwt_extended import JWTManager, create_access_token, create_refresh_t
 from flask_jwt_extended import view_decorators as flask_jwt_view_decorators
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt import ExpiredSignatureError, InvalidTokenError, PyJWTError
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 
 from .. import metrics
+from ..adapters import driver
 from ..models import AuthSession, User
 from ..models.base import utcnow
 from . import events, passwords, protection, throttle
@@ -204,20 +205,25 @@ def token_is_revoked(claims):
     return not session_is_live(claims["sid"], int(claims["sub"]))
 
 
+# Every live player's requests ask this once per AUTH_SESSION_CACHE_SECONDS in each process.
+_LIVE_SESSION_OWNER = driver.Prebuilt(
+    select(_sessions.c.user_id).where(
+        _sessions.c.id == bindparam("session_id"),
+        _sessions.c.ended_at.is_(None),
+        _sessions.c.expires_at > bindparam("now"),
+    )
+)
+
+
 def session_is_live(session_id, user_id):
     """True if the session exists, belongs to the user, and has not ended or expired."""
     cache = _live_cache()
     if cache.knows_live(session_id, user_id, current_app.config["AUTH_SESSION_CACHE_SECONDS"]):
         return True
     with atomic() as session:
-        row = session.execute(
-            select(_sessions.c.user_id).where(
-                _sessions.c.id == session_id,
-                _sessions.c.ended_at.is_(None),
-                _sessions.c.expires_at > utcnow(),
-            )
-        ).first()
-    live = row is not None and row.user_id == user_id
+        now = driver.timestamp(driver.dialect_of(session), utcnow())
+        row = driver.execute(session, _LIVE_SESSION_OWNER, {"session_id": session_id, "now": now}).fetchone()
+    live = row is not None and row[0] == user_id
     if live:
         cache.remember(session_id, user_id)
     return live
