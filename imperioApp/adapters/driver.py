@@ -25,13 +25,14 @@ driver statements always share one transaction. `unit_of_work.atomic` ends both.
 """
 
 import hashlib
-import json
 import re
 from datetime import date, datetime, timezone
 
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+
+from . import fast_json
 
 DIALECTS = {"postgresql": postgresql.psycopg2.dialect(), "sqlite": sqlite.dialect(paramstyle="named")}
 BEGUN = "driver_begun"  # session.info: the DBAPI connection whose transaction we opened
@@ -274,7 +275,7 @@ def finish(session, commit):
 
 def json_value(value):
     """A JSON column's value as the driver returned it (psycopg2 decodes JSON, sqlite3 returns text)."""
-    return json.loads(value) if isinstance(value, str) else value
+    return fast_json.loads(value) if isinstance(value, str) else value
 
 
 def timestamp(dialect_name, moment):

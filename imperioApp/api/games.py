@@ -5,6 +5,7 @@ from flask import current_app
 from flask_jwt_extended import jwt_required
 from marshmallow import validate
 
+from ..adapters import fast_json
 from ..games import roulette
 from ..models import GAME_TYPES
 from ..services import play, rounds
@@ -65,7 +66,7 @@ def spin(data, idempotency_key):
     # Exactly SpinResultSchema's fields, sent as they are: the game routes skip dumping their
     # answers through marshmallow (20-30 us each); the schemas still document them, and the
     # tests check that every answer is exactly its schema.
-    return current_app.json.response(
+    return _json_response(
         {
             "stopSegments": outcome["segments"],
             "totalCoins": result.balance,
@@ -146,6 +147,11 @@ class BlackjackStateSchema(ma.Schema):
     fairness = ma.fields.Nested(FairnessFieldsSchema, required=True)
 
 
+def _json_response(payload):
+    # The game routes' answers go out through orjson: Flask's encoder cost 2-3 % of a round.
+    return current_app.response_class(fast_json.response_body(payload), mimetype="application/json")
+
+
 def _blackjack_state(result, *, dealt=False):
     # The engine's public view is exactly BlackjackStateSchema's fields but these (see /spin).
     state = {**result.outcome, "id": result.round_id, "player_coins": result.balance, "fairness": result.fairness}
@@ -153,7 +159,7 @@ def _blackjack_state(result, *, dealt=False):
     if dealt:
         # The existing blackjack client shows any message from /blackjack/start as an error.
         state["message"] = ""
-    return current_app.json.response(state)
+    return _json_response(state)
 
 
 @blp.route("/blackjack/start", methods=["POST"])
@@ -216,7 +222,7 @@ def roulette_result(result):
     """The response both roulette endpoints give (the legacy client reads four of its fields)."""
     outcome = result.outcome
     # Exactly RouletteResultSchema's fields (see /spin).
-    return current_app.json.response(
+    return _json_response(
         {
             "winning_number": outcome["pocket"],
             "color": outcome["color"],

@@ -20,14 +20,13 @@ the usual way in the same transaction. SQLite runs the same writes statement by 
 After the commit, one channel: `round_settled` (and `big_win`) on the event bus.
 """
 
-import json
 import re
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 from flask import current_app
 
-from ..adapters import driver
+from ..adapters import driver, fast_json
 from ..models import ALL_GAMES
 from ..models.base import utcnow
 from . import accounts, engagement, events, fairness, leaderboards, protection, statistics, wallet
@@ -127,9 +126,9 @@ def _params(step, dialect_name, now, **extra):
         "payout": step.payout,
         "stake": step.stake,
         "win": step.win,
-        "inputs": json.dumps(step.inputs),
-        "outcome": json.dumps(step.outcome),
-        "hidden_state": None if step.hidden_state is None else json.dumps(step.hidden_state),
+        "inputs": fast_json.dumps(step.inputs),
+        "outcome": fast_json.dumps(step.outcome),
+        "hidden_state": None if step.hidden_state is None else fast_json.dumps(step.hidden_state),
         "round_id": step.round_id,
         "seed_id": step.seed_id,
         "server_seed_hash": drawn["server_seed_hash"],
