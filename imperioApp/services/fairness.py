@@ -6,7 +6,7 @@ the round's own transaction (a refused round consumes none); a server seed is re
 by rotation, and never while a round that drew from it is still open.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import bindparam, exists, select, update
@@ -37,6 +37,11 @@ class Draw:
     def rng(self):
         """The round's provably fair random stream."""
         return rng.FairRNG(self.server_seed, self.client_seed, self.nonce)
+
+    def following(self):
+        """The draw after this one: same pair, next nonce."""
+        # Built directly: dataclasses.replace inspects the fields on every call.
+        return Draw(self.seed_id, self.server_seed, self.server_seed_hash, self.client_seed, self.nonce + 1)
 
 
 # --- the next draw, expected ------------------------------------------------------------
@@ -73,7 +78,7 @@ def expected_draw(user_id):
 
 def expect_next_after_commit(user_id, draw):
     """Once the round that used `draw` commits, expect the draw after it."""
-    following = replace(draw, nonce=draw.nonce + 1)
+    following = draw.following()
 
     def remember():
         expected = _expected_draws()
