@@ -88,6 +88,10 @@ def _unstorable_text(value):
     return False
 
 
+# Built once: json.loads with hooks builds a new decoder on every call.
+_DECODER = json.JSONDecoder(parse_int=_integer, parse_float=_finite, parse_constant=_no_constants)
+
+
 def check_json_body(raw):
     """Refuse a body that is not safe JSON (see the module docstring); return it parsed."""
     try:
@@ -97,7 +101,9 @@ def check_json_body(raw):
     if _depth(text) > MAX_JSON_DEPTH:
         raise JsonTooDeep(f"JSON may nest at most {MAX_JSON_DEPTH} levels")
     try:
-        data = json.loads(text, parse_int=_integer, parse_float=_finite, parse_constant=_no_constants)
+        if text.startswith("\ufeff"):  # as json.loads says it
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        data = _DECODER.decode(text)
     except ValueError as exc:
         raise InvalidJson(f"the body is not valid JSON: {exc}") from None
     if _unstorable_text(data):
