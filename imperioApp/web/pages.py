@@ -49,7 +49,8 @@ class CookieSessions(SecureCookieSessionInterface):
 
     def open_session(self, app, request):
         """An empty session when the request has no session cookie, else Flask's."""
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        # No Cookie header at all (API clients): skip parsing one.
+        if app.secret_key and ("HTTP_COOKIE" not in request.environ or not request.cookies.get(self.get_cookie_name(app))):
             return self.session_class()
         return super().open_session(app, request)
 
