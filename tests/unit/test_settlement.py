@@ -259,3 +259,19 @@ def test_a_driver_transaction_never_ended_is_rolled_back_when_the_session_closes
         assert left_open == 0
         assert db.session.get(User, player.id).balance == 1000
         db.session.remove()
+
+
+def test_a_session_that_did_work_is_still_closed_at_teardown(app, player):
+    """Only a session that never began a transaction or held an object skips its close."""
+    from sqlalchemy import inspect as state_of
+
+    with app.app_context():
+        loaded = db.session.get(User, player.id)
+        pending = User(username="never-saved", email="never-saved@example.com", password_hash="x")
+        db.session.add(pending)
+        db.session.remove()  # the request's teardown
+        assert state_of(loaded).detached and state_of(pending).transient
+        assert db.engine.pool.checkedout() == 0
+        assert db.session.get(User, player.id).balance == 1000
+        assert db.session.query(User).filter_by(username="never-saved").count() == 0
+        db.session.remove()
