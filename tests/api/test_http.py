@@ -212,3 +212,21 @@ def test_without_an_allowed_origin_no_response_carries_cors_headers(make_app):
     ]
     for response in responses:
         assert [name for name in response.headers.keys() if name.startswith("Access-Control-")] == []
+
+
+def test_a_limit_checked_in_a_request_still_gets_its_after_request_work(app, make_app):
+    """The limiter's after-request hook is skipped only where no limit was checked."""
+    from imperioApp.extensions import limiter
+
+    limited_app = make_app(SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
+
+    # Counted only when the after-request hook sees the answer (a conditional deduction).
+    @limiter.limit("3 per minute", deduct_when=lambda response: response.status_code == 418)
+    def teapot():
+        return {"brewing": False}, 418
+
+    limited_app.add_url_rule("/teapot", "teapot", teapot)
+    client = limited_app.test_client()
+    assert [client.get("/teapot").status_code for _ in range(3)] == [418, 418, 418]
+    assert_error(client.get("/teapot"), 429, "rate_limited")
+    assert client.get("/health").status_code == 200  # no limit checked: nothing to do after it
