@@ -9,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import DEFAULT_JWT_SECRET_KEY, DEFAULT_SECRET_KEY, get_config, normalise_database_url
 
 from . import metrics
-from .adapters import fast_json
+from .adapters import driver
 from .adapters.pool import FairQueuePool
 from .extensions import cache, cors, db, limiter, migrate, redis_client_options, redis_store
 from .observability import configure_logging, register_request_logging
@@ -92,7 +92,7 @@ def register_extensions(app):
         options.setdefault("pool_recycle", app.config.get("DB_POOL_RECYCLE", 1800))
         options.setdefault("pool_pre_ping", app.config.get("DB_POOL_PRE_PING", False))
         if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-            fast_json.decode_postgresql_json_with_orjson()
+            driver.decode_json_columns_with_json_codec()
             # An unreachable server fails in seconds (503 with Retry-After), not after a TCP timeout.
             connect_args = {"connect_timeout": app.config["DATABASE_CONNECT_TIMEOUT"], **options.get("connect_args", {})}
             options["connect_args"] = connect_args

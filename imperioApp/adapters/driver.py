@@ -32,7 +32,7 @@ from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from . import fast_json
+from .. import json_codec
 
 DIALECTS = {"postgresql": postgresql.psycopg2.dialect(), "sqlite": sqlite.dialect(paramstyle="named")}
 BEGUN = "driver_begun"  # session.info: the DBAPI connection whose transaction we opened
@@ -278,7 +278,7 @@ def finish(session, commit):
 
 def json_value(value):
     """A JSON column's value as the driver returned it (psycopg2 decodes JSON, sqlite3 returns text)."""
-    return fast_json.loads(value) if isinstance(value, str) else value
+    return json_codec.loads(value) if isinstance(value, str) else value
 
 
 def timestamp(dialect_name, moment):
@@ -286,3 +286,11 @@ def timestamp(dialect_name, moment):
     if moment is None or dialect_name != "sqlite":
         return moment
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def decode_json_columns_with_json_codec():
+    """Make psycopg2 decode json and jsonb values with `json_codec.loads` (process-wide; idempotent)."""
+    from psycopg2.extras import register_default_json, register_default_jsonb
+
+    register_default_json(globally=True, loads=json_codec.loads)
+    register_default_jsonb(globally=True, loads=json_codec.loads)

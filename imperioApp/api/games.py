@@ -5,7 +5,7 @@ from flask import current_app
 from flask_jwt_extended import jwt_required
 from marshmallow import validate
 
-from ..adapters import fast_json
+from .. import json_codec
 from ..games import roulette
 from ..models import GAME_TYPES
 from ..services import play, rounds
@@ -149,7 +149,7 @@ class BlackjackStateSchema(ma.Schema):
 
 def _json_response(payload):
     # The game routes' answers go out through orjson: Flask's encoder cost 2-3 % of a round.
-    return current_app.response_class(fast_json.response_body(payload), mimetype="application/json")
+    return current_app.response_class(json_codec.response_body(payload), mimetype="application/json")
 
 
 def _blackjack_state(result, *, dealt=False):

@@ -26,7 +26,8 @@ from types import SimpleNamespace
 
 from flask import current_app
 
-from ..adapters import driver, fast_json
+from .. import json_codec
+from ..adapters import driver
 from ..models import ALL_GAMES
 from ..models.base import utcnow
 from . import accounts, engagement, events, fairness, leaderboards, protection, statistics, wallet
@@ -126,9 +127,9 @@ def _params(step, dialect_name, now, **extra):
         "payout": step.payout,
         "stake": step.stake,
         "win": step.win,
-        "inputs": fast_json.dumps(step.inputs),
-        "outcome": fast_json.dumps(step.outcome),
-        "hidden_state": None if step.hidden_state is None else fast_json.dumps(step.hidden_state),
+        "inputs": json_codec.dumps(step.inputs),
+        "outcome": json_codec.dumps(step.outcome),
+        "hidden_state": None if step.hidden_state is None else json_codec.dumps(step.hidden_state),
         "round_id": step.round_id,
         "seed_id": step.seed_id,
         "server_seed_hash": drawn["server_seed_hash"],

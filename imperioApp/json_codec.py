@@ -1,4 +1,4 @@
-"""JSON on the settlement path through orjson, with the standard library for what it refuses.
+"""JSON on the round's path through orjson, with the standard library for what it refuses.
 
 orjson encodes and decodes the same documents several times faster than `json`. It refuses
 integers beyond 64 bits and NaN/Infinity in text, which `json` accepts: those documents
@@ -34,11 +34,3 @@ def response_body(value):
         return orjson.dumps(value, option=_RESPONSE_OPTIONS)
     except orjson.JSONEncodeError:
         return (json.dumps(value, sort_keys=True, separators=(",", ":")) + "\n").encode()
-
-
-def decode_postgresql_json_with_orjson():
-    """Make psycopg2 decode json and jsonb columns with `loads` (process-wide; idempotent)."""
-    from psycopg2.extras import register_default_json, register_default_jsonb
-
-    register_default_json(globally=True, loads=loads)
-    register_default_jsonb(globally=True, loads=loads)
