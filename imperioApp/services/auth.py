@@ -66,16 +66,17 @@ class VerifiedTokenCache(JWTManager):
 
     MAX_ENTRIES = 10_000
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, clock=time.time, **kwargs):
         super().__init__(*args, **kwargs)
         self._verified = OrderedDict()
+        self.clock = clock  # the epoch seconds a remembered token's expiry is checked against
 
     def _decode_jwt_from_config(self, encoded_token, csrf_value=None, allow_expired=False):
         if csrf_value is not None or allow_expired:
             return _well_formed(super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired))
         key = (encoded_token, current_app.config["JWT_SECRET_KEY"])
         claims = self._verified.get(key)
-        if claims is not None and claims.get("exp", 0) > time.time():
+        if claims is not None and claims.get("exp", 0) > self.clock():
             return claims
         claims = _well_formed(super()._decode_jwt_from_config(encoded_token))
         self._verified[key] = claims

@@ -235,14 +235,27 @@ def test_expired_tampered_and_unsigned_tokens_are_401(app, client, player):
     assert missing.status_code == 401 and error_code(missing) == "authorization_required"
 
 
-def test_a_verified_token_still_expires(app, client, player):
+def test_a_verified_token_still_expires(app, client, player, monkeypatch):
     """Verified tokens are remembered per process; that must not outlive their expiry."""
     import time
+    from datetime import datetime
 
-    short = access_token(app, player, expires_delta=timedelta(seconds=1))
+    import jwt.api_jwt as pyjwt_api
+
+    from imperioApp.services.auth import jwt
+
+    short = access_token(app, player, expires_delta=timedelta(minutes=10))
     headers = {"Authorization": f"Bearer {short}"}
     assert client.get("/wallet", headers=headers).status_code == 200
-    time.sleep(1.1)
+    # An hour later, for the remembered token and for PyJWT's own check of the token.
+    monkeypatch.setattr(jwt, "clock", lambda: time.time() + 3600)
+
+    class AnHourLater(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.now(tz) + timedelta(hours=1)
+
+    monkeypatch.setattr(pyjwt_api, "datetime", AnHourLater)
     response = client.get("/wallet", headers=headers)
     assert response.status_code == 401
     assert error_code(response) == "token_expired"
