@@ -9,15 +9,20 @@ import json
 
 import orjson
 
-_RESPONSE_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
+
+def _encoded(value, *, for_response):
+    # A response body sorts its keys and ends in a newline, as Flask's encoder does.
+    option = orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE if for_response else 0
+    try:
+        return orjson.dumps(value, option=option)
+    except orjson.JSONEncodeError:
+        text = json.dumps(value, sort_keys=for_response, separators=(",", ":"))
+        return (text + "\n" if for_response else text).encode()
 
 
 def dumps(value):
     """`value` as compact JSON text."""
-    try:
-        return orjson.dumps(value).decode()
-    except orjson.JSONEncodeError:
-        return json.dumps(value, separators=(",", ":"))
+    return _encoded(value, for_response=False).decode()
 
 
 def loads(text):
@@ -30,7 +35,4 @@ def loads(text):
 
 def response_body(value):
     """`value` as a response body: UTF-8 JSON bytes, keys sorted, ending in a newline (as Flask's)."""
-    try:
-        return orjson.dumps(value, option=_RESPONSE_OPTIONS)
-    except orjson.JSONEncodeError:
-        return (json.dumps(value, sort_keys=True, separators=(",", ":")) + "\n").encode()
+    return _encoded(value, for_response=True)
