@@ -50,9 +50,8 @@ def register_request_logging(app):
     @app.before_request
     def bind_request_id():
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = (
-            incoming if _VALID_REQUEST_ID.match(incoming) else os.urandom(16).hex()
-        )  # 128 random bits, as uuid4 without its object
+        # A new id: 128 random bits, as uuid4's but without building a UUID object.
+        g.request_id = incoming if _VALID_REQUEST_ID.match(incoming) else os.urandom(16).hex()
         g.request_started = time.perf_counter()
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=g.request_id)
