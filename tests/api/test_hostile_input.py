@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from imperioApp.extensions import db
 from imperioApp.models import AuthSession, LedgerEntry, User
-from tests.api.helpers import assert_error
+from tests.api.helpers import assert_error, assert_ledger_holds
 
 DEEP = "[" * 10_000 + "]" * 10_000
 DEEP_OBJECT = '{"a":' * 10_000 + "1" + "}" * 10_000
@@ -118,7 +118,7 @@ def test_a_header_field_at_the_limit_passes_the_guard(client):
     assert response.status_code == 422  # the body's validation answers, not the guard
 
 
-def test_a_body_is_parsed_once_and_the_arguments_come_from_the_guards_parse(client, player, monkeypatch):
+def test_a_body_is_parsed_once_and_the_arguments_come_from_the_guards_parse(app, client, player, monkeypatch):
     """The guard's parse (with its integer and float limits) is the one the route's arguments get."""
     import webargs.core
 
@@ -130,3 +130,4 @@ def test_a_body_is_parsed_once_and_the_arguments_come_from_the_guards_parse(clie
     assert response.status_code == 200
     assert response.get_json()["bet"] == 3
     assert_error(client.post("/spin", json={"bet": "3"}, headers=player.headers), 422, "validation_error")
+    assert_ledger_holds(app)

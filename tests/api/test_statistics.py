@@ -11,7 +11,7 @@ from imperioApp.extensions import db
 from imperioApp.models import GAME_TYPES, GameRound, LedgerEntry
 from imperioApp.services import statistics
 
-from .helpers import assert_error
+from .helpers import assert_error, assert_ledger_holds
 
 
 def stats(client, player):
@@ -187,7 +187,7 @@ def test_unknown_games_are_404_naming_the_real_ones(client, player, game):
     assert error["details"]["valid"] == list(GAME_TYPES)
 
 
-def test_a_round_shows_in_statistics_within_a_second(client, player):
+def test_a_round_shows_in_statistics_within_a_second(app, client, player):
     assert stats(client, player)["overall"]["games_played"] == 0  # now cached
     client.post("/spin", json={"bet": 1}, headers=player.headers)
     settled = time.monotonic()
@@ -197,3 +197,4 @@ def test_a_round_shows_in_statistics_within_a_second(client, player):
             break
         assert asked <= 1.0, f"a request made {asked:.2f}s after the round still saw the old statistics"
         time.sleep(0.05)
+    assert_ledger_holds(app)
