@@ -21,13 +21,15 @@ class LegacyBetSchema(ma.Schema):
         required=True, validate=validate.Length(min=1, max=200), metadata={"description": 'covered numbers, e.g. "1,2,3"'}
     )
     odds = ma.fields.Raw(allow_none=True, metadata={"description": "ignored: the server pays its own odds"})
-    type = ma.fields.Raw(allow_none=True, metadata={"description": "ignored: the shape follows from the numbers"})
+    type = ma.fields.String(
+        allow_none=True, validate=validate.Length(max=32), metadata={"description": "ignored: the shape follows from the numbers"}
+    )
 
 
 class LegacyRouletteSchema(ma.Schema):
-    # Room for every place on that client's board (151) and the 0 entries it leaves behind;
-    # ROULETTE_MAX_BETS then counts the bets that stake something.
-    bet = ma.fields.List(ma.fields.Nested(LegacyBetSchema), required=True, validate=validate.Length(min=1, max=400))
+    # The 0 entries that client leaves behind are dropped; ROULETTE_MAX_BETS counts the bets
+    # that stake something (the service's rule, as for /roulette/spin).
+    bet = ma.fields.List(ma.fields.Nested(LegacyBetSchema), required=True, validate=validate.Length(min=1))
 
 
 class VerifyTokenSchema(ma.Schema):

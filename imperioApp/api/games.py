@@ -196,7 +196,9 @@ class RouletteBetSchema(ma.Schema):
 
 
 class RouletteSpinSchema(ma.Schema):
-    bets = ma.fields.List(ma.fields.Nested(RouletteBetSchema), required=True, validate=validate.Length(min=1, max=100))
+    # How many bets a spin may hold is the service's rule (ROULETTE_MAX_BETS, too_many_bets),
+    # the same for every entry point; MAX_CONTENT_LENGTH bounds what is parsed before it.
+    bets = ma.fields.List(ma.fields.Nested(RouletteBetSchema), required=True, validate=validate.Length(min=1))
 
 
 class PlacedBetSchema(ma.Schema):

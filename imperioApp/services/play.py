@@ -88,16 +88,20 @@ def parse_roulette_bets(raw_bets, *, legacy=False):
         raise ValidationFailed("bets must be a list", code="validation_error")
     if legacy:
         # The old client keeps a 0 entry when a chip is taken back off the table.
-        return [roulette.legacy_bet(bet) for bet in raw_bets if bet["amt"] > 0]
-    return [roulette.parse_bet(bet) for bet in raw_bets]
+        raw_bets = [bet for bet in raw_bets if bet["amt"] > 0]
+    # The one bet-count rule of every entry point (REST, the old client, shared tables),
+    # checked before any bet is parsed; /openapi.json states the same setting as maxItems.
+    limit = current_app.config["ROULETTE_MAX_BETS"]
+    if len(raw_bets) > limit:
+        raise ValidationFailed(f"at most {limit} bets per spin", code="too_many_bets")
+    parse = roulette.legacy_bet if legacy else roulette.parse_bet
+    return [parse(bet) for bet in raw_bets]
 
 
 def roulette_stake(bets):
-    """Check one player's bets on a spin against the table limits; return (total, inputs)."""
+    """Check one player's parsed bets on a spin against the table limits; return (total, inputs)."""
     if not bets:
         raise ValidationFailed("place at least one bet", code="no_bets")
-    if len(bets) > current_app.config["ROULETTE_MAX_BETS"]:
-        raise ValidationFailed(f"at most {current_app.config['ROULETTE_MAX_BETS']} bets per spin", code="too_many_bets")
     total = sum(bet.amount for bet in bets)
     _check_limit(total, current_app.config["ROULETTE_MAX_TOTAL_BET"], "the total bet")
     return total, {"bets": [{"type": b.type, "numbers": list(b.numbers), "amount": b.amount} for b in bets]}

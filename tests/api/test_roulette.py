@@ -154,3 +154,37 @@ def test_both_roulette_answers_are_exactly_their_documented_schema(app, client, 
         assert all(set(bet) == {"type", "numbers", "amount", "odds", "payout"} for bet in body["bets"])
         assert set(body["fairness"]) == {"server_seed_hash", "client_seed", "nonce"}
     assert_ledger_holds(app)
+
+
+def _dozen_bets(count, legacy=False):
+    if legacy:
+        return [{"amt": 1, "numbers": ",".join(map(str, range(1, 13))), "odds": 2, "type": "dozen"}] * count
+    return [{"type": "dozen", "index": 1, "amount": 1}] * count
+
+
+@pytest.mark.parametrize(("path", "field", "legacy"), [("/roulette/spin", "bets", False), ("/roulette/action", "bet", True)])
+def test_a_spin_takes_exactly_roulette_max_bets_on_both_endpoints(app, client, make_player, path, field, legacy):
+    """The documented maxItems is the limit: that many bets settle, one more is too_many_bets and moves nothing."""
+    limit = app.config["ROULETTE_MAX_BETS"]
+    spec = client.get("/openapi.json").get_json()
+    schema_name = spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/")[-1]
+    assert spec["components"]["schemas"][schema_name]["properties"][field]["maxItems"] == limit
+    player = make_player(balance=limit * 2)
+    refused = client.post(path, json={field: _dozen_bets(limit + 1, legacy)}, headers=player.headers)
+    before = money_snapshot(app, player.id)
+    assert_error(refused, 422, "too_many_bets")
+    assert money_snapshot(app, player.id) == before
+    response = client.post(path, json={field: _dozen_bets(limit, legacy)}, headers=player.headers)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["total_bet"] == limit
+    assert_ledger_holds(app)
+
+
+def test_the_old_clients_zero_entries_do_not_count_towards_the_limit(app, client, make_player):
+    limit = app.config["ROULETTE_MAX_BETS"]
+    player = make_player(balance=limit)
+    removed = [{"amt": 0, "numbers": "5", "odds": 35, "type": "straight"}] * 10
+    response = client.post("/roulette/action", json={"bet": removed + _dozen_bets(limit, legacy=True)}, headers=player.headers)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["total_bet"] == limit
+    assert_ledger_holds(app)

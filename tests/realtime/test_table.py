@@ -152,6 +152,21 @@ def test_bad_bets_are_refused_and_nothing_moves(app, connect, player, bets, code
     assert sock.events("table_betting_open") == []
 
 
+def test_a_table_bet_takes_exactly_roulette_max_bets(app, connect, make_player, ticks):
+    """The shared table counts bets as the REST endpoints do: the limit is accepted, one more is too_many_bets."""
+    limit = app.config["ROULETTE_MAX_BETS"]
+    player = make_player(balance=limit)
+    sock, room_id = seat(connect, player)
+    before = money_snapshot(app, player.id)
+    sock.emit("place_table_bet", {"room_id": room_id, "bets": [{"type": "dozen", "index": 1, "amount": 1}] * (limit + 1)})
+    assert_error(sock, "too_many_bets", "place_table_bet")
+    assert money_snapshot(app, player.id) == before
+    accepted = sock.emit("place_table_bet", {"room_id": room_id, "bets": [{"type": "dozen", "index": 1, "amount": 1}] * limit})
+    assert accepted["bet"] == limit and accepted["balance"] == 0
+    end_interval(ticks)
+    assert len(sock.events("table_result")) == 1
+
+
 def test_insufficient_funds_open_nothing_and_the_next_bet_opens_the_spin(app, connect, player, make_player, ticks):
     poor = make_player(balance=5)
     sock, room_id = seat(connect, poor)
