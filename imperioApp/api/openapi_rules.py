@@ -3,10 +3,11 @@
 The schemas describe types; some refusals come from the services and engines (table
 limits, bet shapes, character sets, one identifier on login). A client or a fuzzer that
 follows the document must not be refused, so each such rule is stated here, derived from
-the constant or setting that enforces it. Where JSON Schema cannot express a rule exactly
-(the total of a spin's bets, which blackjack actions a hand allows, `from` before `to`),
-the document states a stricter form that the server always accepts, and the rule itself
-in the description.
+the constant or setting that enforces it, and every limit stated (maxItems, maximum,
+maxLength) is exactly the one enforced (tests/api/test_documented_limits.py walks them).
+Where JSON Schema cannot express a rule across fields (the total of a spin's bets, which
+blackjack actions a hand allows, `from` before `to`), the rule is stated in the
+description and its refusal has a code of its own.
 """
 
 from ..games import blackjack, roulette
@@ -63,17 +64,8 @@ def _table_limits(schemas, config):
     schemas["BlackjackStart"]["properties"]["wager"]["maximum"] = config["BLACKJACK_MAX_WAGER"]
 
 
-def _per_bet_maximum(config):
-    # The limit is on a spin's total; one bet's share of a full table is what always fits.
-    return max(1, config["ROULETTE_MAX_TOTAL_BET"] // config["ROULETTE_MAX_BETS"])
-
-
-def _roulette_bet_shapes(schemas, config):
-    total_rule = (
-        f"At most {config['ROULETTE_MAX_BETS']} bets; all bets of one spin together at most "
-        f"{config['ROULETTE_MAX_TOTAL_BET']} coins (documented as {_per_bet_maximum(config)} per bet)."
-    )
-    amount = {"type": "integer", "minimum": 1, "maximum": _per_bet_maximum(config)}
+def _bet_shapes(amount):
+    """One `oneOf` branch per roulette bet type, each bet's amount as `amount` states it."""
     shapes = []
     for bet_type, covers in sorted(roulette.PLACEMENTS.items()):
         properties = {"type": {"type": "string", "enum": [bet_type]}, "amount": amount}
@@ -85,13 +77,24 @@ def _roulette_bet_shapes(schemas, config):
             properties["numbers"] = {"type": "array", "enum": [sorted(cover) for cover in covers]}
             required.append("numbers")
         shapes.append({"type": "object", "properties": properties, "required": required, "additionalProperties": False})
+    return {"oneOf": shapes, "description": "A bet: its type and, where the type has several placements, which one."}
+
+
+def _roulette_bet_shapes(schemas, config):
+    # One bet may stake the whole table limit; JSON Schema cannot add up the bets of a spin,
+    # so the total is stated in words (and refused as above_table_limit).
+    total_rule = (
+        f"At most {config['ROULETTE_MAX_BETS']} bets; all bets of one spin together at most "
+        f"{config['ROULETTE_MAX_TOTAL_BET']} coins."
+    )
+    amount = {"type": "integer", "minimum": 1, "maximum": config["ROULETTE_MAX_TOTAL_BET"]}
     bet = schemas["RouletteBet"]
     bet.clear()
-    bet.update({"oneOf": shapes, "description": "A bet: its type and, where the type has several placements, which one."})
+    bet.update(_bet_shapes(amount))
     spin = schemas["RouletteSpin"]["properties"]["bets"]
     spin.update({"maxItems": config["ROULETTE_MAX_BETS"], "description": total_rule})
     legacy = schemas["LegacyBet"]["properties"]
-    legacy["amt"].update({"minimum": 1, "maximum": _per_bet_maximum(config)})
+    legacy["amt"].update({"minimum": 1, "maximum": config["ROULETTE_MAX_TOTAL_BET"]})
     legacy["numbers"] = {
         "type": "string",
         "enum": sorted({",".join(map(str, sorted(cover))) for covers in roulette.PLACEMENTS.values() for cover in covers}),
@@ -99,12 +102,7 @@ def _roulette_bet_shapes(schemas, config):
     }
     # Sent by the old client and ignored; documented as it sends them.
     legacy["odds"] = {"type": "number", "nullable": True, "description": "ignored: the server pays its own odds"}
-    legacy["type"] = {
-        "type": "string",
-        "nullable": True,
-        "maxLength": 32,
-        "description": "ignored: the shape follows from the numbers",
-    }
+    legacy["type"].update({"nullable": True, "description": "ignored: the shape follows from the numbers"})
     schemas["LegacyRoulette"]["properties"]["bet"].update({"maxItems": config["ROULETTE_MAX_BETS"], "description": total_rule})
 
 
@@ -126,30 +124,29 @@ def _character_sets(schemas, paths):
 
 
 def _verify_inputs(schemas, config):
+    # A recorded round is recomputed whatever today's table limits are (they may have been
+    # higher when it was played): stakes are bounded only by the integer rule of every body.
+    stake = {"type": "integer", "minimum": 1, "maximum": 10**MAX_INTEGER_DIGITS - 1}
+    schemas["VerifiedRouletteBet"] = _bet_shapes(stake)
     verify = schemas["Verify"]
     by_game = {
-        "slots": {"type": "object", "properties": {"bet": schemas["Spin"]["properties"]["bet"]}, "additionalProperties": False},
+        "slots": {"type": "object", "properties": {"bet": {**stake, "default": 1}}, "additionalProperties": False},
         "roulette": {
             "type": "object",
             "required": ["bets"],
             "additionalProperties": False,
             "properties": {
-                "bets": {
-                    "type": "array",
-                    "minItems": 1,
-                    "maxItems": config["ROULETTE_MAX_BETS"],
-                    "items": {"$ref": "#/components/schemas/RouletteBet"},
-                }
+                "bets": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/VerifiedRouletteBet"}}
             },
         },
-        # Which actions a hand allows depends on its cards: the document promises only the deal.
+        # Which actions a hand allows depends on its cards: one it does not is refused (409).
         "blackjack": {
             "type": "object",
             "required": ["wager"],
             "additionalProperties": False,
             "properties": {
-                "wager": schemas["BlackjackStart"]["properties"]["wager"],
-                "actions": {"type": "array", "maxItems": 0},
+                "wager": stake,
+                "actions": {"type": "array", "items": {"type": "string", "enum": list(blackjack.ACTIONS)}},
             },
         },
     }

@@ -18,6 +18,8 @@ from tests.processes import ROOT, free_port, production_env, running_gunicorn
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
+# The server's and the hooks' table limit (the hooks excuse spins refused only for their total).
+ROULETTE_MAX_TOTAL_BET = "1000"
 MAX_SECONDS = int(os.environ.get("FUZZ_MAX_SECONDS", "90"))
 CHECKS = (
     "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,positive_data_acceptance"
@@ -39,6 +41,7 @@ def server(app, tmp_path):
         LOGIN_MAX_FAILURES="100000",
         LOGIN_ACCOUNT_MAX_FAILURES="100000",
         CHAT_RATE_LIMIT="100000",
+        ROULETTE_MAX_TOTAL_BET=ROULETTE_MAX_TOTAL_BET,
     )
     with running_gunicorn("gunicorn_config.py", env, port, tmp_path / "server.log") as url:
         yield url
@@ -76,6 +79,7 @@ def test_schemathesis_finds_no_server_error_no_off_schema_answer_and_no_valid_re
         "FUZZ_URL": server,
         "FUZZ_USERNAME": username,
         "FUZZ_PASSWORD": password,
+        "FUZZ_ROULETTE_MAX_TOTAL_BET": ROULETTE_MAX_TOTAL_BET,
     }
     run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=MAX_SECONDS * 3 + 120)
     (tmp_path / "schemathesis.txt").write_text(run.stdout + run.stderr)
