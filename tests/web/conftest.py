@@ -174,7 +174,7 @@ class ProcessServer:
         )
         self.process = None
 
-    def start(self, deadline=30):
+    def start(self, deadline=90):
         self.process = subprocess.Popen(
             self.command, cwd=self.root, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
@@ -184,6 +184,12 @@ class ProcessServer:
         if self.process is not None:
             processes.stop(self.process)
             self.process = None
+
+    def kill(self):
+        """End the server at once, as a crash would; return when the process has exited."""
+        self.process.kill()
+        self.process.wait()
+        self.process = None
 
 
 @pytest.fixture
