@@ -116,9 +116,9 @@ def register_extensions(app):
         cors.init_app(app, origins=app.config["CORS_ORIGINS"], expose_headers=["X-Request-ID"])
     # Before ProxyFix wraps the app, so Socket.IO requests see the client's real address too.
     init_socketio(app)
-    from .services import auth, board_pushes, events, passwords
+    from .services import board_pushes, events, passwords, tokens
 
-    auth.init_app(app)
+    tokens.init_app(app)
     passwords.init_app(app)
     events.init_app(app)
     board_pushes.init_app(app)

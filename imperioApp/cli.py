@@ -11,7 +11,7 @@ from flask import Blueprint
 from sqlalchemy import update
 
 from .models import User
-from .services import accounts, audit, auth, idempotency, leaderboards, operators
+from .services import accounts, audit, idempotency, leaderboards, operators, sessions
 from .services.audit import Operator
 from .services.errors import Conflict, DomainError
 from .services.unit_of_work import atomic
@@ -55,8 +55,8 @@ def _create_admin(username, email, password):
 def purge_expired():
     """Delete idempotency keys past 24 h and sessions over for longer than a refresh lifetime."""
     keys = idempotency.purge_expired()
-    sessions = auth.purge_ended_sessions()
-    click.echo(f"purged {keys} idempotency keys and {sessions} sessions")
+    ended = sessions.purge_ended_sessions()
+    click.echo(f"purged {keys} idempotency keys and {ended} sessions")
 
 
 @blp.cli.group("leaderboard")
@@ -86,7 +86,7 @@ def admin():
 def _operator(username):
     try:
         user = accounts.get_user_by_username(username)
-        audit.require_admin(user.id)
+        accounts.require_admin(user.id)
     except DomainError as exc:
         raise click.ClickException(f"{username!r} cannot act as an operator: {exc.message}") from None
     return Operator(user.id, f"cli-{uuid.uuid4().hex}")

@@ -10,10 +10,10 @@ from flask_jwt_extended import jwt_required
 from marshmallow import validate
 
 from ..models import GAME_TYPES
-from ..services import audit, operators, protection, rounds, transactions
+from ..services import accounts, audit, operators, protection, rounds, transactions
 from ..services.audit import Operator
-from ..services.auth import current_user_id
 from ..services.idempotency import InvalidIdempotencyKey
+from ..services.tokens import current_user_id
 from ..services.wallet import MAX_COINS
 from .blueprint import Blueprint
 from .games import HistoryPageSchema, HistoryQuerySchema, RoundDetailSchema
@@ -33,7 +33,7 @@ def admin_only(view):
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        audit.require_admin(current_user_id())
+        accounts.require_admin(current_user_id())
         return view(*args, **kwargs)
 
     return wrapper

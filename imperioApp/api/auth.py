@@ -6,7 +6,8 @@ from flask_jwt_extended import get_jwt, jwt_required
 from marshmallow import validate
 
 from ..extensions import client_address, limiter
-from ..services import accounts, auth
+from ..services import accounts, sessions
+from ..services.login import login as log_in
 from .blueprint import Blueprint
 
 blp = Blueprint("auth", __name__, description="Accounts and tokens")
@@ -84,7 +85,7 @@ def signup(data):
 def login(data):
     """Exchange a username (or email) and password for an access and a refresh token."""
     identifier = data.get("username") or data["email"]
-    return auth.login(identifier, data["password"], client_address=client_address(), user_agent=user_agent())
+    return log_in(identifier, data["password"], client_address=client_address(), user_agent=user_agent())
 
 
 @blp.route("/token/refresh", methods=["POST"])
@@ -93,7 +94,7 @@ def login(data):
 @blp.doc(description="Send the refresh token as the bearer token. It is rotated: the old one stops working.")
 def refresh_token():
     """Rotate the refresh token and get a new access token."""
-    return auth.refresh(get_jwt())
+    return sessions.refresh(get_jwt())
 
 
 @blp.route("/logout", methods=["POST"])
@@ -106,4 +107,4 @@ def logout(data):
     A `refresh_token` in the body is accepted for older clients and ignored: the session
     ends whatever it says.
     """
-    auth.logout(get_jwt())
+    sessions.logout(get_jwt())

@@ -6,7 +6,7 @@ from marshmallow import validate
 
 from ..games import GAMES
 from ..services import fairness
-from ..services.auth import current_user_id
+from ..services.tokens import current_user_id
 from .blueprint import Blueprint
 
 blp = Blueprint("fairness", __name__, description="Provably fair play")

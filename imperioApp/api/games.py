@@ -9,7 +9,7 @@ from .. import json_codec
 from ..games import roulette
 from ..models import GAME_TYPES
 from ..services import play, rounds
-from ..services.auth import current_user_id
+from ..services.tokens import current_user_id
 from .blueprint import Blueprint
 from .idempotency import idempotent
 from .schemas import ID_IN_PATH, MAX_ID, Coins, PageQuerySchema

@@ -5,7 +5,7 @@ from functools import wraps
 from flask import current_app, make_response, request
 
 from ..services import idempotency
-from ..services.auth import current_user_id
+from ..services.tokens import current_user_id
 from .blueprint import Blueprint
 
 IDEMPOTENCY_HEADER = {

@@ -4,7 +4,7 @@ import marshmallow as ma
 from flask_jwt_extended import jwt_required
 
 from ..services import profiles
-from ..services.auth import current_user_id
+from ..services.tokens import current_user_id
 from .blueprint import Blueprint
 from .schemas import StrictBoolean
 from .statistics import StatisticsOverviewSchema

@@ -7,7 +7,7 @@ from marshmallow import validate
 
 from ..models import LIMIT_KINDS, LIMIT_PERIODS
 from ..services import protection
-from ..services.auth import current_user_id
+from ..services.tokens import current_user_id
 from .blueprint import Blueprint
 from .schemas import PageQuerySchema, StrictBoolean
 

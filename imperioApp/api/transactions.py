@@ -6,7 +6,7 @@ from marshmallow import validate
 
 from ..models import GAME_TYPES, LEDGER_TYPES
 from ..services import transactions
-from ..services.auth import current_user_id
+from ..services.tokens import current_user_id
 from .blueprint import Blueprint
 from .schemas import ID_IN_PATH, PageQuerySchema, UtcDateTime
 

@@ -3,8 +3,8 @@
 from flask_jwt_extended import jwt_required
 
 from ..services import wallet
-from ..services.auth import current_user_id
 from ..services.errors import Gone
+from ..services.tokens import current_user_id
 from .blueprint import Blueprint
 from .schemas import CoinsSchema
 

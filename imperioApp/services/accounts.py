@@ -1,4 +1,10 @@
-"""Sign-up and looking players up (login and tokens live in `auth`)."""
+"""Accounts: sign-up, looking players up, and the account rules every other wing asks.
+
+The account rules are read from the stored row, never from a token: `refuse_if_suspended`
+(an operator's suspension stops login, token refresh and every stake) and `require_admin`
+(the role is read from the database on every use, so a demoted or deleted admin loses every
+power at once). Login lives in `login`, sessions in `sessions`, tokens in `tokens`.
+"""
 
 import structlog
 from flask import current_app
@@ -8,7 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..models import User
 from . import fairness, passwords, wallet
-from .errors import Conflict, NotFound
+from .errors import Conflict, Forbidden, NotFound
 from .unit_of_work import atomic
 
 log = structlog.get_logger(__name__)
@@ -68,3 +74,17 @@ def get_user_by_username(username):
     if user is None:
         raise NotFound("no such player", code="user_not_found")
     return user
+
+
+def refuse_if_suspended(suspended_at):
+    """Raise for an account an operator suspended (login, token refresh, every stake)."""
+    if suspended_at is not None:
+        raise Forbidden("this account is suspended by an operator", code="account_suspended")
+
+
+def require_admin(user_id, message="only admins can do this"):
+    """Raise Forbidden unless the account exists and its stored role is admin."""
+    with atomic() as session:
+        role = session.execute(select(_users.c.role).where(_users.c.id == user_id)).scalar_one_or_none()
+    if role != "admin":
+        raise Forbidden(message, code="admin_required")

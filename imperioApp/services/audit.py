@@ -1,8 +1,7 @@
-"""Who may act as an operator, and the append-only record of what operators did.
+"""The append-only record of what operators did (who may act as one: `accounts.require_admin`).
 
-The role is read from the database on every use, never taken from a token, so a demoted
-or deleted admin loses every power at once. An action's audit row is written inside the
-action's own transaction: both commit or neither does.
+An action's audit row is written inside the action's own transaction: both commit or neither
+does.
 """
 
 from dataclasses import dataclass
@@ -11,7 +10,6 @@ from sqlalchemy import insert, select
 
 from ..models import AdminAudit, User
 from ..models.base import utcnow
-from .errors import Forbidden
 from .paging import keyset_page
 from .unit_of_work import atomic
 
@@ -25,14 +23,6 @@ class Operator:
 
     admin_id: int
     request_id: str | None = None
-
-
-def require_admin(user_id, message="only admins can do this"):
-    """Raise Forbidden unless the account exists and its stored role is admin."""
-    with atomic() as session:
-        role = session.execute(select(_users.c.role).where(_users.c.id == user_id)).scalar_one_or_none()
-    if role != "admin":
-        raise Forbidden(message, code="admin_required")
 
 
 def record(operator, action, *, target_user_id=None, reason=None, details=None):

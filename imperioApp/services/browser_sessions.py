@@ -1,6 +1,6 @@
 """Browser sessions (the pages' login) and the game tokens they hand to the old frontends.
 
-A browser session is a login session like an API one (a row in `sessions`, see `auth`); the
+A browser session is a login session like an API one (a row in the `sessions` table, opened by `sessions.open_session`); the
 web layer keeps its id, user and end time in a signed cookie. Ending it stops a copy of the
 cookie and every game token launched from it: a game token carries the session's id as its
 `sid` and never outlives it.
@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from flask import current_app
 
-from . import auth
+from . import sessions, tokens
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class BrowserSession:
 def start(user_id, *, user_agent="", client_address=""):
     """Open a browser session for a player who just logged in or signed up."""
     lifetime = timedelta(seconds=current_app.config["BROWSER_SESSION_TTL"])
-    session_id, expires_at = auth.open_session(
+    session_id, expires_at = sessions.open_session(
         int(user_id), lifetime=lifetime, user_agent=user_agent, client_address=client_address
     )
     return BrowserSession(session_id, int(user_id), int(expires_at.timestamp()))
@@ -49,14 +49,14 @@ def is_live(browser_session):
     """True while the session has neither expired nor been ended."""
     return (
         browser_session.expires_at > time.time()
-        and bool(auth.SESSION_ID.fullmatch(browser_session.id))
-        and auth.session_is_live(browser_session.id, browser_session.user_id)
+        and bool(tokens.SESSION_ID.fullmatch(browser_session.id))
+        and tokens.session_is_live(browser_session.id, browser_session.user_id)
     )
 
 
 def end(browser_session):
     """End the session, and with it every game token it launched."""
-    auth.end_session(browser_session.id, user_id=browser_session.user_id, reason="logout")
+    sessions.end_session(browser_session.id, user_id=browser_session.user_id, reason="logout")
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,6 @@ def issue_game_token(user, browser_session):
     """An access token for the old game frontends: their endpoints only, for a play session."""
     now = int(time.time())
     lifetime = min(current_app.config["GAME_TOKEN_TTL"], browser_session.expires_at - now)
-    claims = {"username": user.username, "role": user.role, "scope": auth.GAME_SCOPE}
-    token = auth.issue_access_token(user.id, browser_session.id, claims, expires_delta=timedelta(seconds=lifetime))
+    claims = {"username": user.username, "role": user.role, "scope": tokens.GAME_SCOPE}
+    token = sessions.issue_access_token(user.id, browser_session.id, claims, expires_delta=timedelta(seconds=lifetime))
     return GameToken(token, now + lifetime)

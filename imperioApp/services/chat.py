@@ -14,7 +14,7 @@ from ..games.numbers import is_integer
 from ..models import CHAT_ROOMS, ChatMessage, ChatSanction, User
 from ..models.base import UTCDateTime, utcnow
 from ..models.chat import CHAT_MESSAGE_MAX_LENGTH
-from . import accounts, audit, events, protection, throttle
+from . import accounts, events, protection, throttle
 from .errors import DomainError, Forbidden, NotFound, ValidationFailed
 from .unit_of_work import atomic
 
@@ -154,7 +154,7 @@ def lift(admin_id, username, kind):
 
 
 def _require_admin(user_id):
-    audit.require_admin(user_id, "only admins can moderate chat")
+    accounts.require_admin(user_id, "only admins can moderate chat")
 
 
 def _target(username, admin_id):

@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select, update
 from ..games import GAMES
 from ..models import ChatSanction, GameRound, LedgerEntry, User
 from ..models.base import utcnow
-from . import audit, auth, chat, protection, statistics, wallet
+from . import accounts, audit, chat, login, protection, sessions, statistics, wallet
 from .errors import DomainError, NotFound, ValidationFailed
 from .paging import keyset_page
 from .unit_of_work import atomic
@@ -64,7 +64,7 @@ def _lock_player(session, user_id):
 
 def find_players(operator, query=None, *, before=None, limit=20):
     """Players whose username or email contains `query`, or whose id is it; newest first."""
-    audit.require_admin(operator.admin_id)
+    accounts.require_admin(operator.admin_id)
     statement = select(*_PLAYER_COLUMNS)
     if query:
         pattern = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -84,7 +84,7 @@ def find_players(operator, query=None, *, before=None, limit=20):
 
 def player(operator, user_id):
     """Everything about one player: account, balance, protection and chat sanctions."""
-    audit.require_admin(operator.admin_id)
+    accounts.require_admin(operator.admin_id)
     with atomic() as session:
         row = _player_row(session, user_id)
     return {**dict(row._mapping), "protection": protection.status(user_id), "sanctions": sanctions(operator, user_id)}
@@ -92,7 +92,7 @@ def player(operator, user_id):
 
 def player_statistics(operator, user_id):
     """The player's statistics, as they see them."""
-    audit.require_admin(operator.admin_id)
+    accounts.require_admin(operator.admin_id)
     with atomic() as session:
         _player_row(session, user_id)
     return statistics.overview(user_id)
@@ -100,7 +100,7 @@ def player_statistics(operator, user_id):
 
 def sanctions(operator, user_id):
     """Every chat sanction the player ever had, newest first, with whether it is in force."""
-    audit.require_admin(operator.admin_id)
+    accounts.require_admin(operator.admin_id)
     now = utcnow()
     with atomic() as session:
         rows = session.execute(
@@ -114,12 +114,12 @@ def sanctions(operator, user_id):
 def player_sessions(operator, user_id):
     """The player's live login sessions (device, address, last use), newest first."""
     require_player(operator, user_id)
-    return [row._asdict() for row in auth.list_sessions(user_id)]
+    return [row._asdict() for row in sessions.list_sessions(user_id)]
 
 
 def require_player(operator, user_id):
     """Check the operator, and that the player exists (for reads served by other services)."""
-    audit.require_admin(operator.admin_id)
+    accounts.require_admin(operator.admin_id)
     with atomic() as session:
         _player_row(session, user_id)
 
@@ -129,7 +129,7 @@ def require_player(operator, user_id):
 
 def adjust_balance(operator, user_id, amount, reason, *, idempotency_key=None):
     """Credit (amount > 0) or debit (amount < 0) a balance as a ledger `adjustment`; never below zero."""
-    audit.require_admin(operator.admin_id)
+    accounts.require_admin(operator.admin_id)
     if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0:
         raise ValidationFailed("amount must be a non-zero integer number of coins", code="invalid_amount")
     wallet.validate_amount(abs(amount))
@@ -151,7 +151,7 @@ def adjust_balance(operator, user_id, amount, reason, *, idempotency_key=None):
 
 
 def _account_action(operator, user_id, action, reason, values=None, *, end_sessions=False, details=None):
-    audit.require_admin(operator.admin_id)
+    accounts.require_admin(operator.admin_id)
     reason = validate_reason(reason)
     with atomic() as session:
         _lock_player(session, user_id)
@@ -186,13 +186,13 @@ def end_sessions(operator, user_id, reason):
 def reset_lockout(operator, user_id, reason):
     """Clear the failed logins counted against the player's username and email, and the lockout they caused."""
     result = _account_action(operator, user_id, "lockout_reset", reason, {"failed_logins": 0, "locked_until": None})
-    auth.clear_login_failures([result["username"], result["email"]])
+    login.clear_login_failures([result["username"], result["email"]])
     return result
 
 
 def chat_sanction(operator, user_id, kind, minutes, reason):
     """Mute or ban the player in chat through the chat service the Socket.IO events use."""
-    audit.require_admin(operator.admin_id)
+    accounts.require_admin(operator.admin_id)
     reason = validate_reason(reason)
     with atomic() as session:
         username = _player_row(session, user_id).username
@@ -210,7 +210,7 @@ def chat_sanction(operator, user_id, kind, minutes, reason):
 
 def chat_lift(operator, user_id, kind, reason):
     """Lift the player's chat mutes or bans."""
-    audit.require_admin(operator.admin_id)
+    accounts.require_admin(operator.admin_id)
     reason = validate_reason(reason)
     with atomic() as session:
         username = _player_row(session, user_id).username
@@ -238,7 +238,7 @@ def _settled_between(since, until):
 
 def game_rtp(operator, since=None, until=None):
     """Per game: rounds settled, coins wagered and paid in [since, until), the RTP, and the published RTP."""
-    audit.require_admin(operator.admin_id)
+    accounts.require_admin(operator.admin_id)
     _check_range(since, until)
     with atomic() as session:
         rows = session.execute(
@@ -274,7 +274,7 @@ def game_rtp(operator, since=None, until=None):
 
 def biggest_wins(operator, since=None, until=None, *, game_type=None, limit=20):
     """The settled rounds with the largest net wins in [since, until), largest first."""
-    audit.require_admin(operator.admin_id)
+    accounts.require_admin(operator.admin_id)
     _check_range(since, until)
     net = (_rounds.c.payout - _rounds.c.bet).label("net")
     query = (
@@ -300,7 +300,7 @@ def biggest_wins(operator, since=None, until=None, *, game_type=None, limit=20):
 
 def check_ledger(operator):
     """Check balance == SUM(ledger) for every player now; audited; return the offenders."""
-    audit.require_admin(operator.admin_id)
+    accounts.require_admin(operator.admin_id)
     sums = select(_ledger.c.user_id, func.sum(_ledger.c.amount).label("total")).group_by(_ledger.c.user_id).subquery()
     ledger_total = func.coalesce(sums.c.total, 0)
     with atomic() as session:

@@ -30,7 +30,7 @@ from ..models import (
     RealityCheck,
     User,
 )
-from . import auth, events
+from . import accounts, events, sessions
 from .errors import Conflict, Forbidden, ValidationFailed, require_choice
 from .paging import keyset_page
 from .unit_of_work import atomic
@@ -113,7 +113,7 @@ def _blocks(session, user_id, now):
 
 def _refuse_if_blocked(session, user_id, now):
     suspended, exclusion = _blocks(session, user_id, now)
-    refuse_if_suspended(suspended)
+    accounts.refuse_if_suspended(suspended)
     if exclusion is not None:
         until = exclusion["until"]
         what = "taking a break" if exclusion["kind"] == "timeout" else "self-excluded"
@@ -126,13 +126,7 @@ def _refuse_if_blocked(session, user_id, now):
 
 def end_live_sessions(user_id, reason):
     """End every session of the player in the caller's transaction: tokens and game tokens die, sockets disconnect."""
-    return auth.end_all_sessions(user_id, reason=reason)
-
-
-def refuse_if_suspended(suspended_at):
-    """Raise for an account an operator suspended (login, token refresh, every stake)."""
-    if suspended_at is not None:
-        raise Forbidden("this account is suspended by an operator", code="account_suspended")
+    return sessions.end_all_sessions(user_id, reason=reason)
 
 
 def ensure_may_play(user_id):

@@ -19,7 +19,7 @@ from limits import parse as parse_limit
 from ..api.auth import LoginSchema, SignupSchema, user_agent
 from ..extensions import client_address
 from ..http_security import FORM_TYPES
-from ..services import accounts, auth, browser_sessions, throttle, wallet
+from ..services import accounts, browser_sessions, login, throttle, wallet
 from ..services.browser_sessions import BrowserSession
 from ..services.errors import AccountLocked, Conflict, NotFound, Unauthorized
 
@@ -215,7 +215,7 @@ def login_submit():
     if LoginSchema().validate({"username": identifier, "password": password}):
         return _page("login.html", 422, error="Enter your username or email and your password.", **context)
     try:
-        user = auth.authenticate(identifier, password, client_address=client_address())
+        user = login.authenticate(identifier, password, client_address=client_address())
     except AccountLocked as exc:
         minutes = math.ceil(exc.retry_after / 60)
         return _page(

@@ -242,7 +242,7 @@ def test_a_verified_token_still_expires(app, client, player, monkeypatch):
 
     import jwt.api_jwt as pyjwt_api
 
-    from imperioApp.services.auth import jwt
+    from imperioApp.services.tokens import jwt
 
     short = access_token(app, player, expires_delta=timedelta(minutes=10))
     headers = {"Authorization": f"Bearer {short}"}
@@ -272,12 +272,12 @@ def test_a_remembered_token_is_refused_by_an_app_with_another_key(make_app, app,
 def test_a_token_header_is_parsed_once_per_header_form_and_read_back_intact(app, client, player, make_player, monkeypatch):
     from flask_jwt_extended import get_jwt_header, verify_jwt_in_request
 
-    from imperioApp.services import auth
+    from imperioApp.services import tokens
 
     parsed = []
-    real = auth._parse_header
-    monkeypatch.setattr(auth, "_headers", {})
-    monkeypatch.setattr(auth, "_parse_header", lambda token: parsed.append(token) or real(token))
+    real = tokens._parse_header
+    monkeypatch.setattr(tokens, "_headers", {})
+    monkeypatch.setattr(tokens, "_parse_header", lambda token: parsed.append(token) or real(token))
     other = make_player(username="other_player")
     for headers in (player.headers, player.headers, other.headers):
         assert client.get("/wallet", headers=headers).status_code == 200

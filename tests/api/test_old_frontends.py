@@ -348,12 +348,12 @@ def test_a_game_token_is_no_refresh_token(browser):
 
 
 def test_a_game_token_cannot_authenticate_a_socket(app, browser):
-    from imperioApp.services import auth
+    from imperioApp.services import tokens
     from imperioApp.services.errors import Unauthorized
 
     token = game_token(browser, "imperio")
     with app.app_context(), pytest.raises(Unauthorized) as refused:
-        auth.identify(token)
+        tokens.identify(token)
     assert refused.value.code == "token_scope"
 
 
