@@ -10,7 +10,7 @@ from flask_jwt_extended import jwt_required
 from marshmallow import validate
 
 from ..models import GAME_TYPES
-from ..services import accounts, audit, operators, protection, rounds, transactions
+from ..services import accounts, audit, operators, rounds, settings, transactions
 from ..services.audit import Operator
 from ..services.idempotency import InvalidIdempotencyKey
 from ..services.tokens import current_user_id
@@ -309,7 +309,7 @@ def player_statistics(user_id):
 def player_limits(user_id):
     """The player's limits, exclusion and reality check."""
     operators.require_player(operator(), user_id)
-    return protection.status(user_id)
+    return settings.status(user_id)
 
 
 @blp.route(f"{PLAYER}/limits/history", methods=["GET"])
@@ -320,7 +320,7 @@ def player_limits(user_id):
 def player_limit_history(query, user_id):
     """The player's own limit changes, newest first."""
     operators.require_player(operator(), user_id)
-    return protection.limit_history(user_id, before=query.get("cursor"), limit=query["limit"])
+    return settings.limit_history(user_id, before=query.get("cursor"), limit=query["limit"])
 
 
 class PlayerSessionSchema(SessionSchema):

@@ -14,7 +14,7 @@ from ..games.numbers import is_integer
 from ..models import CHAT_ROOMS, ChatMessage, ChatSanction, User
 from ..models.base import UTCDateTime, utcnow
 from ..models.chat import CHAT_MESSAGE_MAX_LENGTH
-from . import accounts, events, protection, throttle
+from . import accounts, enforcement, events, throttle
 from .errors import DomainError, Forbidden, NotFound, ValidationFailed
 from .unit_of_work import atomic
 
@@ -41,7 +41,7 @@ def validate_room(room):
 def join(user_id, room):
     """Check the user may read `room`; return its recent history (oldest first)."""
     validate_room(room)
-    protection.ensure_may_play(user_id)
+    enforcement.ensure_may_play(user_id)
     sanction = active_sanctions(user_id)
     if "ban" in sanction:
         raise Forbidden("you are banned from chat", code="banned")
@@ -85,7 +85,7 @@ def post(user_id, username, room, text):
     # separate sanction lookup); only a refused message pays for finding out which.
     in_force = or_(
         exists().where(_sanctions.c.user_id == user_id, or_(_sanctions.c.expires_at.is_(None), _sanctions.c.expires_at > now)),
-        protection.blocked_clause(user_id, now),
+        enforcement.blocked_clause(user_id, now),
     )
     row = select(literal(room), literal(user_id), literal(text), literal(now, UTCDateTime)).where(~in_force)
     with atomic() as session:
@@ -93,7 +93,7 @@ def post(user_id, username, room, text):
             insert(_messages).from_select(["room", "user_id", "message", "created_at"], row).returning(_messages.c.id)
         ).scalar_one_or_none()
     if message_id is None:
-        protection.ensure_may_play(user_id)
+        enforcement.ensure_may_play(user_id)
         _refuse_sanctioned(active_sanctions(user_id))
     return _public(message_id, room, username, text, now)
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select, update
 from ..games import GAMES
 from ..models import ChatSanction, GameRound, LedgerEntry, User
 from ..models.base import utcnow
-from . import accounts, audit, chat, login, protection, sessions, statistics, wallet
+from . import accounts, audit, chat, enforcement, login, sessions, settings, statistics, wallet
 from .errors import DomainError, NotFound, ValidationFailed
 from .paging import keyset_page
 from .unit_of_work import atomic
@@ -87,7 +87,7 @@ def player(operator, user_id):
     accounts.require_admin(operator.admin_id)
     with atomic() as session:
         row = _player_row(session, user_id)
-    return {**dict(row._mapping), "protection": protection.status(user_id), "sanctions": sanctions(operator, user_id)}
+    return {**dict(row._mapping), "protection": settings.status(user_id), "sanctions": sanctions(operator, user_id)}
 
 
 def player_statistics(operator, user_id):
@@ -159,7 +159,7 @@ def _account_action(operator, user_id, action, reason, values=None, *, end_sessi
             session.execute(update(_users).where(_users.c.id == user_id).values(**values))
         audit_id = audit.record(operator, action, target_user_id=user_id, reason=reason, details=details)
         if end_sessions:
-            protection.end_live_sessions(user_id, action)
+            enforcement.end_live_sessions(user_id, action)
         row = _player_row(session, user_id)
     return {**dict(row._mapping), "audit_id": audit_id}
 

@@ -21,7 +21,7 @@ from ..adapters.redis_lua import LuaScript
 from ..extensions import redis_store
 from ..games.numbers import is_integer
 from ..models import GAME_TYPES
-from . import protection
+from . import enforcement
 from .errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 
 MIN_PLAYERS, MAX_PLAYERS = 2, 8
@@ -113,7 +113,7 @@ def validate_new_room(game_type, max_players, private):
 def create(user_id, username, game_type, max_players, private=False):
     """Open a room with the creator seated as host; return its view (with invite code)."""
     validate_new_room(game_type, max_players, private)
-    protection.ensure_may_play(user_id)
+    enforcement.ensure_may_play(user_id)
     invite = secrets.token_urlsafe(INVITE_CODE_BYTES) if private else ""
     for _ in range(5):
         room_id = secrets.token_hex(5)
@@ -141,7 +141,7 @@ def join(room_id, user_id, username, invite_code=None):
     """Take a seat (or share the player's seat with another socket); return the Change."""
     if invite_code is not None and not isinstance(invite_code, str):
         raise ValidationFailed("invite_code must be a string", code="validation_error")
-    protection.ensure_may_play(user_id)
+    enforcement.ensure_may_play(user_id)
     status = _store().join(_valid_id(room_id), user_id, username, invite_code or "")
     if status in _ERRORS:
         _refuse(status)

@@ -30,7 +30,7 @@ from .. import json_codec
 from ..adapters import driver
 from ..models import ALL_GAMES
 from ..models.base import utcnow
-from . import accounts, engagement, events, fairness, leaderboards, protection, statistics, wallet
+from . import accounts, enforcement, engagement, events, fairness, leaderboards, statistics, wallet
 from .unit_of_work import atomic
 
 
@@ -175,7 +175,7 @@ def _protect(step, movements, protected, round_id, posted_at):
     # The wallet row is locked and this step's ledger rows are written (stamped `posted_at`);
     # a refusal raised here rolls the whole round back: no coins, no nonce, no round row.
     if protected and step.stake:
-        protection.check_stake(step.user_id, movements, round_id=round_id, posted_at=posted_at)
+        enforcement.check_stake(step.user_id, movements, round_id=round_id, posted_at=posted_at)
 
 
 # --- SQLite (and any dialect without data-modifying CTEs): statement by statement --------
