@@ -193,12 +193,12 @@ def test_logout_with_someone_elses_refresh_token_ends_only_the_callers_session(c
 def forget_login_failures(app):
     """What the passing of the lock's window looks like to the counters."""
     from imperioApp.extensions import redis_store
-    from imperioApp.services import throttle
+    from imperioApp.services import throttle, throttle_store
 
     with app.app_context():
         throttle.reset()
         if redis_store.client is not None:
-            for key in redis_store.client.scan_iter(throttle.KEY_PREFIX + "login:*"):
+            for key in redis_store.client.scan_iter(throttle_store.KEY_PREFIX + "login:*"):
                 redis_store.client.delete(key)
 
 

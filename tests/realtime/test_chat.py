@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from imperioApp.extensions import db
 from imperioApp.models import ChatMessage, ChatSanction
-from imperioApp.services import chat, throttle
+from imperioApp.services import chat, throttle, throttle_store
 
 from .conftest import assert_error
 
@@ -150,7 +150,7 @@ def test_the_window_is_per_user(app, connect, player, make_player):
 
 
 def test_the_memory_window_is_atomic_under_racing_threads():
-    window = throttle.MemoryWindow()
+    window = throttle_store.MemoryWindow()
     results = []
     barrier = threading.Barrier(20)
 
@@ -166,7 +166,7 @@ def test_the_memory_window_is_atomic_under_racing_threads():
 
 def test_the_memory_window_slides():
     now = [100.0]
-    window = throttle.MemoryWindow(clock=lambda: now[0])
+    window = throttle_store.MemoryWindow(clock=lambda: now[0])
     assert all(window.hit("k", 2, 5)[0] for _ in range(2))
     allowed, retry = window.hit("k", 2, 5)
     assert not allowed and retry == pytest.approx(5)
