@@ -18,7 +18,7 @@ from imperioApp.extensions import cache, limiter, redis_store
 from imperioApp.extensions import db as _db
 from imperioApp.realtime import init_socketio, stop_background_tasks
 from imperioApp.realtime import reset_state as reset_realtime_state
-from imperioApp.services import fairness
+from imperioApp.services.money import fairness
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 

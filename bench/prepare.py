@@ -19,7 +19,7 @@ from sqlalchemy import text  # noqa: E402
 
 from imperioApp import create_app  # noqa: E402
 from imperioApp.extensions import db, redis_store  # noqa: E402
-from imperioApp.services import accounts, sessions  # noqa: E402
+from imperioApp.services.identity import accounts, sessions  # noqa: E402
 
 
 def main():

@@ -116,7 +116,9 @@ def register_extensions(app):
         cors.init_app(app, origins=app.config["CORS_ORIGINS"], expose_headers=["X-Request-ID"])
     # Before ProxyFix wraps the app, so Socket.IO requests see the client's real address too.
     init_socketio(app)
-    from .services import board_pushes, events, passwords, tokens
+    from .services.core import events
+    from .services.engagement import board_pushes
+    from .services.identity import passwords, tokens
 
     tokens.init_app(app)
     passwords.init_app(app)

@@ -92,7 +92,7 @@ ALL = (
 def init_app(app):
     """Count requests, watch the database pool and count settled rounds from the event bus."""
     from .extensions import db
-    from .services import events
+    from .services.core import events
 
     app.after_request(_count_request)
     with app.app_context():

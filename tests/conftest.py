@@ -8,7 +8,7 @@ from sqlalchemy import update
 from imperioApp.extensions import db
 from imperioApp.games import blackjack, roulette, slots
 from imperioApp.models import User
-from imperioApp.services import events
+from imperioApp.services.core import events
 
 
 @pytest.fixture

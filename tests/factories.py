@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 
 import jwt
 
-from imperioApp.services import accounts, sessions, wallet
+from imperioApp.services.identity import accounts, sessions
+from imperioApp.services.money import wallet
 
 _sequence = itertools.count(1)
 DEFAULT_PASSWORD = "correct-horse-battery"

@@ -6,8 +6,8 @@ from flask_jwt_extended import get_jwt, jwt_required
 from marshmallow import validate
 
 from ..extensions import client_address, limiter
-from ..services import accounts, sessions
-from ..services.login import login as log_in
+from ..services.identity import accounts, sessions
+from ..services.identity.login import login as log_in
 from .blueprint import Blueprint
 
 blp = Blueprint("auth", __name__, description="Accounts and tokens")

@@ -4,9 +4,10 @@ import marshmallow as ma
 from flask_jwt_extended import jwt_required
 from marshmallow import validate
 
-from ..services import play, tokens
-from ..services.tokens import current_user_id
-from ..services.wallet import MAX_COINS
+from ..services.identity import tokens
+from ..services.identity.tokens import current_user_id
+from ..services.money.wallet import MAX_COINS
+from ..services.rounds import play
 from .blueprint import Blueprint
 from .games import RouletteResultSchema, roulette_result
 from .idempotency import idempotent

@@ -13,8 +13,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAll
 from .. import metrics
 from ..extensions import db, limiter
 from ..games.errors import GameError, IllegalAction
-from ..services import tokens
-from ..services.errors import AccountLocked, DomainError
+from ..services.core.errors import AccountLocked, DomainError
+from ..services.identity import tokens
 
 log = structlog.get_logger(__name__)
 

@@ -3,8 +3,8 @@
 import marshmallow as ma
 from flask_jwt_extended import jwt_required
 
-from ..services import notifications
-from ..services.tokens import current_user_id
+from ..services.engagement import notifications
+from ..services.identity.tokens import current_user_id
 from .blueprint import Blueprint
 from .schemas import ID_IN_PATH, PageQuerySchema
 

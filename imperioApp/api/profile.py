@@ -3,8 +3,8 @@
 import marshmallow as ma
 from flask_jwt_extended import jwt_required
 
-from ..services import profiles
-from ..services.tokens import current_user_id
+from ..services.engagement import profiles
+from ..services.identity.tokens import current_user_id
 from .blueprint import Blueprint
 from .schemas import StrictBoolean
 from .statistics import StatisticsOverviewSchema

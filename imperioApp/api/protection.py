@@ -6,8 +6,8 @@ from flask_jwt_extended import jwt_required
 from marshmallow import validate
 
 from ..models import LIMIT_KINDS, LIMIT_PERIODS
-from ..services import enforcement, settings
-from ..services.tokens import current_user_id
+from ..services.identity.tokens import current_user_id
+from ..services.protection import enforcement, settings
 from .blueprint import Blueprint
 from .schemas import PageQuerySchema, StrictBoolean
 

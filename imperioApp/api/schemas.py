@@ -5,7 +5,7 @@ import datetime as dt
 import marshmallow as ma
 from marshmallow import validate
 
-from ..services.wallet import MAX_COINS
+from ..services.money.wallet import MAX_COINS
 
 # Ids are BIGINT: a larger number can only be refused, never looked up.
 MAX_ID = 2**63 - 1

@@ -5,8 +5,8 @@ from flask_jwt_extended import jwt_required
 from marshmallow import validate
 
 from ..extensions import client_address
-from ..services import login, sessions, tokens
-from ..services.tokens import current_session_id, current_user_id
+from ..services.identity import login, sessions, tokens
+from ..services.identity.tokens import current_session_id, current_user_id
 from .blueprint import Blueprint
 
 blp = Blueprint("sessions", __name__, description="Login sessions and the password")

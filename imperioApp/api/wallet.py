@@ -2,9 +2,9 @@
 
 from flask_jwt_extended import jwt_required
 
-from ..services import wallet
-from ..services.errors import Gone
-from ..services.tokens import current_user_id
+from ..services.core.errors import Gone
+from ..services.identity.tokens import current_user_id
+from ..services.money import wallet
 from .blueprint import Blueprint
 from .schemas import CoinsSchema
 

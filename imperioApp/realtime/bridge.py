@@ -7,7 +7,8 @@ the bus and never touches the committed round.
 
 from ..extensions import socketio
 from ..models import CHAT_ROOMS
-from ..services import events, sessions
+from ..services.core import events
+from ..services.identity import sessions
 from . import leaderboards
 from .chat import chat_room
 from .manager import act_on_room

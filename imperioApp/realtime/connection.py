@@ -12,8 +12,8 @@ from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from .. import metrics
 from ..extensions import db, socketio
-from ..services import tokens
-from ..services.errors import DomainError
+from ..services.core.errors import DomainError
+from ..services.identity import tokens
 from . import multiplayer
 from .protocol import event, identity, session_room, set_identity, user_room
 

@@ -10,7 +10,7 @@ of the room. (A process without this class would merely close the room: a safe d
 import socketio
 
 from .. import metrics
-from ..services import tokens
+from ..services.identity import tokens
 from .protocol import SESSION_ROOM_PREFIX
 
 ACTIONS = ("disconnect", "leave")

@@ -12,8 +12,8 @@ from flask_socketio import emit, join_room, leave_room
 
 from ..api.schemas import StrictBoolean
 from ..extensions import socketio
-from ..services import rooms, tables
-from ..services.errors import Conflict, DomainError, Forbidden
+from ..services.core.errors import Conflict, DomainError, Forbidden
+from ..services.social import rooms, tables
 from .protocol import event, scheduler, user_room
 
 log = structlog.get_logger(__name__)

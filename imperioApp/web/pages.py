@@ -19,9 +19,10 @@ from limits import parse as parse_limit
 from ..api.auth import LoginSchema, SignupSchema, user_agent
 from ..extensions import client_address
 from ..http_security import FORM_TYPES
-from ..services import accounts, browser_sessions, login, throttle, wallet
-from ..services.browser_sessions import BrowserSession
-from ..services.errors import AccountLocked, Conflict, NotFound, Unauthorized
+from ..services.core.errors import AccountLocked, Conflict, NotFound, Unauthorized
+from ..services.identity import accounts, browser_sessions, login, throttle
+from ..services.identity.browser_sessions import BrowserSession
+from ..services.money import wallet
 
 bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static/pages", static_url_path="/static/pages")
 csrf = CSRFProtect()

@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from imperioApp.extensions import db
 from imperioApp.models import User
-from imperioApp.services import enforcement, periods, play, settings
-from imperioApp.services.errors import DomainError
+from imperioApp.services.core.errors import DomainError
+from imperioApp.services.protection import enforcement, periods, settings
+from imperioApp.services.rounds import play
 from tests.concurrency import race
 from tests.factories import log_in_again
 from tests.web.forms import bearer, launch, log_in, sign_up

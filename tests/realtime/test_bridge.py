@@ -6,7 +6,8 @@ import threading
 import pytest
 
 from imperioApp.realtime import leaderboards
-from imperioApp.services import board_push_store, events
+from imperioApp.services.core import events
+from imperioApp.services.engagement import board_push_store
 
 from .conftest import assert_error, end_interval
 

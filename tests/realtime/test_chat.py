@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 
 from imperioApp.extensions import db
 from imperioApp.models import ChatMessage, ChatSanction
-from imperioApp.services import chat, throttle, throttle_store
+from imperioApp.services.identity import throttle, throttle_store
+from imperioApp.services.social import chat
 
 from .conftest import assert_error
 
@@ -252,7 +253,7 @@ def test_only_admins_moderate_even_with_an_admin_claim_in_the_token(app, connect
 
 
 def test_the_service_refuses_posts_from_muted_and_banned_players(app, player, make_player, make_admin):
-    from imperioApp.services.errors import Forbidden
+    from imperioApp.services.core.errors import Forbidden
 
     admin, other = make_admin(), make_player()
     with app.app_context():

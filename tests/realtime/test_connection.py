@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from imperioApp.extensions import socketio
-from imperioApp.services import events
+from imperioApp.services.core import events
 from tests.factories import access_token
 
 from .conftest import assert_error

@@ -4,8 +4,8 @@ import threading
 
 import pytest
 
-from imperioApp.services import rooms
-from imperioApp.services.errors import Conflict
+from imperioApp.services.core.errors import Conflict
+from imperioApp.services.social import rooms
 
 from .conftest import assert_error
 

@@ -9,8 +9,9 @@ from imperioApp.extensions import db
 from imperioApp.games import roulette
 from imperioApp.models import PlayerExclusion
 from imperioApp.models.base import utcnow
-from imperioApp.services import periods, tables
-from imperioApp.services.errors import Forbidden
+from imperioApp.services.core.errors import Forbidden
+from imperioApp.services.protection import periods
+from imperioApp.services.social import tables
 from tests.api.helpers import money_snapshot
 from tests.factories import log_in_again
 

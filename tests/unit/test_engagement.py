@@ -6,9 +6,9 @@ import pytest
 
 from imperioApp.adapters import breaker, caching, leaderboard_index
 from imperioApp.extensions import cache
-from imperioApp.services import achievements, engagement, leaderboards, statistics
-from imperioApp.services.settlement import SettledRound
-from imperioApp.services.unit_of_work import atomic
+from imperioApp.services.core.unit_of_work import atomic
+from imperioApp.services.engagement import achievements, leaderboards, round_effects, statistics
+from imperioApp.services.rounds.settlement import SettledRound
 from tests.api.helpers import count_queries
 
 
@@ -82,10 +82,10 @@ def test_a_plain_round_costs_two_statements(app, player):
     with app.app_context():
         achievements.catalogue()
         with atomic():
-            engagement.record_settled_round(settled(player.id))  # the first round unlocks first_slots
+            round_effects.record_settled_round(settled(player.id))  # the first round unlocks first_slots
         with count_queries(app) as queries:
             with atomic():
-                engagement.record_settled_round(settled(player.id))
+                round_effects.record_settled_round(settled(player.id))
     statements = [s.split()[:3] for s in queries.statements if not s.startswith("COMMIT")]
     assert statements == [["INSERT", "INTO", "user_stats"], ["INSERT", "INTO", "leaderboard_entries"]]
 
@@ -96,7 +96,7 @@ def test_an_unlocking_big_win_costs_five_statements(app, player):
         jackpot = settled(player.id, bet=100, payout=25_000, outcome={"combination": "three_cherries"})
         with count_queries(app) as queries:
             with atomic():
-                engagement.record_settled_round(jackpot)
+                round_effects.record_settled_round(jackpot)
     # stats upsert, leaderboard upsert, unlocks insert, unlocked-mask update, notifications insert
     statements = [s.split()[:3] for s in queries.statements if not s.startswith("COMMIT")]
     assert statements == [

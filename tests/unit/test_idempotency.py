@@ -8,9 +8,9 @@ from sqlalchemy import select, update
 
 from imperioApp.models import IdempotencyRecord, LedgerEntry
 from imperioApp.models.base import utcnow
-from imperioApp.services import idempotency, wallet
-from imperioApp.services.errors import Conflict, InsufficientFunds
-from imperioApp.services.idempotency import IdempotentRequest, InvalidIdempotencyKey
+from imperioApp.services.core.errors import Conflict, InsufficientFunds
+from imperioApp.services.money import idempotency, wallet
+from imperioApp.services.money.idempotency import IdempotentRequest, InvalidIdempotencyKey
 from tests.concurrency import race
 
 

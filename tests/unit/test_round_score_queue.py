@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from imperioApp.services import board_pushes
+from imperioApp.services.engagement import board_pushes
 
 DEADLINE = 30  # seconds; reached only when the code is wrong
 

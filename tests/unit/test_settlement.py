@@ -8,7 +8,10 @@ from sqlalchemy import func, select, text
 from conftest import ledger_drift
 from imperioApp.extensions import db
 from imperioApp.models import LedgerEntry, User
-from imperioApp.services import engagement, errors, fairness, play
+from imperioApp.services.core import errors
+from imperioApp.services.engagement import round_effects
+from imperioApp.services.money import fairness
+from imperioApp.services.rounds import play
 from tests.api.helpers import money_snapshot
 
 
@@ -18,8 +21,8 @@ def test_a_failure_after_the_settlement_statement_undoes_the_whole_round(app, pl
     def broken(*args, **kwargs):
         raise RuntimeError("achievements down")
 
-    monkeypatch.setattr(engagement, "award", broken)
-    monkeypatch.setattr(engagement, "record_settled_round", broken)
+    monkeypatch.setattr(round_effects, "award", broken)
+    monkeypatch.setattr(round_effects, "record_settled_round", broken)
     with app.app_context():
         with pytest.raises(RuntimeError):
             play.spin_slots(player.id, 5)
@@ -213,7 +216,7 @@ def test_a_refused_round_on_an_expected_draw_consumes_no_nonce(app, make_player,
 @pytest.mark.parametrize("driver_first", [True, False])
 def test_driver_and_session_statements_in_one_block_are_one_transaction(app, player, driver_first):
     from imperioApp.adapters import driver
-    from imperioApp.services.unit_of_work import after_commit, atomic
+    from imperioApp.services.core.unit_of_work import after_commit, atomic
 
     transaction_id = driver.Prebuilt(postgresql="SELECT txid_current()")
     credit = driver.Prebuilt(postgresql="UPDATE users SET balance = balance + 7 WHERE id = %(owner)s")

@@ -4,9 +4,9 @@ import pytest
 from sqlalchemy import func, select
 
 from imperioApp.models import LedgerEntry, User
-from imperioApp.services import wallet
-from imperioApp.services.errors import InsufficientFunds, NotFound, ValidationFailed
-from imperioApp.services.wallet import Movement
+from imperioApp.services.core.errors import InsufficientFunds, NotFound, ValidationFailed
+from imperioApp.services.money import wallet
+from imperioApp.services.money.wallet import Movement
 from tests.concurrency import race
 
 
