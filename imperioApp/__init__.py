@@ -97,6 +97,7 @@ def register_extensions(app):
             connect_args = {"connect_timeout": app.config["DATABASE_CONNECT_TIMEOUT"], **options.get("connect_args", {})}
             options["connect_args"] = connect_args
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    driver.use_driver_sessions(db)
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True)
     redis_url = app.config.get("REDIS_URL")
@@ -125,6 +126,8 @@ def register_extensions(app):
     events.init_app(app)
     board_pushes.init_app(app)
     metrics.init_app(app)
+    with app.app_context():
+        events.bus().subscribe("round_settled", metrics.on_round_settled)
 
 
 def register_database_pragmas(app):

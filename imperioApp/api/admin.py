@@ -10,6 +10,7 @@ from flask_jwt_extended import jwt_required
 from marshmallow import validate
 
 from ..models import GAME_TYPES
+from ..schemas import ID_IN_PATH, MAX_PAGE, PageQuerySchema
 from ..services.identity import accounts
 from ..services.identity.tokens import current_user_id
 from ..services.money import ledger
@@ -23,7 +24,6 @@ from .blueprint import Blueprint
 from .games import HistoryPageSchema, HistoryQuerySchema, RoundDetailSchema
 from .idempotency import idempotent
 from .protection import LimitChangePageSchema, ProtectionStatusSchema
-from .schemas import ID_IN_PATH, MAX_PAGE, PageQuerySchema
 from .sessions import SessionSchema
 from .statistics import StatisticsOverviewSchema
 from .transactions import TransactionPageSchema, TransactionQuerySchema

@@ -8,11 +8,11 @@ from marshmallow import validate
 from .. import json_codec
 from ..games import roulette
 from ..models import GAME_TYPES
+from ..schemas import ID_IN_PATH, MAX_ID, Coins, PageQuerySchema
 from ..services.identity.tokens import current_user_id
 from ..services.rounds import play, recall
 from .blueprint import Blueprint
 from .idempotency import idempotent
-from .schemas import ID_IN_PATH, MAX_ID, Coins, PageQuerySchema
 
 blp = Blueprint("games", __name__, description="Slots, blackjack and roulette")
 

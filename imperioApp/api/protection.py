@@ -6,10 +6,10 @@ from flask_jwt_extended import jwt_required
 from marshmallow import validate
 
 from ..models import LIMIT_KINDS, LIMIT_PERIODS
+from ..schemas import PageQuerySchema, StrictBoolean
 from ..services.identity.tokens import current_user_id
 from ..services.protection import enforcement, settings
 from .blueprint import Blueprint
-from .schemas import PageQuerySchema, StrictBoolean
 
 blp = Blueprint("protection", __name__, description="Responsible gaming: limits, reality check, breaks")
 

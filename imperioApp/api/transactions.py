@@ -5,10 +5,10 @@ from flask_jwt_extended import jwt_required
 from marshmallow import validate
 
 from ..models import GAME_TYPES, LEDGER_TYPES
+from ..schemas import ID_IN_PATH, PageQuerySchema, UtcDateTime
 from ..services.identity.tokens import current_user_id
 from ..services.money import ledger
 from .blueprint import Blueprint
-from .schemas import ID_IN_PATH, PageQuerySchema, UtcDateTime
 
 blp = Blueprint("transactions", __name__, description="Transaction history")
 

@@ -16,9 +16,9 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from limits import parse as parse_limit
 
-from ..api.auth import LoginSchema, SignupSchema, user_agent
-from ..extensions import client_address
+from ..extensions import client_address, user_agent
 from ..http_security import FORM_TYPES
+from ..schemas import LoginSchema, SignupSchema
 from ..services.core.errors import AccountLocked, Conflict, NotFound, Unauthorized
 from ..services.identity import accounts, browser_sessions, login, throttle
 from ..services.identity.browser_sessions import BrowserSession

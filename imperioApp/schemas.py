@@ -1,11 +1,16 @@
-"""Schemas shared across blueprints: coins, errors and pagination."""
+"""Schemas and fields the entry layers share: coins, ids, errors, pagination, sign-up and login.
+
+REST (`api/`), Socket.IO (`realtime/`) and the browser pages (`web/`) validate input with
+these, so the three accept exactly the same values; this module sits below all three and
+imports none of them.
+"""
 
 import datetime as dt
 
 import marshmallow as ma
 from marshmallow import validate
 
-from ..services.money.wallet import MAX_COINS
+from .services.money.wallet import MAX_COINS
 
 # Ids are BIGINT: a larger number can only be refused, never looked up.
 MAX_ID = 2**63 - 1
@@ -72,3 +77,26 @@ class PageQuerySchema(ma.Schema):
         validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "next_cursor of the previous page"}
     )
     limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE))
+
+
+USERNAME_PATTERN = r"^[A-Za-z0-9_]{3,32}$"
+
+
+class SignupSchema(ma.Schema):
+    username = ma.fields.String(
+        required=True,
+        validate=validate.Regexp(USERNAME_PATTERN, error="3-32 letters, digits or underscores"),
+    )
+    email = ma.fields.Email(required=True, validate=validate.Length(max=254))
+    password = ma.fields.String(required=True, validate=validate.Length(min=8, max=128))
+
+
+class LoginSchema(ma.Schema):
+    username = ma.fields.String(validate=validate.Length(min=1, max=254))
+    email = ma.fields.String(validate=validate.Length(min=1, max=254))
+    password = ma.fields.String(required=True, validate=validate.Length(min=1, max=128))
+
+    @ma.validates_schema
+    def one_identifier(self, data, **kwargs):
+        if ("username" in data) == ("email" in data):
+            raise ma.ValidationError("give either username or email", "username")
