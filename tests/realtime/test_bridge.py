@@ -9,7 +9,7 @@ from imperioApp.realtime import leaderboards
 from imperioApp.services.core import events
 from imperioApp.services.engagement import board_push_store
 
-from .conftest import assert_error, end_interval
+from .helpers import assert_error, end_interval
 
 
 class FakeLeaderboards:

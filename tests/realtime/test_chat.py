@@ -10,7 +10,7 @@ from imperioApp.models import ChatMessage, ChatSanction
 from imperioApp.services.identity import throttle, throttle_store
 from imperioApp.services.social import chat
 
-from .conftest import assert_error
+from .helpers import assert_error
 
 
 def stored(app, room=None):

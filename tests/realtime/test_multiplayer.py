@@ -7,7 +7,7 @@ import pytest
 from imperioApp.services.core.errors import Conflict
 from imperioApp.services.social import rooms
 
-from .conftest import assert_error
+from .helpers import assert_error
 
 
 def create(sock, **fields):

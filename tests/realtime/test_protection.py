@@ -15,7 +15,7 @@ from imperioApp.services.social import tables
 from tests.api.helpers import money_snapshot
 from tests.factories import log_in_again
 
-from .conftest import assert_error
+from .helpers import assert_error
 
 RED = [roulette.make_bet("red", 10)]
 

@@ -14,7 +14,7 @@ from imperioApp.services.money import fairness
 from imperioApp.services.social import tables
 from tests.api.helpers import money_snapshot
 
-from .conftest import assert_error, end_interval
+from .helpers import assert_error, end_interval
 
 RED = {"type": "red", "amount": 10}
 

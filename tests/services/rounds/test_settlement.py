@@ -5,7 +5,6 @@ import dataclasses
 import pytest
 from sqlalchemy import func, select, text
 
-from conftest import ledger_drift
 from imperioApp.extensions import db
 from imperioApp.models import LedgerEntry, User
 from imperioApp.services.core import errors
@@ -13,6 +12,7 @@ from imperioApp.services.engagement import round_effects
 from imperioApp.services.money import fairness
 from imperioApp.services.rounds import play
 from tests.api.helpers import money_snapshot
+from tests.ledger import ledger_drift
 
 
 def test_a_failure_after_the_settlement_statement_undoes_the_whole_round(app, player, monkeypatch):
