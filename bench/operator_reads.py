@@ -23,8 +23,8 @@ from imperioApp import create_app  # noqa: E402
 from imperioApp.extensions import db  # noqa: E402
 from imperioApp.models import User  # noqa: E402
 from imperioApp.models.base import utcnow  # noqa: E402
-from imperioApp.services import operators  # noqa: E402
-from imperioApp.services.audit import Operator  # noqa: E402
+from imperioApp.services.operators import actions  # noqa: E402
+from imperioApp.services.operators.audit import Operator  # noqa: E402
 
 
 def timed(call, runs):
@@ -49,13 +49,13 @@ def main():
         middle = users // 2
         day_ago = utcnow() - timedelta(days=1)
         cases = [
-            ("find players by name", lambda: operators.find_players(operator, "player12"), 20),
-            ("find players by id", lambda: operators.find_players(operator, str(middle)), 20),
-            ("one player's page", lambda: operators.player(operator, middle), 20),
-            ("RTP, all time", lambda: operators.game_rtp(operator), 3),
-            ("RTP, last 24 h", lambda: operators.game_rtp(operator, day_ago), 3),
-            ("biggest wins, all time", lambda: operators.biggest_wins(operator), 3),
-            ("ledger invariant check", lambda: operators.check_ledger(operator), 3),
+            ("find players by name", lambda: actions.find_players(operator, "player12"), 20),
+            ("find players by id", lambda: actions.find_players(operator, str(middle)), 20),
+            ("one player's page", lambda: actions.player(operator, middle), 20),
+            ("RTP, all time", lambda: actions.game_rtp(operator), 3),
+            ("RTP, last 24 h", lambda: actions.game_rtp(operator, day_ago), 3),
+            ("biggest wins, all time", lambda: actions.biggest_wins(operator), 3),
+            ("ledger invariant check", lambda: actions.check_ledger(operator), 3),
         ]
         for name, call, runs in cases:
             median, worst = timed(call, runs)

@@ -19,7 +19,7 @@ from sqlalchemy import text  # noqa: E402
 
 from imperioApp import create_app  # noqa: E402
 from imperioApp.extensions import db, redis_store  # noqa: E402
-from imperioApp.services import accounts, auth  # noqa: E402
+from imperioApp.services.identity import accounts, sessions  # noqa: E402
 
 
 def main():
@@ -52,8 +52,8 @@ def main():
         lines = []
         for n in range(args.users):
             user = accounts.signup(f"bench{n}", f"bench{n}@example.com", "bench-password")
-            session_id, _ = auth.open_session(user.id, lifetime=timedelta(hours=3), user_agent="bench")
-            token = auth.issue_access_token(
+            session_id, _ = sessions.open_session(user.id, lifetime=timedelta(hours=3), user_agent="bench")
+            token = sessions.issue_access_token(
                 user.id, session_id, {"username": user.username, "role": "player"}, expires_delta=timedelta(hours=3)
             )
             lines.append(token)

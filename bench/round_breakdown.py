@@ -44,8 +44,9 @@ from flask_jwt_extended import decode_token  # noqa: E402
 from imperioApp import create_app  # noqa: E402
 from imperioApp.collector import freeze_loaded_objects  # noqa: E402
 from imperioApp.extensions import db  # noqa: E402
-from imperioApp.services import events, play  # noqa: E402
-from imperioApp.services.settlement import SettledRound  # noqa: E402
+from imperioApp.services.core import events  # noqa: E402
+from imperioApp.services.rounds import play  # noqa: E402
+from imperioApp.services.rounds.settlement import SettledRound  # noqa: E402
 
 BODY = b'{"bet":1}'
 

@@ -78,7 +78,7 @@ def main():
         from imperioApp.adapters import driver
         from imperioApp.extensions import db
         from imperioApp.realtime import stop_background_tasks
-        from imperioApp.services import board_pushes
+        from imperioApp.services.engagement import board_pushes
 
         app = create_app("production", LOG_LEVEL="WARNING")
         client = app.test_client()

@@ -36,17 +36,11 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import event, text  # noqa: E402
 
 from imperioApp import create_app  # noqa: E402
+from imperioApp.adapters import leaderboard_index  # noqa: E402
 from imperioApp.extensions import db, redis_store  # noqa: E402
-from imperioApp.services import (  # noqa: E402
-    achievements,
-    engagement,
-    leaderboard_index,
-    leaderboards,
-    notifications,
-    play,
-    statistics,
-    transactions,
-)
+from imperioApp.services.engagement import achievements, leaderboards, notifications, round_effects, statistics
+from imperioApp.services.money import ledger
+from imperioApp.services.rounds import play
 
 GAMES = ("slots", "blackjack", "roulette")
 GAME_BITS = statistics.GAME_BITS
@@ -382,20 +376,20 @@ def reads(app, counts, runs, rng):
     )
     explain("leaderboard/me, last-ranked player", lambda: leaderboards._db_standings([("total_winnings", "all")], bottom, True))
     for label, user_id in (("heaviest", heavy), ("median", median)):
-        explain(f"transactions first page, {label} player", lambda u=user_id: transactions.history(u, limit=20))
-        first = transactions.history(user_id, limit=20)
+        explain(f"transactions first page, {label} player", lambda u=user_id: ledger.history(u, limit=20))
+        first = ledger.history(user_id, limit=20)
         db.session.remove()
         if first["next_cursor"]:
             explain(
                 f"transactions cursor page, {label} player",
-                lambda u=user_id, c=first["next_cursor"]: transactions.history(u, before=c, limit=20),
+                lambda u=user_id, c=first["next_cursor"]: ledger.history(u, before=c, limit=20),
             )
     explain(
         "transactions type=bet game_type=slots, heaviest",
-        lambda: transactions.history(heavy, type="bet", game_type="slots", limit=20),
+        lambda: ledger.history(heavy, type="bet", game_type="slots", limit=20),
     )
     week_ago = datetime.now(timezone.utc) - timedelta(days=7)
-    explain("transactions from 7 days ago, heaviest", lambda: transactions.history(heavy, since=week_ago, limit=20))
+    explain("transactions from 7 days ago, heaviest", lambda: ledger.history(heavy, since=week_ago, limit=20))
     explain("statistics (all stats rows of a player)", lambda: statistics.stats_rows(median))
     explain("notifications first page, heaviest", lambda: notifications.page(heavy, limit=20))
     explain("notifications unread only, heaviest", lambda: notifications.page(heavy, unread_only=True, limit=20))
@@ -426,9 +420,9 @@ def reads(app, counts, runs, rng):
         lambda: bottom,
         max(runs // 10, 5),
     )
-    timed("transactions first page", lambda u: transactions.history(u, limit=20), anyone, runs)
-    timed("transactions first page, heaviest player", lambda u: transactions.history(u, limit=20), lambda: heavy, runs)
-    timed("transactions type=win, heaviest player", lambda u: transactions.history(u, type="win", limit=20), lambda: heavy, runs)
+    timed("transactions first page", lambda u: ledger.history(u, limit=20), anyone, runs)
+    timed("transactions first page, heaviest player", lambda u: ledger.history(u, limit=20), lambda: heavy, runs)
+    timed("transactions type=win, heaviest player", lambda u: ledger.history(u, type="win", limit=20), lambda: heavy, runs)
     timed("statistics rows", lambda u: statistics.stats_rows(u), anyone, runs)
     timed("notifications first page", lambda u: notifications.page(u, limit=20), anyone, runs)
 
@@ -463,12 +457,12 @@ def hot_path(app, counts, rounds, rng):
         )
 
     run("with statistics/leaderboards/...")
-    original = engagement.record_settled_round
-    engagement.record_settled_round = lambda result: None
+    original = round_effects.record_settled_round
+    round_effects.record_settled_round = lambda result: None
     try:
         run("without the engagement hook")
     finally:
-        engagement.record_settled_round = original
+        round_effects.record_settled_round = original
 
 
 def main():

@@ -97,6 +97,7 @@ def register_extensions(app):
             connect_args = {"connect_timeout": app.config["DATABASE_CONNECT_TIMEOUT"], **options.get("connect_args", {})}
             options["connect_args"] = connect_args
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    driver.use_driver_sessions(db)
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True)
     redis_url = app.config.get("REDIS_URL")
@@ -116,13 +117,17 @@ def register_extensions(app):
         cors.init_app(app, origins=app.config["CORS_ORIGINS"], expose_headers=["X-Request-ID"])
     # Before ProxyFix wraps the app, so Socket.IO requests see the client's real address too.
     init_socketio(app)
-    from .services import auth, board_pushes, events, passwords
+    from .services.core import events
+    from .services.engagement import board_pushes
+    from .services.identity import passwords, tokens
 
-    auth.init_app(app)
+    tokens.init_app(app)
     passwords.init_app(app)
     events.init_app(app)
     board_pushes.init_app(app)
     metrics.init_app(app)
+    with app.app_context():
+        events.bus().subscribe("round_settled", metrics.on_round_settled)
 
 
 def register_database_pragmas(app):

@@ -11,10 +11,13 @@ from flask import Blueprint
 from sqlalchemy import update
 
 from .models import User
-from .services import accounts, audit, auth, idempotency, leaderboards, operators
-from .services.audit import Operator
-from .services.errors import Conflict, DomainError
-from .services.unit_of_work import atomic
+from .services.core.errors import Conflict, DomainError
+from .services.core.unit_of_work import atomic
+from .services.engagement import leaderboards
+from .services.identity import accounts, sessions
+from .services.money import idempotency
+from .services.operators import actions, audit
+from .services.operators.audit import Operator
 
 blp = Blueprint("cli", __name__, cli_group=None)
 
@@ -55,8 +58,8 @@ def _create_admin(username, email, password):
 def purge_expired():
     """Delete idempotency keys past 24 h and sessions over for longer than a refresh lifetime."""
     keys = idempotency.purge_expired()
-    sessions = auth.purge_ended_sessions()
-    click.echo(f"purged {keys} idempotency keys and {sessions} sessions")
+    ended = sessions.purge_ended_sessions()
+    click.echo(f"purged {keys} idempotency keys and {ended} sessions")
 
 
 @blp.cli.group("leaderboard")
@@ -86,7 +89,7 @@ def admin():
 def _operator(username):
     try:
         user = accounts.get_user_by_username(username)
-        audit.require_admin(user.id)
+        accounts.require_admin(user.id)
     except DomainError as exc:
         raise click.ClickException(f"{username!r} cannot act as an operator: {exc.message}") from None
     return Operator(user.id, f"cli-{uuid.uuid4().hex}")
@@ -114,7 +117,7 @@ reason_option = click.option("--reason", required=True, help="why (3-500 charact
 @operator_option
 def admin_find(query, limit, as_admin):
     """Find players by part of their username or email, or by id."""
-    page = _run(operators.find_players, _operator(as_admin), query, limit=limit)
+    page = _run(actions.find_players, _operator(as_admin), query, limit=limit)
     for row in page["items"]:
         click.echo(f"{row['id']}\t{row['username']}\t{row['email']}\t{row['balance']}\t{row['role']}")
 
@@ -124,7 +127,7 @@ def admin_find(query, limit, as_admin):
 @operator_option
 def admin_show(user_id, as_admin):
     """Everything about one player, as JSON."""
-    _echo(_run(operators.player, _operator(as_admin), user_id))
+    _echo(_run(actions.player, _operator(as_admin), user_id))
 
 
 @admin.command("sessions")
@@ -132,7 +135,7 @@ def admin_show(user_id, as_admin):
 @operator_option
 def admin_sessions(user_id, as_admin):
     """A player's live login sessions, newest first: id, last use, address, device."""
-    for row in _run(operators.player_sessions, _operator(as_admin), user_id):
+    for row in _run(actions.player_sessions, _operator(as_admin), user_id):
         click.echo(f"{row['id']}\t{row['last_used_at'].isoformat()}\t{row['client_address']}\t{row['user_agent']}")
 
 
@@ -143,7 +146,7 @@ def admin_sessions(user_id, as_admin):
 @operator_option
 def admin_adjust(user_id, amount, reason, as_admin):
     """Credit (--amount > 0) or debit (--amount < 0) a balance through the ledger; never below zero."""
-    _echo(_run(operators.adjust_balance, _operator(as_admin), user_id, amount, reason))
+    _echo(_run(actions.adjust_balance, _operator(as_admin), user_id, amount, reason))
 
 
 def _account_command(name, action, help_text):
@@ -158,10 +161,10 @@ def _account_command(name, action, help_text):
     return command
 
 
-_account_command("lock", operators.lock_account, "Suspend an account: no login, no play, sockets ended.")
-_account_command("unlock", operators.unlock_account, "Lift an operator's suspension.")
-_account_command("end-sessions", operators.end_sessions, "End a player's live sessions.")
-_account_command("reset-lockout", operators.reset_lockout, "Clear failed logins and the login lockout.")
+_account_command("lock", actions.lock_account, "Suspend an account: no login, no play, sockets ended.")
+_account_command("unlock", actions.unlock_account, "Lift an operator's suspension.")
+_account_command("end-sessions", actions.end_sessions, "End a player's live sessions.")
+_account_command("reset-lockout", actions.reset_lockout, "Clear failed logins and the login lockout.")
 
 
 @admin.command("rtp")
@@ -171,7 +174,7 @@ _account_command("reset-lockout", operators.reset_lockout, "Clear failed logins 
 def admin_rtp(since, until, as_admin):
     """Each game's coins wagered and paid, and RTP against the published RTP."""
     utc = [moment.replace(tzinfo=timezone.utc) if moment else None for moment in (since, until)]
-    report = _run(operators.game_rtp, _operator(as_admin), *utc)
+    report = _run(actions.game_rtp, _operator(as_admin), *utc)
     for game in report["games"]:
         rtp = f"{game['rtp']:.4%}" if game["rtp"] is not None else "-"
         click.echo(
@@ -184,7 +187,7 @@ def admin_rtp(since, until, as_admin):
 @operator_option
 def admin_ledger_check(as_admin):
     """Check balance == SUM(ledger) for every player; exit 1 listing any offender."""
-    result = _run(operators.check_ledger, _operator(as_admin))
+    result = _run(actions.check_ledger, _operator(as_admin))
     for offender in result["offenders"]:
         click.echo(
             f"OFFENDER {offender['user_id']} {offender['username']}: balance {offender['balance']}, "

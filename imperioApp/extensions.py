@@ -13,8 +13,6 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from sqlalchemy import MetaData
 
-from .adapters import driver
-
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -30,11 +28,17 @@ def client_address():
     return request.remote_addr or "unknown"
 
 
+def user_agent():
+    """The caller's User-Agent, as its session records it."""
+    return request.headers.get("User-Agent", "")[:256]
+
+
 # Services read back what they wrote through Core statements, so nothing is expired on commit.
-# The session class lets a transaction the driver started run ORM statements on its connection.
+# `create_app` makes its sessions `adapters.driver.DriverAwareSession`s, so that a transaction
+# the driver started runs ORM statements on its connection.
 db = SQLAlchemy(
     metadata=MetaData(naming_convention=NAMING_CONVENTION),
-    session_options={"expire_on_commit": False, "class_": driver.DriverAwareSession},
+    session_options={"expire_on_commit": False},
 )
 migrate = Migrate()
 cache = Cache()

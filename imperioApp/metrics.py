@@ -90,14 +90,12 @@ ALL = (
 
 
 def init_app(app):
-    """Count requests, watch the database pool and count settled rounds from the event bus."""
+    """Count requests and watch the database pool (`create_app` subscribes `on_round_settled` to the bus)."""
     from .extensions import db
-    from .services import events
 
     app.after_request(_count_request)
     with app.app_context():
         _watch_pool(db.engine)
-        events.bus().subscribe("round_settled", on_round_settled)
 
 
 def _endpoint():

@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 
 import jwt
 
-from imperioApp.services import accounts, auth, wallet
+from imperioApp.services.identity import accounts, sessions
+from imperioApp.services.money import wallet
 
 _sequence = itertools.count(1)
 DEFAULT_PASSWORD = "correct-horse-battery"
@@ -46,18 +47,18 @@ def make_player(app, *, username=None, email=None, password=DEFAULT_PASSWORD, ba
                 wallet.credit(user.id, difference, type="adjustment")
             else:
                 wallet.debit(user.id, -difference, type="adjustment")
-        tokens = auth.start_session(user, user_agent="tests", client_address="127.0.0.1", role=role)
+        tokens = sessions.start_session(user, user_agent="tests", client_address="127.0.0.1", role=role)
     return Player(user.id, username, email, password, tokens)
 
 
 def access_token(app, player, expires_delta=None, **claims):
     """Another access token of the player's session (for expiry and claim tests)."""
     with app.app_context():
-        return auth.issue_access_token(player.id, player.session_id, claims, expires_delta=expires_delta)
+        return sessions.issue_access_token(player.id, player.session_id, claims, expires_delta=expires_delta)
 
 
 def log_in_again(app, player):
     """Give the player the tokens of a fresh session (theirs were ended); return the player."""
     with app.app_context():
-        player.tokens = auth.start_session(accounts.get_user(player.id), user_agent="tests", client_address="127.0.0.1")
+        player.tokens = sessions.start_session(accounts.get_user(player.id), user_agent="tests", client_address="127.0.0.1")
     return player

@@ -5,8 +5,8 @@ import threading
 import pytest
 from sqlalchemy import event, text
 
-from conftest import check_and_clean
 from imperioApp.extensions import db
+from tests.cleanup import check_and_clean
 from tests.concurrency import wait_for
 
 pytestmark = pytest.mark.postgres

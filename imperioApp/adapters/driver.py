@@ -141,6 +141,14 @@ class DriverAwareSession(FlaskSession):
         # driver alone): closing would only rebuild its empty state, 2 % of such a request.
 
 
+def use_driver_sessions(db):
+    """Make the sessions of `db` (Flask-SQLAlchemy) `DriverAwareSession`s; `create_app` calls it first."""
+    factory = db.session.session_factory
+    if not issubclass(factory.class_, DriverAwareSession):
+        # As sessionmaker does with the class it is given: its own subclass.
+        factory.class_ = type(DriverAwareSession.__name__, (DriverAwareSession,), {})
+
+
 def _hold(session):
     """(DBAPI connection, its pool record's info, dialect name, Held or None) for the session's transaction."""
     held = session.info.get(HELD)

@@ -2,6 +2,7 @@
 
 from flask_smorest import Api
 
+from ..schemas import ErrorSchema
 from . import (
     achievements,
     admin,
@@ -21,7 +22,6 @@ from . import (
 )
 from .errors import handle_http_exception
 from .openapi_rules import document_input_rules
-from .schemas import ErrorSchema
 
 BLUEPRINTS = (
     health.blp,

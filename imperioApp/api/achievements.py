@@ -3,8 +3,8 @@
 import marshmallow as ma
 from flask_jwt_extended import jwt_required
 
-from ..services import achievements
-from ..services.auth import current_user_id
+from ..services.engagement import achievements
+from ..services.identity.tokens import current_user_id
 from .blueprint import Blueprint
 
 blp = Blueprint("achievements", __name__, description="Achievements")

@@ -10,16 +10,20 @@ from flask_jwt_extended import jwt_required
 from marshmallow import validate
 
 from ..models import GAME_TYPES
-from ..services import audit, operators, protection, rounds, transactions
-from ..services.audit import Operator
-from ..services.auth import current_user_id
-from ..services.idempotency import InvalidIdempotencyKey
-from ..services.wallet import MAX_COINS
+from ..schemas import ID_IN_PATH, MAX_PAGE, PageQuerySchema
+from ..services.identity import accounts
+from ..services.identity.tokens import current_user_id
+from ..services.money import ledger
+from ..services.money.idempotency import InvalidIdempotencyKey
+from ..services.money.wallet import MAX_COINS
+from ..services.operators import actions, audit
+from ..services.operators.audit import Operator
+from ..services.protection import settings
+from ..services.rounds import recall
 from .blueprint import Blueprint
 from .games import HistoryPageSchema, HistoryQuerySchema, RoundDetailSchema
 from .idempotency import idempotent
 from .protection import LimitChangePageSchema, ProtectionStatusSchema
-from .schemas import ID_IN_PATH, MAX_PAGE, PageQuerySchema
 from .sessions import SessionSchema
 from .statistics import StatisticsOverviewSchema
 from .transactions import TransactionPageSchema, TransactionQuerySchema
@@ -33,7 +37,7 @@ def admin_only(view):
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        audit.require_admin(current_user_id())
+        accounts.require_admin(current_user_id())
         return view(*args, **kwargs)
 
     return wrapper
@@ -239,7 +243,7 @@ class AuditPageSchema(ma.Schema):
 @blp.response(200, PlayerPageSchema)
 def find_players(query):
     """Find players by part of their username or email, or by id; newest first."""
-    return operators.find_players(operator(), query.get("q"), before=query.get("cursor"), limit=query["limit"])
+    return actions.find_players(operator(), query.get("q"), before=query.get("cursor"), limit=query["limit"])
 
 
 @blp.route(PLAYER, methods=["GET"])
@@ -248,7 +252,7 @@ def find_players(query):
 @blp.response(200, PlayerDetailSchema)
 def player(user_id):
     """One player: account, balance, lockout, suspension, protection settings and chat sanctions."""
-    return operators.player(operator(), user_id)
+    return actions.player(operator(), user_id)
 
 
 @blp.route(f"{PLAYER}/ledger", methods=["GET"])
@@ -258,8 +262,8 @@ def player(user_id):
 @blp.response(200, TransactionPageSchema)
 def player_ledger(query, user_id):
     """The player's ledger, newest first (filters and cursor as GET /transactions)."""
-    operators.require_player(operator(), user_id)
-    return transactions.history(
+    actions.require_player(operator(), user_id)
+    return ledger.history(
         user_id,
         type=query.get("type"),
         game_type=query.get("game_type"),
@@ -277,8 +281,8 @@ def player_ledger(query, user_id):
 @blp.response(200, HistoryPageSchema)
 def player_rounds(query, user_id):
     """The player's rounds, newest first (filters and cursor as GET /games/history)."""
-    operators.require_player(operator(), user_id)
-    return rounds.history(
+    actions.require_player(operator(), user_id)
+    return recall.history(
         user_id, game_type=query.get("game_type"), status=query.get("status"), before=query.get("cursor"), limit=query["limit"]
     )
 
@@ -289,8 +293,8 @@ def player_rounds(query, user_id):
 @blp.response(200, RoundDetailSchema)
 def player_round(user_id, round_id):
     """Recall one of the player's rounds in full: bets, steps, outcome and fairness inputs."""
-    operators.require_player(operator(), user_id)
-    return rounds.get_round(user_id, round_id)
+    actions.require_player(operator(), user_id)
+    return recall.get_round(user_id, round_id)
 
 
 @blp.route(f"{PLAYER}/statistics", methods=["GET"])
@@ -299,7 +303,7 @@ def player_round(user_id, round_id):
 @blp.response(200, StatisticsOverviewSchema)
 def player_statistics(user_id):
     """The player's statistics overall and per game."""
-    return operators.player_statistics(operator(), user_id)
+    return actions.player_statistics(operator(), user_id)
 
 
 @blp.route(f"{PLAYER}/limits", methods=["GET"])
@@ -308,8 +312,8 @@ def player_statistics(user_id):
 @blp.response(200, ProtectionStatusSchema)
 def player_limits(user_id):
     """The player's limits, exclusion and reality check."""
-    operators.require_player(operator(), user_id)
-    return protection.status(user_id)
+    actions.require_player(operator(), user_id)
+    return settings.status(user_id)
 
 
 @blp.route(f"{PLAYER}/limits/history", methods=["GET"])
@@ -319,8 +323,8 @@ def player_limits(user_id):
 @blp.response(200, LimitChangePageSchema)
 def player_limit_history(query, user_id):
     """The player's own limit changes, newest first."""
-    operators.require_player(operator(), user_id)
-    return protection.limit_history(user_id, before=query.get("cursor"), limit=query["limit"])
+    actions.require_player(operator(), user_id)
+    return settings.limit_history(user_id, before=query.get("cursor"), limit=query["limit"])
 
 
 class PlayerSessionSchema(SessionSchema):
@@ -334,7 +338,7 @@ class PlayerSessionSchema(SessionSchema):
 @blp.response(200, PlayerSessionSchema(many=True))
 def player_sessions(user_id):
     """The player's live login sessions (device, address, last use), newest first."""
-    return operators.player_sessions(operator(), user_id)
+    return actions.player_sessions(operator(), user_id)
 
 
 @blp.route(f"{PLAYER}/sanctions", methods=["GET"])
@@ -343,8 +347,8 @@ def player_sessions(user_id):
 @blp.response(200, SanctionSchema(many=True))
 def player_sanctions(user_id):
     """Every chat mute and ban the player had, newest first."""
-    operators.require_player(operator(), user_id)
-    return operators.sanctions(operator(), user_id)
+    actions.require_player(operator(), user_id)
+    return actions.sanctions(operator(), user_id)
 
 
 # --- actions ---------------------------------------------------------------------------
@@ -359,7 +363,7 @@ def player_sanctions(user_id):
 @blp.response(201, AdjustmentResultSchema)
 def adjust(data, user_id, idempotency_key):
     """Correct a balance through the ledger (type adjustment) with a reason; never below zero."""
-    return operators.adjust_balance(operator(), user_id, data["amount"], data["reason"], idempotency_key=idempotency_key)
+    return actions.adjust_balance(operator(), user_id, data["amount"], data["reason"], idempotency_key=idempotency_key)
 
 
 def _account_route(suffix, action, summary):
@@ -375,10 +379,10 @@ def _account_route(suffix, action, summary):
     blp.route(f"{PLAYER}/{suffix}", methods=["POST"], endpoint=view.__name__)(decorated)
 
 
-_account_route("lock", operators.lock_account, "Suspend the account: no login or play; live sockets are ended.")
-_account_route("unlock", operators.unlock_account, "Lift an operator's suspension.")
-_account_route("sessions/end", operators.end_sessions, "End the player's live sessions (sockets disconnected).")
-_account_route("lockout/reset", operators.reset_lockout, "Clear failed logins and the login lockout.")
+_account_route("lock", actions.lock_account, "Suspend the account: no login or play; live sockets are ended.")
+_account_route("unlock", actions.unlock_account, "Lift an operator's suspension.")
+_account_route("sessions/end", actions.end_sessions, "End the player's live sessions (sockets disconnected).")
+_account_route("lockout/reset", actions.reset_lockout, "Clear failed logins and the login lockout.")
 
 
 @blp.route(f"{PLAYER}/chat/mute", methods=["POST"])
@@ -388,7 +392,7 @@ _account_route("lockout/reset", operators.reset_lockout, "Clear failed logins an
 @blp.response(200, SanctionResultSchema)
 def chat_mute(data, user_id):
     """Mute the player in chat for `minutes` (the service the Socket.IO event uses)."""
-    return operators.chat_sanction(operator(), user_id, "mute", data["minutes"], data["reason"])
+    return actions.chat_sanction(operator(), user_id, "mute", data["minutes"], data["reason"])
 
 
 @blp.route(f"{PLAYER}/chat/ban", methods=["POST"])
@@ -398,7 +402,7 @@ def chat_mute(data, user_id):
 @blp.response(200, SanctionResultSchema)
 def chat_ban(data, user_id):
     """Ban the player from chat for `minutes`, or for good; their sockets leave chat at once."""
-    return operators.chat_sanction(operator(), user_id, "ban", data["minutes"], data["reason"])
+    return actions.chat_sanction(operator(), user_id, "ban", data["minutes"], data["reason"])
 
 
 @blp.route(f"{PLAYER}/chat/unmute", methods=["POST"])
@@ -408,7 +412,7 @@ def chat_ban(data, user_id):
 @blp.response(200, LiftResultSchema)
 def chat_unmute(data, user_id):
     """Lift the player's chat mutes."""
-    return operators.chat_lift(operator(), user_id, "mute", data["reason"])
+    return actions.chat_lift(operator(), user_id, "mute", data["reason"])
 
 
 @blp.route(f"{PLAYER}/chat/unban", methods=["POST"])
@@ -418,7 +422,7 @@ def chat_unmute(data, user_id):
 @blp.response(200, LiftResultSchema)
 def chat_unban(data, user_id):
     """Lift the player's chat bans."""
-    return operators.chat_lift(operator(), user_id, "ban", data["reason"])
+    return actions.chat_lift(operator(), user_id, "ban", data["reason"])
 
 
 # --- integrity and audit ---------------------------------------------------------------
@@ -431,7 +435,7 @@ def chat_unban(data, user_id):
 @blp.response(200, RtpReportSchema)
 def game_rtp(query):
     """Each game's coins wagered and paid over [from, to) and the RTP, against the published RTP."""
-    return operators.game_rtp(operator(), query.get("since"), query.get("until"))
+    return actions.game_rtp(operator(), query.get("since"), query.get("until"))
 
 
 @blp.route("/games/biggest-wins", methods=["GET"])
@@ -441,7 +445,7 @@ def game_rtp(query):
 @blp.response(200, BigWinSchema(many=True))
 def biggest_wins(query):
     """The largest net wins over [from, to), largest first."""
-    return operators.biggest_wins(
+    return actions.biggest_wins(
         operator(), query.get("since"), query.get("until"), game_type=query.get("game_type"), limit=query["limit"]
     )
 
@@ -452,7 +456,7 @@ def biggest_wins(query):
 @blp.response(200, LedgerCheckSchema)
 def ledger_check():
     """Check balance == SUM(ledger) for every player now, and list any offender."""
-    return operators.check_ledger(operator())
+    return actions.check_ledger(operator())
 
 
 @blp.route("/audit", methods=["GET"])

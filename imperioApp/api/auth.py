@@ -1,38 +1,19 @@
 """Sign-up, login, token refresh and logout."""
 
 import marshmallow as ma
-from flask import current_app, request
+from flask import current_app
 from flask_jwt_extended import get_jwt, jwt_required
 from marshmallow import validate
 
-from ..extensions import client_address, limiter
-from ..services import accounts, auth
+from ..extensions import client_address, limiter, user_agent
+from ..schemas import LoginSchema, SignupSchema
+from ..services.identity import accounts, sessions
+from ..services.identity.login import login as log_in
 from .blueprint import Blueprint
 
 blp = Blueprint("auth", __name__, description="Accounts and tokens")
 
-USERNAME_PATTERN = r"^[A-Za-z0-9_]{3,32}$"
 PUBLIC = {"security": []}
-
-
-class SignupSchema(ma.Schema):
-    username = ma.fields.String(
-        required=True,
-        validate=validate.Regexp(USERNAME_PATTERN, error="3-32 letters, digits or underscores"),
-    )
-    email = ma.fields.Email(required=True, validate=validate.Length(max=254))
-    password = ma.fields.String(required=True, validate=validate.Length(min=8, max=128))
-
-
-class LoginSchema(ma.Schema):
-    username = ma.fields.String(validate=validate.Length(min=1, max=254))
-    email = ma.fields.String(validate=validate.Length(min=1, max=254))
-    password = ma.fields.String(required=True, validate=validate.Length(min=1, max=128))
-
-    @ma.validates_schema
-    def one_identifier(self, data, **kwargs):
-        if ("username" in data) == ("email" in data):
-            raise ma.ValidationError("give either username or email", "username")
 
 
 class LogoutSchema(ma.Schema):
@@ -51,11 +32,6 @@ class SignupResultSchema(ma.Schema):
     username = ma.fields.String(required=True)
     email = ma.fields.String(required=True)
     coins = ma.fields.Integer(required=True, attribute="balance")
-
-
-def user_agent():
-    """The caller's User-Agent, as its session records it."""
-    return request.headers.get("User-Agent", "")[:256]
 
 
 def _login_limit():
@@ -84,7 +60,7 @@ def signup(data):
 def login(data):
     """Exchange a username (or email) and password for an access and a refresh token."""
     identifier = data.get("username") or data["email"]
-    return auth.login(identifier, data["password"], client_address=client_address(), user_agent=user_agent())
+    return log_in(identifier, data["password"], client_address=client_address(), user_agent=user_agent())
 
 
 @blp.route("/token/refresh", methods=["POST"])
@@ -93,7 +69,7 @@ def login(data):
 @blp.doc(description="Send the refresh token as the bearer token. It is rotated: the old one stops working.")
 def refresh_token():
     """Rotate the refresh token and get a new access token."""
-    return auth.refresh(get_jwt())
+    return sessions.refresh(get_jwt())
 
 
 @blp.route("/logout", methods=["POST"])
@@ -106,4 +82,4 @@ def logout(data):
     A `refresh_token` in the body is accepted for older clients and ignored: the session
     ends whatever it says.
     """
-    auth.logout(get_jwt())
+    sessions.logout(get_jwt())

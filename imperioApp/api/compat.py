@@ -4,9 +4,10 @@ import marshmallow as ma
 from flask_jwt_extended import jwt_required
 from marshmallow import validate
 
-from ..services import auth, play
-from ..services.auth import current_user_id
-from ..services.wallet import MAX_COINS
+from ..services.identity import tokens
+from ..services.identity.tokens import current_user_id
+from ..services.money.wallet import MAX_COINS
+from ..services.rounds import play
 from .blueprint import Blueprint
 from .games import RouletteResultSchema, roulette_result
 from .idempotency import idempotent
@@ -57,5 +58,5 @@ def roulette_action(data, idempotency_key):
 @blp.doc(security=[], description="The Cherry Charm client checks its launch token here, sent in the body.")
 def verify_token(data):
     """Say whether a token is a live access or game token of that player."""
-    auth.verify_token_of(data["token"], data["username"])
+    tokens.verify_token_of(data["token"], data["username"])
     return {"message": "Token is valid"}

@@ -13,8 +13,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAll
 from .. import metrics
 from ..extensions import db, limiter
 from ..games.errors import GameError, IllegalAction
-from ..services import auth
-from ..services.errors import AccountLocked, DomainError
+from ..services.core.errors import AccountLocked, DomainError
+from ..services.identity import tokens
 
 log = structlog.get_logger(__name__)
 
@@ -142,7 +142,7 @@ def handle_pool_timeout(error):
 
 def register_error_handlers(app):
     """Install the handlers on the app."""
-    register_token_errors(auth.jwt)
+    register_token_errors(tokens.jwt)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(GameError, handle_game_error)

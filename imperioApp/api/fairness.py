@@ -5,8 +5,8 @@ from flask_jwt_extended import jwt_required
 from marshmallow import validate
 
 from ..games import GAMES
-from ..services import fairness
-from ..services.auth import current_user_id
+from ..services.identity.tokens import current_user_id
+from ..services.money import fairness
 from .blueprint import Blueprint
 
 blp = Blueprint("fairness", __name__, description="Provably fair play")

@@ -8,11 +8,11 @@ from marshmallow import validate
 from .. import json_codec
 from ..games import roulette
 from ..models import GAME_TYPES
-from ..services import play, rounds
-from ..services.auth import current_user_id
+from ..schemas import ID_IN_PATH, MAX_ID, Coins, PageQuerySchema
+from ..services.identity.tokens import current_user_id
+from ..services.rounds import play, recall
 from .blueprint import Blueprint
 from .idempotency import idempotent
-from .schemas import ID_IN_PATH, MAX_ID, Coins, PageQuerySchema
 
 blp = Blueprint("games", __name__, description="Slots, blackjack and roulette")
 
@@ -181,7 +181,7 @@ def blackjack_start(data, idempotency_key):
 def blackjack_action(data, idempotency_key):
     """Hit, stand, double down or split in one of your open games."""
     user_id = current_user_id()
-    game_id = data.get("game_id") or rounds.latest_open_id(user_id, "blackjack")
+    game_id = data.get("game_id") or recall.latest_open_id(user_id, "blackjack")
     return _blackjack_state(play.act_blackjack(user_id, game_id, data["action"], idempotency_key=idempotency_key))
 
 
@@ -284,7 +284,7 @@ class RoundDetailSchema(RoundSummarySchema):
 @blp.response(200, HistoryPageSchema)
 def history(query):
     """Your rounds, newest first (filter by game and status; follow next_cursor)."""
-    return rounds.history(
+    return recall.history(
         current_user_id(),
         game_type=query.get("game_type"),
         status=query.get("status"),
@@ -298,4 +298,4 @@ def history(query):
 @blp.response(200, RoundDetailSchema)
 def round_detail(round_id):
     """One of your rounds in full: bets, every step, outcome, payout and fairness inputs."""
-    return rounds.get_round(current_user_id(), round_id)
+    return recall.get_round(current_user_id(), round_id)

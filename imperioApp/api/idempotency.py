@@ -4,8 +4,8 @@ from functools import wraps
 
 from flask import current_app, make_response, request
 
-from ..services import idempotency
-from ..services.auth import current_user_id
+from ..services.identity.tokens import current_user_id
+from ..services.money import idempotency
 from .blueprint import Blueprint
 
 IDEMPOTENCY_HEADER = {

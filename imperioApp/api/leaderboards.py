@@ -4,8 +4,8 @@ import marshmallow as ma
 from flask_jwt_extended import jwt_required
 from marshmallow import validate
 
-from ..services import leaderboards
-from ..services.auth import current_user_id
+from ..services.engagement import leaderboards
+from ..services.identity.tokens import current_user_id
 from .blueprint import Blueprint
 
 blp = Blueprint("leaderboards", __name__, description="Leaderboards")

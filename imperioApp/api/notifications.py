@@ -3,10 +3,10 @@
 import marshmallow as ma
 from flask_jwt_extended import jwt_required
 
-from ..services import notifications
-from ..services.auth import current_user_id
+from ..schemas import ID_IN_PATH, PageQuerySchema
+from ..services.engagement import notifications
+from ..services.identity.tokens import current_user_id
 from .blueprint import Blueprint
-from .schemas import ID_IN_PATH, PageQuerySchema
 
 blp = Blueprint("notifications", __name__, description="Notifications")
 

@@ -12,7 +12,8 @@ description and its refusal has a code of its own.
 
 from ..games import blackjack, roulette
 from ..games.fairness import CLIENT_SEED_MAX_LENGTH
-from ..services import idempotency, leaderboards
+from ..services.engagement import leaderboards
+from ..services.money import idempotency
 from .request_guard import MAX_INTEGER_DIGITS, MAX_JSON_DEPTH
 
 # No NUL (PostgreSQL refuses it); lone surrogates, refused too, are stated in the description.

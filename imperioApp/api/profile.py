@@ -3,10 +3,10 @@
 import marshmallow as ma
 from flask_jwt_extended import jwt_required
 
-from ..services import profiles
-from ..services.auth import current_user_id
+from ..schemas import StrictBoolean
+from ..services.engagement import profiles
+from ..services.identity.tokens import current_user_id
 from .blueprint import Blueprint
-from .schemas import StrictBoolean
 from .statistics import StatisticsOverviewSchema
 
 blp = Blueprint("profile", __name__, description="Player profiles")

@@ -6,10 +6,10 @@ from flask_jwt_extended import jwt_required
 from marshmallow import validate
 
 from ..models import LIMIT_KINDS, LIMIT_PERIODS
-from ..services import protection
-from ..services.auth import current_user_id
+from ..schemas import PageQuerySchema, StrictBoolean
+from ..services.identity.tokens import current_user_id
+from ..services.protection import enforcement, settings
 from .blueprint import Blueprint
-from .schemas import PageQuerySchema, StrictBoolean
 
 blp = Blueprint("protection", __name__, description="Responsible gaming: limits, reality check, breaks")
 
@@ -58,7 +58,7 @@ class SetLimitSchema(ma.Schema):
         strict=True,
         required=True,
         allow_none=True,
-        validate=validate.Range(min=1, max=protection.MAX_LIMIT),
+        validate=validate.Range(min=1, max=settings.MAX_LIMIT),
         metadata={"description": "coins; null removes the limit (after the delay)"},
     )
 
@@ -80,13 +80,13 @@ class LimitChangePageSchema(ma.Schema):
 
 class TimeoutSchema(ma.Schema):
     hours = ma.fields.Integer(
-        strict=True, required=True, validate=validate.Range(min=protection.TIMEOUT_HOURS[0], max=protection.TIMEOUT_HOURS[1])
+        strict=True, required=True, validate=validate.Range(min=settings.TIMEOUT_HOURS[0], max=settings.TIMEOUT_HOURS[1])
     )
 
 
 class SelfExclusionSchema(ma.Schema):
     months = ma.fields.Integer(
-        strict=True, validate=validate.Range(min=protection.SELF_EXCLUSION_MONTHS[0], max=protection.SELF_EXCLUSION_MONTHS[1])
+        strict=True, validate=validate.Range(min=settings.SELF_EXCLUSION_MONTHS[0], max=settings.SELF_EXCLUSION_MONTHS[1])
     )
     permanent = StrictBoolean(load_default=False)
 
@@ -115,7 +115,7 @@ class RealityCheckSetSchema(ma.Schema):
 @blp.response(200, ProtectionStatusSchema)
 def status():
     """Your limits (with what this period used), exclusion, reality check and whether you may play."""
-    return protection.status(current_user_id())
+    return settings.status(current_user_id())
 
 
 @blp.route("/protection/limits", methods=["PUT"])
@@ -124,7 +124,7 @@ def status():
 @blp.response(200, LimitSchema)
 def set_limit(data):
     """Set or remove one limit: lower applies at once, higher or removed after LIMIT_RAISE_DELAY_HOURS."""
-    return protection.set_limit(current_user_id(), data["kind"], data["period"], data["amount"])
+    return settings.set_limit(current_user_id(), data["kind"], data["period"], data["amount"])
 
 
 @blp.route("/protection/limits/history", methods=["GET"])
@@ -133,7 +133,7 @@ def set_limit(data):
 @blp.response(200, LimitChangePageSchema)
 def limit_history(query):
     """Every limit change you asked for, newest first."""
-    return protection.limit_history(current_user_id(), before=query.get("cursor"), limit=query["limit"])
+    return settings.limit_history(current_user_id(), before=query.get("cursor"), limit=query["limit"])
 
 
 @blp.route("/protection/timeout", methods=["POST"])
@@ -142,7 +142,7 @@ def limit_history(query):
 @blp.response(201, ExclusionSchema)
 def take_timeout(data):
     """Take a break of 24 hours to 6 weeks: at once, not undoable; you can still log in to see history and balance."""
-    return protection.exclude(current_user_id(), "timeout", hours=data["hours"])
+    return settings.exclude(current_user_id(), "timeout", hours=data["hours"])
 
 
 @blp.route("/protection/self-exclusion", methods=["POST"])
@@ -151,7 +151,7 @@ def take_timeout(data):
 @blp.response(201, ExclusionSchema)
 def self_exclude(data):
     """Exclude yourself for 6 months to 5 years, or for good: at once, not undoable; you can still log in to look."""
-    return protection.exclude(current_user_id(), "self_exclusion", months=data.get("months"), permanent=data["permanent"])
+    return settings.exclude(current_user_id(), "self_exclusion", months=data.get("months"), permanent=data["permanent"])
 
 
 @blp.route("/protection/reality-check", methods=["PUT"])
@@ -160,7 +160,7 @@ def self_exclude(data):
 @blp.response(200, RealityCheckSetSchema)
 def set_reality_check(data):
     """Be shown your session's elapsed time and net position every `minutes` of play (null: off)."""
-    return {"minutes": protection.set_reality_check(current_user_id(), data["minutes"])}
+    return {"minutes": settings.set_reality_check(current_user_id(), data["minutes"])}
 
 
 @blp.route("/protection/reality-check/acknowledge", methods=["POST"])
@@ -168,12 +168,12 @@ def set_reality_check(data):
 @blp.response(200, AcknowledgedSchema)
 def acknowledge():
     """You have seen the reality check: the next is due an interval from now."""
-    return protection.acknowledge_reality_check(current_user_id())
+    return settings.acknowledge_reality_check(current_user_id())
 
 
 def attach_reality_check(response):
     """Add a due reality check to the JSON object this request's settlement answered with."""
-    notice = protection.take_notice()
+    notice = enforcement.take_notice()
     if notice is None or not response.is_json or response.status_code >= 300:
         return response
     body = response.get_json(silent=True)

@@ -2,7 +2,7 @@
 
 from flask import request
 
-from ..services.auth import is_game_token
+from ..services.identity.tokens import is_game_token
 
 # What the old Cherry Charm, blackjack and roulette frontends call (and /verify-token, which
 # reads its token from the body).

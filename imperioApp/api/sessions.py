@@ -5,8 +5,8 @@ from flask_jwt_extended import jwt_required
 from marshmallow import validate
 
 from ..extensions import client_address
-from ..services import auth
-from ..services.auth import current_session_id, current_user_id
+from ..services.identity import login, sessions, tokens
+from ..services.identity.tokens import current_session_id, current_user_id
 from .blueprint import Blueprint
 
 blp = Blueprint("sessions", __name__, description="Login sessions and the password")
@@ -37,7 +37,7 @@ class PasswordChangeSchema(ma.Schema):
 def list_sessions():
     """The caller's live sessions, newest first."""
     mine = current_session_id()
-    return [{**row._asdict(), "current": row.id == mine} for row in auth.list_sessions(current_user_id())]
+    return [{**row._asdict(), "current": row.id == mine} for row in sessions.list_sessions(current_user_id())]
 
 
 @blp.route("/sessions", methods=["DELETE"])
@@ -45,16 +45,16 @@ def list_sessions():
 @blp.response(200, EndedSchema)
 def end_all_sessions():
     """Log out everywhere: end every session of the caller, this one included."""
-    return {"ended": auth.end_all_sessions(current_user_id(), reason="logout_everywhere")}
+    return {"ended": sessions.end_all_sessions(current_user_id(), reason="logout_everywhere")}
 
 
 @blp.route("/sessions/<string(maxlength=64):session_id>", methods=["DELETE"])
 @jwt_required()
 @blp.response(204)
-@blp.doc(parameters=[{"in": "path", "name": "session_id", "schema": {"type": "string", "pattern": auth.SESSION_ID.pattern}}])
+@blp.doc(parameters=[{"in": "path", "name": "session_id", "schema": {"type": "string", "pattern": tokens.SESSION_ID.pattern}}])
 def end_session(session_id):
     """End one of the caller's sessions; its tokens and sockets stop working."""
-    auth.end_own_session(current_user_id(), session_id)
+    sessions.end_own_session(current_user_id(), session_id)
 
 
 @blp.route("/password", methods=["POST"])
@@ -63,7 +63,7 @@ def end_session(session_id):
 @blp.response(204)
 def change_password(data):
     """Change the password; every other session of the caller ends."""
-    auth.change_password(
+    login.change_password(
         current_user_id(),
         current_session_id(),
         data["current_password"],

@@ -3,8 +3,8 @@
 import marshmallow as ma
 from flask_jwt_extended import jwt_required
 
-from ..services import statistics
-from ..services.auth import current_user_id
+from ..services.engagement import statistics
+from ..services.identity.tokens import current_user_id
 from .blueprint import Blueprint
 
 blp = Blueprint("statistics", __name__, description="Statistics")

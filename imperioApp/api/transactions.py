@@ -5,10 +5,10 @@ from flask_jwt_extended import jwt_required
 from marshmallow import validate
 
 from ..models import GAME_TYPES, LEDGER_TYPES
-from ..services import transactions
-from ..services.auth import current_user_id
+from ..schemas import ID_IN_PATH, PageQuerySchema, UtcDateTime
+from ..services.identity.tokens import current_user_id
+from ..services.money import ledger
 from .blueprint import Blueprint
-from .schemas import ID_IN_PATH, PageQuerySchema, UtcDateTime
 
 blp = Blueprint("transactions", __name__, description="Transaction history")
 
@@ -41,7 +41,7 @@ class TransactionPageSchema(ma.Schema):
 @blp.response(200, TransactionPageSchema)
 def list_transactions(query):
     """Your transactions, newest first (filter by type, game and time; follow next_cursor)."""
-    return transactions.history(
+    return ledger.history(
         current_user_id(),
         type=query.get("type"),
         game_type=query.get("game_type"),
@@ -57,7 +57,7 @@ def list_transactions(query):
 @blp.response(200, TransactionSchema(many=True))
 def recent_transactions():
     """Your last ten transactions."""
-    return transactions.recent(current_user_id())
+    return ledger.recent(current_user_id())
 
 
 @blp.route(f"/transactions/<{ID_IN_PATH}:transaction_id>", methods=["GET"])
@@ -65,4 +65,4 @@ def recent_transactions():
 @blp.response(200, TransactionSchema)
 def get_transaction(transaction_id):
     """One of your transactions."""
-    return transactions.get(current_user_id(), transaction_id)
+    return ledger.get(current_user_id(), transaction_id)

@@ -2,11 +2,11 @@
 
 from flask_jwt_extended import jwt_required
 
-from ..services import wallet
-from ..services.auth import current_user_id
-from ..services.errors import Gone
+from ..schemas import CoinsSchema
+from ..services.core.errors import Gone
+from ..services.identity.tokens import current_user_id
+from ..services.money import wallet
 from .blueprint import Blueprint
-from .schemas import CoinsSchema
 
 blp = Blueprint("wallet", __name__, description="Coins")
 

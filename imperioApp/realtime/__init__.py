@@ -50,7 +50,7 @@ def register_realtime(app):
 
 def stop_background_tasks(app):
     """Finish the app's queued leaderboard writes and stop its pusher: nothing emits once this returns."""
-    from ..services import board_pushes
+    from ..services.engagement import board_pushes
     from . import leaderboards
 
     board_pushes.flush(app)
@@ -59,7 +59,8 @@ def stop_background_tasks(app):
 
 def reset_state(app):
     """Forget in-process realtime state between tests (Redis state goes with FLUSHDB)."""
-    from ..services import rooms, tables, throttle
+    from ..services.identity import throttle
+    from ..services.social import rooms, tables
     from . import bridge
 
     with app.app_context():

@@ -7,7 +7,8 @@ the bus and never touches the committed round.
 
 from ..extensions import socketio
 from ..models import CHAT_ROOMS
-from ..services import auth, events
+from ..services.core import events
+from ..services.identity import sessions
 from . import leaderboards
 from .chat import chat_room
 from .manager import act_on_room
@@ -64,7 +65,7 @@ SUBSCRIPTIONS = {
     "big_win": on_big_win,
     "notification": on_notification,
     "achievement_unlocked": on_achievement_unlocked,
-    auth.SESSION_ENDED: on_sessions_ended,
+    sessions.SESSION_ENDED: on_sessions_ended,
     "chat_banned": on_chat_banned,
     "reality_check": on_reality_check,
 }

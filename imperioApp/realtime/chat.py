@@ -8,8 +8,8 @@ import marshmallow as ma
 from flask_socketio import emit, join_room, leave_room, rooms
 
 from ..extensions import socketio
-from ..services import chat
-from ..services.errors import Forbidden
+from ..services.core.errors import Forbidden
+from ..services.social import chat
 from .protocol import event
 
 _NAME = ma.fields.String

@@ -12,8 +12,8 @@ from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from .. import metrics
 from ..extensions import db, socketio
-from ..services import auth
-from ..services.errors import DomainError
+from ..services.core.errors import DomainError
+from ..services.identity import tokens
 from . import multiplayer
 from .protocol import event, identity, session_room, set_identity, user_room
 
@@ -51,7 +51,7 @@ def on_authenticate(current, data):
 
 
 def _authenticate(token, current=None):
-    who = auth.identify(token)
+    who = tokens.identify(token)
     if current is not None and current.user_id != who.user_id:
         raise DomainError("this socket is already authenticated as another user", code="already_authenticated")
     set_identity(who)

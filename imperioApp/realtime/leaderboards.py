@@ -17,7 +17,7 @@ from flask_socketio import emit, join_room, leave_room
 
 from .. import metrics
 from ..extensions import socketio
-from ..services import board_pushes, leaderboards
+from ..services.engagement import board_pushes, leaderboards
 from .protocol import event, scheduler
 
 log = structlog.get_logger(__name__)

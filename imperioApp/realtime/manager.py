@@ -10,7 +10,7 @@ of the room. (A process without this class would merely close the room: a safe d
 import socketio
 
 from .. import metrics
-from ..services import auth
+from ..services.identity import tokens
 from .protocol import SESSION_ROOM_PREFIX
 
 ACTIONS = ("disconnect", "leave")
@@ -65,7 +65,7 @@ def apply_room_action(server, room, action, rooms=(), namespace="/"):
         return
     if action == "disconnect" and isinstance(room, str) and room.startswith(SESSION_ROOM_PREFIX):
         # The broadcast that a session ended: this process must stop trusting it too.
-        auth.forget_sessions([room[len(SESSION_ROOM_PREFIX) :]])
+        tokens.forget_sessions([room[len(SESSION_ROOM_PREFIX) :]])
     sids = [sid for sid, _ in server.manager.get_participants(namespace, room)]
     for sid in sids:
         if action == "disconnect":

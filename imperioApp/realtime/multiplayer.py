@@ -10,10 +10,10 @@ import structlog
 from flask import current_app, request
 from flask_socketio import emit, join_room, leave_room
 
-from ..api.schemas import StrictBoolean
 from ..extensions import socketio
-from ..services import rooms, tables
-from ..services.errors import Conflict, DomainError, Forbidden
+from ..schemas import StrictBoolean
+from ..services.core.errors import Conflict, DomainError, Forbidden
+from ..services.social import rooms, tables
 from .protocol import event, scheduler, user_room
 
 log = structlog.get_logger(__name__)

@@ -19,7 +19,7 @@ from flask_socketio import emit
 
 from ..extensions import db, socketio
 from ..games.errors import GameError
-from ..services.errors import DomainError
+from ..services.core.errors import DomainError
 
 log = structlog.get_logger(__name__)
 _IDENTITY = "imperio.identity"

@@ -16,12 +16,13 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from limits import parse as parse_limit
 
-from ..api.auth import LoginSchema, SignupSchema, user_agent
-from ..extensions import client_address
+from ..extensions import client_address, user_agent
 from ..http_security import FORM_TYPES
-from ..services import accounts, auth, browser_sessions, throttle, wallet
-from ..services.browser_sessions import BrowserSession
-from ..services.errors import AccountLocked, Conflict, NotFound, Unauthorized
+from ..schemas import LoginSchema, SignupSchema
+from ..services.core.errors import AccountLocked, Conflict, NotFound, Unauthorized
+from ..services.identity import accounts, browser_sessions, login, throttle
+from ..services.identity.browser_sessions import BrowserSession
+from ..services.money import wallet
 
 bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static/pages", static_url_path="/static/pages")
 csrf = CSRFProtect()
@@ -215,7 +216,7 @@ def login_submit():
     if LoginSchema().validate({"username": identifier, "password": password}):
         return _page("login.html", 422, error="Enter your username or email and your password.", **context)
     try:
-        user = auth.authenticate(identifier, password, client_address=client_address())
+        user = login.authenticate(identifier, password, client_address=client_address())
     except AccountLocked as exc:
         minutes = math.ceil(exc.retry_after / 60)
         return _page(

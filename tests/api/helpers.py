@@ -6,9 +6,9 @@ from contextlib import contextmanager
 import marshmallow as ma
 from sqlalchemy import event, func, select
 
-from conftest import ledger_drift
 from imperioApp.extensions import db
 from imperioApp.models import FairnessSeed, GameRound, LedgerEntry
+from tests.ledger import ledger_drift
 
 
 def assert_error(response, status, code=None):

@@ -5,8 +5,8 @@ from sqlalchemy import func, select
 
 from imperioApp.extensions import db
 from imperioApp.models import Achievement, Notification, UserAchievement
-from imperioApp.services import achievements
-from imperioApp.services.unit_of_work import atomic
+from imperioApp.services.core.unit_of_work import atomic
+from imperioApp.services.engagement import achievements
 from tests.concurrency import race
 
 from .helpers import assert_error

@@ -6,7 +6,7 @@ from sqlalchemy import func, select, text, update
 from imperioApp.extensions import db
 from imperioApp.models import AdminAudit, LedgerEntry, User
 from imperioApp.models.base import utcnow
-from imperioApp.services import audit
+from imperioApp.services.operators import audit
 from tests.factories import access_token
 from tests.web.forms import bearer
 

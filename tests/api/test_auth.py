@@ -193,12 +193,12 @@ def test_logout_with_someone_elses_refresh_token_ends_only_the_callers_session(c
 def forget_login_failures(app):
     """What the passing of the lock's window looks like to the counters."""
     from imperioApp.extensions import redis_store
-    from imperioApp.services import throttle
+    from imperioApp.services.identity import throttle, throttle_store
 
     with app.app_context():
         throttle.reset()
         if redis_store.client is not None:
-            for key in redis_store.client.scan_iter(throttle.KEY_PREFIX + "login:*"):
+            for key in redis_store.client.scan_iter(throttle_store.KEY_PREFIX + "login:*"):
                 redis_store.client.delete(key)
 
 
@@ -242,7 +242,7 @@ def test_a_verified_token_still_expires(app, client, player, monkeypatch):
 
     import jwt.api_jwt as pyjwt_api
 
-    from imperioApp.services.auth import jwt
+    from imperioApp.services.identity.tokens import jwt
 
     short = access_token(app, player, expires_delta=timedelta(minutes=10))
     headers = {"Authorization": f"Bearer {short}"}
@@ -272,12 +272,12 @@ def test_a_remembered_token_is_refused_by_an_app_with_another_key(make_app, app,
 def test_a_token_header_is_parsed_once_per_header_form_and_read_back_intact(app, client, player, make_player, monkeypatch):
     from flask_jwt_extended import get_jwt_header, verify_jwt_in_request
 
-    from imperioApp.services import auth
+    from imperioApp.services.identity import tokens
 
     parsed = []
-    real = auth._parse_header
-    monkeypatch.setattr(auth, "_headers", {})
-    monkeypatch.setattr(auth, "_parse_header", lambda token: parsed.append(token) or real(token))
+    real = tokens._parse_header
+    monkeypatch.setattr(tokens, "_headers", {})
+    monkeypatch.setattr(tokens, "_parse_header", lambda token: parsed.append(token) or real(token))
     other = make_player(username="other_player")
     for headers in (player.headers, player.headers, other.headers):
         assert client.get("/wallet", headers=headers).status_code == 200

@@ -64,7 +64,7 @@ def count_everything(app):
     thread = threading.get_ident()
 
     def on_driver(sql):
-        # A PREPARE is sent once per pooled connection, not per round (tests/unit/test_settlement.py).
+        # A PREPARE is sent once per pooled connection, not per round (tests/services/rounds/test_settlement.py).
         if threading.get_ident() == thread and not sql.startswith("PREPARE "):
             sent.append(sql)
 

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pytest
 
 from imperioApp.extensions import cache
-from imperioApp.services import leaderboards
+from imperioApp.services.engagement import leaderboards
 
 from .helpers import assert_error
 

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from imperioApp.services import passwords
+from imperioApp.services.identity import passwords
 from tests.api.helpers import assert_error
 from tests.concurrency import race
 

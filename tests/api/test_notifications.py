@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from imperioApp.extensions import db
 from imperioApp.models import Notification
-from imperioApp.services import notifications
+from imperioApp.services.engagement import notifications
 
 from .helpers import assert_error
 

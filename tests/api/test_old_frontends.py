@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from flask_jwt_extended import decode_token
 
-from imperioApp.services import browser_sessions
+from imperioApp.services.identity import browser_sessions
 from tests.api.helpers import assert_error, money_snapshot
 from tests.factories import access_token
 from tests.web.forms import bearer, launch, log_out, sign_up
@@ -348,12 +348,12 @@ def test_a_game_token_is_no_refresh_token(browser):
 
 
 def test_a_game_token_cannot_authenticate_a_socket(app, browser):
-    from imperioApp.services import auth
-    from imperioApp.services.errors import Unauthorized
+    from imperioApp.services.core.errors import Unauthorized
+    from imperioApp.services.identity import tokens
 
     token = game_token(browser, "imperio")
     with app.app_context(), pytest.raises(Unauthorized) as refused:
-        auth.identify(token)
+        tokens.identify(token)
     assert refused.value.code == "token_scope"
 
 
@@ -377,7 +377,7 @@ def test_game_tokens_never_outlive_their_browser_session(app, player):
     with app.app_context():
         from flask_jwt_extended import decode_token
 
-        from imperioApp.services import accounts
+        from imperioApp.services.identity import accounts
 
         user = accounts.get_user(player.id)
         session = browser_sessions.start(user.id)

@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from imperioApp.extensions import db
 from imperioApp.models import User
-from imperioApp.services import play, protection
-from imperioApp.services.errors import DomainError
+from imperioApp.services.core.errors import DomainError
+from imperioApp.services.protection import enforcement, periods, settings
+from imperioApp.services.rounds import play
 from tests.concurrency import race
 from tests.factories import log_in_again
 from tests.web.forms import bearer, launch, log_in, sign_up
@@ -31,7 +32,7 @@ def clock(monkeypatch):
             self.now += timedelta(**delta)
 
     fake = Clock()
-    monkeypatch.setattr(protection, "clock", lambda: fake.now)
+    monkeypatch.setattr(periods, "clock", lambda: fake.now)
     return fake
 
 
@@ -54,7 +55,7 @@ def test_players_without_protection_never_pay_for_the_check(app, client, player,
     def must_not_run(*args, **kwargs):
         raise AssertionError("the protection check ran for an unflagged player")
 
-    monkeypatch.setattr(protection, "check_stake", must_not_run)
+    monkeypatch.setattr(enforcement, "check_stake", must_not_run)
     assert spin(client, player).status_code == 200
     assert not flagged(app, player.id)
 
@@ -110,26 +111,26 @@ def test_limits_hold_on_blackjack_roulette_and_the_legacy_endpoint(client, playe
 def test_fifty_parallel_bets_cannot_overshoot_a_limit(app, make_player):
     player = make_player(balance=10_000)
     with app.app_context():
-        protection.set_limit(player.id, "wager", "day", 100)
+        settings.set_limit(player.id, "wager", "day", 100)
     results = race(app, 50, lambda: play.spin_slots(player.id, 3))
     refused = [r for r in results if isinstance(r, DomainError)]
     assert all(r.code == "limit_reached" for r in refused), refused
     assert not [r for r in results if isinstance(r, Exception) and not isinstance(r, DomainError)]
     assert len(results) - len(refused) == 33  # 33 * 3 = 99 <= 100 < 102
     with app.app_context():
-        assert protection.limits(player.id)[0]["used"] == 99
+        assert settings.limits(player.id)[0]["used"] == 99
 
 
 def test_fifty_parallel_losing_bets_stop_exactly_at_a_loss_limit(app, make_player, reels):
     player = make_player(balance=10_000)
     reels(None)
     with app.app_context():
-        protection.set_limit(player.id, "loss", "week", 95)
+        settings.set_limit(player.id, "loss", "week", 95)
     results = race(app, 50, lambda: play.spin_slots(player.id, 10))
     accepted = [r for r in results if not isinstance(r, Exception)]
     assert len(accepted) == 9 and all(r.code == "limit_reached" for r in results if isinstance(r, Exception))
     with app.app_context():
-        assert protection.limits(player.id)[0]["used"] == 90
+        assert settings.limits(player.id)[0]["used"] == 90
 
 
 def test_lowering_applies_at_once_raising_and_removing_after_24_hours(app, client, player, clock):
@@ -314,7 +315,7 @@ def test_an_exclusion_ends_the_game_tokens_and_a_new_one_moves_no_money(app, cli
     _, query = launch(client, "imperio")
     with app.app_context():
         user_id = int(decode_token(query["token"])["sub"])
-        protection.exclude(user_id, "timeout", hours=24)
+        settings.exclude(user_id, "timeout", hours=24)
     assert_error(client.get("/getCoins", headers=bearer(query["token"])), 401, "token_revoked")
     log_in(client, "frontend_fan")  # the page's session ended too: log in there again
     _, query = launch(client, "imperio")

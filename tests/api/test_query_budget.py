@@ -1,7 +1,7 @@
 """Every engagement endpoint runs a fixed number of SQL statements, however much data exists."""
 
 from imperioApp.extensions import cache
-from imperioApp.services import leaderboards
+from imperioApp.services.engagement import leaderboards
 
 from .helpers import count_queries
 

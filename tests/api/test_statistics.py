@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from imperioApp.extensions import db
 from imperioApp.models import GAME_TYPES, GameRound, LedgerEntry
-from imperioApp.services import statistics
+from imperioApp.services.engagement import statistics
 
 from .helpers import assert_error, assert_ledger_holds
 

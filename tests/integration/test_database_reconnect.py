@@ -6,7 +6,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from imperioApp.extensions import db
-from imperioApp.services import play
+from imperioApp.services.rounds import play
 
 
 def terminate_app_connections(url):
@@ -52,7 +52,7 @@ def test_a_round_after_the_server_dropped_the_connection_reconnects(app, player)
 def test_a_request_that_waits_too_long_for_a_connection_is_told_to_retry(app, client, player, monkeypatch):
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-    from imperioApp.services import fairness
+    from imperioApp.services.money import fairness
 
     def exhausted(user_id):
         raise PoolTimeout("QueuePool limit reached, connection timed out")

@@ -9,7 +9,7 @@ from redis.retry import Retry
 
 from imperioApp.adapters import breaker, leaderboard_index
 from imperioApp.extensions import cache, redis_store
-from imperioApp.services import leaderboards
+from imperioApp.services.engagement import leaderboards
 from tests.api.helpers import assert_ledger_holds
 
 pytestmark = pytest.mark.redis

@@ -149,13 +149,6 @@ def ticks(app):
     del app.extensions[SCHEDULER]
 
 
-def end_interval(ticks):
-    """End one interval and wait until what it woke has finished or sleeps again."""
-    ticks.settle()
-    ticks.tick()
-    ticks.settle()
-
-
 @pytest.fixture
 def connect(app):
     """connect(player) → an authenticated Socket; connect() → an anonymous one."""
@@ -172,14 +165,3 @@ def connect(app):
     for sock in sockets:
         if sock.connected:
             sock.disconnect()
-
-
-def assert_error(sock, code, event=None):
-    """The socket got exactly one error, with this code, and is still connected."""
-    error = sock.error()
-    assert error["code"] == code, error
-    assert isinstance(error["message"], str) and error["message"]
-    if event:
-        assert error["event"] == event
-    assert sock.connected
-    return error

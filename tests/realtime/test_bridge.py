@@ -6,9 +6,10 @@ import threading
 import pytest
 
 from imperioApp.realtime import leaderboards
-from imperioApp.services import board_pushes, events
+from imperioApp.services.core import events
+from imperioApp.services.engagement import board_push_store
 
-from .conftest import assert_error, end_interval
+from .helpers import assert_error, end_interval
 
 
 class FakeLeaderboards:
@@ -211,7 +212,7 @@ def test_a_stopped_pusher_never_pushes_again(app, connect, player, boards, ticks
 
 
 def test_memory_windows_hand_each_board_to_one_pusher():
-    windows = board_pushes.MemoryWindows()
+    windows = board_push_store.MemoryWindows()
     board = ("games_played", "daily")
     assert windows.open_or_mark([board]) == [board]
     assert windows.open_or_mark([board]) == []  # marked dirty, not owned
@@ -230,8 +231,8 @@ def test_redis_windows_are_shared_by_every_process(app):
     from imperioApp.extensions import redis_store
 
     with app.app_context():
-        one = board_pushes.RedisWindows(redis_store.client, 0.5)
-        two = board_pushes.RedisWindows(redis_store.client, 0.5)
+        one = board_push_store.RedisWindows(redis_store.client, 0.5)
+        two = board_push_store.RedisWindows(redis_store.client, 0.5)
         board = ("games_played", "weekly")
         assert one.open_or_mark([board, ("biggest_win", "daily")]) == [board, ("biggest_win", "daily")]
         assert two.open_or_mark([board]) == []  # another process's change: marked, not owned

@@ -7,9 +7,10 @@ from sqlalchemy import func, select
 
 from imperioApp.extensions import db
 from imperioApp.models import ChatMessage, ChatSanction
-from imperioApp.services import chat, throttle
+from imperioApp.services.identity import throttle, throttle_store
+from imperioApp.services.social import chat
 
-from .conftest import assert_error
+from .helpers import assert_error
 
 
 def stored(app, room=None):
@@ -150,7 +151,7 @@ def test_the_window_is_per_user(app, connect, player, make_player):
 
 
 def test_the_memory_window_is_atomic_under_racing_threads():
-    window = throttle.MemoryWindow()
+    window = throttle_store.MemoryWindow()
     results = []
     barrier = threading.Barrier(20)
 
@@ -166,7 +167,7 @@ def test_the_memory_window_is_atomic_under_racing_threads():
 
 def test_the_memory_window_slides():
     now = [100.0]
-    window = throttle.MemoryWindow(clock=lambda: now[0])
+    window = throttle_store.MemoryWindow(clock=lambda: now[0])
     assert all(window.hit("k", 2, 5)[0] for _ in range(2))
     allowed, retry = window.hit("k", 2, 5)
     assert not allowed and retry == pytest.approx(5)
@@ -252,7 +253,7 @@ def test_only_admins_moderate_even_with_an_admin_claim_in_the_token(app, connect
 
 
 def test_the_service_refuses_posts_from_muted_and_banned_players(app, player, make_player, make_admin):
-    from imperioApp.services.errors import Forbidden
+    from imperioApp.services.core.errors import Forbidden
 
     admin, other = make_admin(), make_player()
     with app.app_context():

@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 
 from imperioApp.extensions import socketio
-from imperioApp.services import events
+from imperioApp.services.core import events
 from tests.factories import access_token
 
-from .conftest import assert_error
+from .helpers import assert_error
 
 
 def test_a_token_in_the_connect_auth_authenticates_at_once(connect, player):

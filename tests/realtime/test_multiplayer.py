@@ -4,10 +4,10 @@ import threading
 
 import pytest
 
-from imperioApp.services import rooms
-from imperioApp.services.errors import Conflict
+from imperioApp.services.core.errors import Conflict
+from imperioApp.services.social import rooms
 
-from .conftest import assert_error
+from .helpers import assert_error
 
 
 def create(sock, **fields):

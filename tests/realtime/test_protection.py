@@ -9,12 +9,13 @@ from imperioApp.extensions import db
 from imperioApp.games import roulette
 from imperioApp.models import PlayerExclusion
 from imperioApp.models.base import utcnow
-from imperioApp.services import protection, tables
-from imperioApp.services.errors import Forbidden
+from imperioApp.services.core.errors import Forbidden
+from imperioApp.services.protection import periods
+from imperioApp.services.social import tables
 from tests.api.helpers import money_snapshot
 from tests.factories import log_in_again
 
-from .conftest import assert_error
+from .helpers import assert_error
 
 RED = [roulette.make_bet("red", 10)]
 
@@ -83,7 +84,7 @@ def test_an_excluded_players_chat_message_is_refused_even_from_a_socket_in_the_r
 
 def test_the_reality_check_reaches_the_players_socket(client, connect, player, monkeypatch):
     now = [datetime.now(timezone.utc) - timedelta(minutes=30)]
-    monkeypatch.setattr(protection, "clock", lambda: now[0])
+    monkeypatch.setattr(periods, "clock", lambda: now[0])
     client.put("/protection/reality-check", json={"minutes": 10}, headers=player.headers)
     sock = connect(player)
     client.post("/spin", json={"bet": 1}, headers=player.headers)

@@ -9,11 +9,12 @@ from imperioApp.extensions import db
 from imperioApp.games import roulette
 from imperioApp.models import GameRound, LedgerEntry
 from imperioApp.models.base import utcnow
-from imperioApp.services import fairness, tables
-from imperioApp.services.errors import Conflict
+from imperioApp.services.core.errors import Conflict
+from imperioApp.services.money import fairness
+from imperioApp.services.social import tables
 from tests.api.helpers import money_snapshot
 
-from .conftest import assert_error, end_interval
+from .helpers import assert_error, end_interval
 
 RED = {"type": "red", "amount": 10}
 

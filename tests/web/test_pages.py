@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from imperioApp.services import throttle
+from imperioApp.services.identity import throttle
 from tests.api.helpers import assert_error, assert_ledger_holds
 from tests.web.forms import PASSWORD, bearer, csrf_of, launch, log_in, log_out, sign_up
 

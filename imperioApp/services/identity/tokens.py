@@ -1,0 +1,259 @@
+"""Tokens and who a request is: verifying a bearer token and telling whether its session is live.
+
+Every token this server issues carries its session's id as the `sid` claim (see `sessions`),
+so ending the session kills all of them at once, whatever kind they are (access, refresh, or
+narrower tokens other modules issue for a session).
+
+- A token's session is looked up once per process and then trusted as live for at most
+  AUTH_SESSION_CACHE_SECONDS. Ending a session forgets it at once in this process and, via
+  the Socket.IO disconnect broadcast, in every process listening to the message queue.
+- A verified token's claims are remembered per process (`VerifiedTokenCache`); an expired
+  one is refused all the same.
+"""
+
+import re
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_jwt_extended import JWTManager, decode_token, get_jwt
+from flask_jwt_extended import view_decorators as flask_jwt_view_decorators
+from flask_jwt_extended.exceptions import JWTExtendedException
+from jwt import ExpiredSignatureError, InvalidTokenError, PyJWTError
+from sqlalchemy import bindparam, select
+
+from ...adapters import driver
+from ...models import AuthSession, User
+from ...models.base import utcnow
+from ..core.errors import Unauthorized
+from ..core.unit_of_work import atomic
+
+_users = User.__table__
+_sessions = AuthSession.__table__
+# What a well-formed token names: a numeric user and a session id as `sessions` makes them.
+_SUBJECT = re.compile(r"[0-9]{1,18}")
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,32}")
+GAME_SCOPE = "game"
+
+
+class VerifiedTokenCache(JWTManager):
+    """A JWTManager that verifies each token once per process and remembers the claims.
+
+    Verification (three base64/JSON decodes and an HMAC) was the largest single cost of an
+    authenticated request. A remembered token is still refused once expired (it is then
+    decoded again, which raises), and its session is checked as `token_is_revoked` says.
+    Entries are keyed by the token and the verifying key, so a key change invalidates them.
+    Flask-JWT-Extended has no public hook for this, hence the override of its decoder.
+    """
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, *args, clock=time.time, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._verified = OrderedDict()
+        self.clock = clock  # the epoch seconds a remembered token's expiry is checked against
+
+    def _decode_jwt_from_config(self, encoded_token, csrf_value=None, allow_expired=False):
+        if csrf_value is not None or allow_expired:
+            return _well_formed(super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired))
+        key = (encoded_token, current_app.config["JWT_SECRET_KEY"])
+        claims = self._verified.get(key)
+        if claims is not None and claims.get("exp", 0) > self.clock():
+            return claims
+        claims = _well_formed(super()._decode_jwt_from_config(encoded_token))
+        self._verified[key] = claims
+        if len(self._verified) > self.MAX_ENTRIES:
+            self._verified.popitem(last=False)
+        return claims
+
+
+# Flask-JWT-Extended reads a request token's header again after verifying it, through this
+# module global; PyJWT then decodes and checks every segment of the token (about a tenth of
+# an authenticated request's CPU). The header segment is covered by the signature just
+# verified, and this server issues one header, so its parse is kept per header segment.
+_HEADERS_KEPT = 16
+_parse_header = flask_jwt_view_decorators.get_unverified_jwt_headers
+_headers = {}
+
+
+def _verified_token_header(encoded_token):
+    """The header of a token `decode_token` has just verified (parsed once per header segment)."""
+    segment = encoded_token.partition(".")[0]
+    header = _headers.get(segment)
+    if header is None:
+        header = _parse_header(encoded_token)
+        if len(_headers) < _HEADERS_KEPT:
+            _headers[segment] = header
+    return dict(header)
+
+
+flask_jwt_view_decorators.get_unverified_jwt_headers = _verified_token_header
+
+
+def _well_formed(claims):
+    """Refuse a correctly signed token whose claims this server would never have written."""
+    subject, session_id = claims.get("sub"), claims.get("sid")
+    if not isinstance(subject, str) or not _SUBJECT.fullmatch(subject):
+        raise InvalidTokenError("the subject is not a user id")
+    if not isinstance(session_id, str) or not SESSION_ID.fullmatch(session_id):
+        raise InvalidTokenError("the token names no session")
+    return claims
+
+
+class LiveSessions:
+    """Sessions this process has seen live recently: {sid: (user_id, seen_at)}, bounded."""
+
+    MAX_ENTRIES = 50_000
+
+    def __init__(self, clock=time.monotonic):
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._entries = OrderedDict()
+
+    def knows_live(self, session_id, user_id, ttl):
+        """True if the session was seen live, for this user, less than `ttl` seconds ago."""
+        entry = self._entries.get(session_id)
+        return entry is not None and entry[0] == user_id and self._clock() - entry[1] < ttl
+
+    def remember(self, session_id, user_id):
+        """Note that the session was just seen live."""
+        with self._lock:
+            self._entries[session_id] = (user_id, self._clock())
+            self._entries.move_to_end(session_id)
+            if len(self._entries) > self.MAX_ENTRIES:
+                self._entries.popitem(last=False)
+
+    def forget(self, session_ids=(), user_id=None):
+        """Forget these sessions (and every session of `user_id`, if given)."""
+        with self._lock:
+            for session_id in session_ids:
+                self._entries.pop(session_id, None)
+            if user_id is not None:
+                for session_id in [sid for sid, entry in self._entries.items() if entry[0] == user_id]:
+                    del self._entries[session_id]
+
+
+# Every app's cache in this process, so a broadcast heard outside any app reaches them all.
+_LIVE_CACHES = weakref.WeakSet()
+_EXTENSION = "imperio.live_sessions"
+
+jwt = VerifiedTokenCache()
+
+
+def init_app(app):
+    """Bind the JWT manager and give the app its live-session cache."""
+    jwt.init_app(app)
+    cache = LiveSessions()
+    _LIVE_CACHES.add(cache)
+    app.extensions[_EXTENSION] = cache
+    jwt.token_in_blocklist_loader(lambda header, claims: token_is_revoked(claims))
+
+
+def _live_cache():
+    return current_app.extensions[_EXTENSION]
+
+
+def forget_sessions(session_ids=(), user_id=None):
+    """Stop trusting these sessions as live in every app of this process (they ended elsewhere)."""
+    for cache in list(_LIVE_CACHES):
+        cache.forget(session_ids, user_id)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """An authenticated user as the realtime layer keeps it per socket."""
+
+    user_id: int
+    username: str
+    session_id: str = None
+
+
+# -- who a request is -------------------------------------------------------------------
+
+
+def current_user_id():
+    """The authenticated user's id (the view must be @jwt_required)."""
+    return int(get_jwt()["sub"])
+
+
+def current_session_id():
+    """The session of the request's token (the view must be @jwt_required)."""
+    return get_jwt()["sid"]
+
+
+def token_is_revoked(claims):
+    """True unless the token's session is live; refresh tokens are judged by `refresh` itself."""
+    if claims.get("type") == "refresh":
+        return False
+    return not session_is_live(claims["sid"], int(claims["sub"]))
+
+
+# Every live player's requests ask this once per AUTH_SESSION_CACHE_SECONDS in each process.
+_LIVE_SESSION_OWNER = driver.Prebuilt(
+    select(_sessions.c.user_id).where(
+        _sessions.c.id == bindparam("session_id"),
+        _sessions.c.ended_at.is_(None),
+        _sessions.c.expires_at > bindparam("now"),
+    )
+)
+
+
+def session_is_live(session_id, user_id):
+    """True if the session exists, belongs to the user, and has not ended or expired."""
+    cache = _live_cache()
+    if cache.knows_live(session_id, user_id, current_app.config["AUTH_SESSION_CACHE_SECONDS"]):
+        return True
+    with atomic() as session:
+        now = driver.timestamp(driver.dialect_of(session), utcnow())
+        row = driver.execute(session, _LIVE_SESSION_OWNER, {"session_id": session_id, "now": now}).fetchone()
+    live = row is not None and row[0] == user_id
+    if live:
+        cache.remember(session_id, user_id)
+    return live
+
+
+def live_access_claims(token):
+    """The claims of a valid, unexpired access token of a live session (game tokens included); Unauthorized otherwise."""
+    if not isinstance(token, str) or not token or len(token) > 4096:
+        raise Unauthorized("a token (string) is required", code="invalid_token")
+    try:
+        claims = decode_token(token)
+    except ExpiredSignatureError:
+        raise Unauthorized("the token has expired", code="token_expired") from None
+    except (PyJWTError, JWTExtendedException) as exc:
+        raise Unauthorized(f"invalid token: {exc}", code="invalid_token") from None
+    if claims.get("type") != "access":
+        raise Unauthorized("an access token is required", code="invalid_token")
+    if token_is_revoked(claims):
+        raise Unauthorized("the token has been revoked", code="token_revoked")
+    return claims
+
+
+def _username_of(claims):
+    with atomic() as session:
+        username = session.execute(select(_users.c.username).where(_users.c.id == int(claims["sub"]))).scalar()
+    if username is None:
+        raise Unauthorized("the account no longer exists", code="invalid_token")
+    return username
+
+
+def identify(token):
+    """The Identity of a valid, unexpired access token of a live session; Unauthorized otherwise."""
+    claims = live_access_claims(token)
+    if is_game_token(claims):
+        raise Unauthorized("a game token works only in the games", code="token_scope")
+    return Identity(int(claims["sub"]), _username_of(claims), claims["sid"])
+
+
+def verify_token_of(token, username):
+    """Check that `token` is a live access or game token of the player `username`; Unauthorized otherwise."""
+    if _username_of(live_access_claims(token)).lower() != username.strip().lower():
+        raise Unauthorized("the token belongs to another player", code="invalid_token")
+
+
+def is_game_token(claims):
+    """True for the claims of a game token (an access token scoped to the old frontends)."""
+    return claims.get("scope") == GAME_SCOPE
