@@ -50,7 +50,7 @@ def revisions_unknown_here(connection):
     """The database's revisions that this release's migrations do not include.
 
     After a rollback the database stays at the later release's revision (its migrations only
-    add: see the README's migration policy), and this release must start on it.
+    add: see the migration policy in docs/operations.md), and this release must start on it.
     """
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory

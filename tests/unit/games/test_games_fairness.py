@@ -35,7 +35,7 @@ def example_rng():
 
 
 def spec_block(server_seed, client_seed, nonce, cursor):
-    """The README formula, written independently of the engine."""
+    """The formula of docs/fairness.md, written independently of the engine."""
     message = f"{client_seed}:{nonce}:{cursor}".encode()
     return hmac.new(server_seed.encode("ascii"), message, hashlib.sha256).digest()
 
