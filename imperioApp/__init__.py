@@ -11,8 +11,9 @@ from config import DEFAULT_JWT_SECRET_KEY, DEFAULT_SECRET_KEY, get_config, norma
 from . import metrics
 from .adapters import driver
 from .adapters.pool import FairQueuePool
-from .extensions import cache, cors, db, limiter, migrate, redis_client_options, redis_store
-from .observability import configure_logging, register_request_logging
+from .extensions import cache, db, migrate, redis_client_options, redis_store
+from .observability import configure_logging
+from .pipeline import register_request_pipeline
 from .realtime import init_socketio, register_realtime
 from .web import register_web
 
@@ -55,6 +56,7 @@ def create_app(config=None, **overrides):
     register_shell_context(app)
     register_realtime(app)
     register_web(app)
+    register_request_pipeline(app)
     return app
 
 
@@ -76,7 +78,6 @@ def check_production_secrets(app):
 
 def register_logging(app):
     configure_logging(getattr(logging, app.config["LOG_LEVEL"].upper(), logging.INFO), app.config["LOG_JSON"])
-    register_request_logging(app)
 
 
 def register_extensions(app):
@@ -109,12 +110,8 @@ def register_extensions(app):
     app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", redis_client_options(app) if redis_url else {})
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "imperio:ratelimit")
-    limiter.init_app(app)
+    # The limiter and CORS are initialised by the request pipeline, where their hooks belong.
     redis_store.init_app(app)
-    if app.config["CORS_ORIGINS"]:
-        # With no origin allowed Flask-CORS adds nothing to any response; it is not installed
-        # at all then, so same-origin deployments don't pay for its hook on every response.
-        cors.init_app(app, origins=app.config["CORS_ORIGINS"], expose_headers=["X-Request-ID"])
     # Before ProxyFix wraps the app, so Socket.IO requests see the client's real address too.
     init_socketio(app)
     from .services.core import events
@@ -158,21 +155,16 @@ def register_database_pragmas(app):
 def register_api_and_errors(app):
     from .api import register_api
     from .api.errors import register_error_handlers
-    from .api.request_guard import register_request_guard
 
-    register_request_guard(app)
     app.extensions["imperio.api"] = register_api(app)
     # After flask-smorest's own handler, so these are the ones that answer.
     register_error_handlers(app)
 
 
 def register_http_behaviour(app):
-    from .http_security import register_security_headers
-
     if app.config.get("TRUST_PROXY_HEADERS"):
         hops = int(app.config["TRUST_PROXY_HEADERS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
-    register_security_headers(app)
 
 
 def register_cli(app):

@@ -87,6 +87,7 @@ def _only_after_a_limit_check(hook):
             return value
         return hook(value)
 
+    run.__wrapped__ = hook  # what it runs, for whoever lists the app's hooks
     return run
 
 

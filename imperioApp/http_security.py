@@ -27,11 +27,10 @@ _BODY_METHODS = {"POST", "PUT", "PATCH"}
 FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 
 
-def register_security_headers(app):
-    """Add CSP, nosniff, frame and referrer policies, and HSTS on HTTPS."""
+def security_headers(app):
+    """The after_request hook adding CSP, nosniff, frame and referrer policies, and HSTS on HTTPS."""
     docs_path = app.config.get("OPENAPI_SWAGGER_UI_PATH", "/docs")
 
-    @app.after_request
     def add_headers(response):
         headers = response.headers
         # Each lookup in werkzeug's Headers is a scan of the list: read the names once.
@@ -46,13 +45,16 @@ def register_security_headers(app):
         headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
         return response
 
-    @app.before_request
-    def require_json_bodies():
-        if request.mimetype in FORM_TYPES and request.path in current_app.extensions.get("imperio.form_posts", ()):
-            return  # the browser pages' forms (imperioApp/web)
-        if (
-            request.method in _BODY_METHODS
-            and (request.content_length or request.headers.get("Transfer-Encoding"))
-            and not request.is_json
-        ):
-            raise UnsupportedMediaType("request bodies must be JSON (Content-Type: application/json)")
+    return add_headers
+
+
+def require_json_bodies():
+    """before_request: a POST, PUT or PATCH body is JSON (the browser pages' forms excepted)."""
+    if request.mimetype in FORM_TYPES and request.path in current_app.extensions.get("imperio.form_posts", ()):
+        return  # the browser pages' forms (imperioApp/web)
+    if (
+        request.method in _BODY_METHODS
+        and (request.content_length or request.headers.get("Transfer-Encoding"))
+        and not request.is_json
+    ):
+        raise UnsupportedMediaType("request bodies must be JSON (Content-Type: application/json)")

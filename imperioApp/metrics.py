@@ -90,10 +90,9 @@ ALL = (
 
 
 def init_app(app):
-    """Count requests and watch the database pool (`create_app` subscribes `on_round_settled` to the bus)."""
+    """Watch the database pool (`pipeline` registers `count_request`; `create_app` subscribes `on_round_settled`)."""
     from .extensions import db
 
-    app.after_request(_count_request)
     with app.app_context():
         _watch_pool(db.engine)
 
@@ -119,7 +118,8 @@ def _labelled(metric, *values):
     return child
 
 
-def _count_request(response):
+def count_request(response):
+    """after_request: count the request and its latency under its route pattern."""
     endpoint, method = _endpoint(), request.method
     _labelled(HTTP_REQUESTS, endpoint, method, str(response.status_code)).inc()
     started = g.get("request_started")

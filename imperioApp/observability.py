@@ -43,12 +43,18 @@ def configure_logging(level, json_output=True):
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
-def register_request_logging(app):
-    """Give every request an id (accepted from X-Request-ID or made here) and log it once."""
-    log = structlog.get_logger("request")
+class RequestLogging:
+    """The request-id and access-log hooks of one app (`pipeline` registers them).
 
-    @app.before_request
-    def bind_request_id():
+    Each app gets its own logger: structlog caches a logger on first use, and each app's
+    `configure_logging` may choose another level.
+    """
+
+    def __init__(self):
+        self._log = structlog.get_logger("request")
+
+    def bind_request_id(self):
+        """before_request: give the request an id (accepted from X-Request-ID or made here)."""
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
         # A new id: 128 random bits, as uuid4's but without building a UUID object.
         g.request_id = incoming if _VALID_REQUEST_ID.match(incoming) else os.urandom(16).hex()
@@ -56,11 +62,12 @@ def register_request_logging(app):
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=g.request_id)
 
-    @app.after_request
-    def log_request(response):
+    def log_request(self, response):
+        """after_request: echo the id and log the request once, with its final status."""
         request_id = g.get("request_id")
         if request_id:
             response.headers[REQUEST_ID_HEADER] = request_id
+            log = self._log
             if log.is_enabled_for(logging.INFO):
                 log.info(
                     "request",
@@ -71,6 +78,6 @@ def register_request_logging(app):
                 )
         return response
 
-    @app.teardown_request
-    def unbind_request_id(exc):
+    def unbind_request_id(self, exc):
+        """teardown_request: no log line outside the request carries its id."""
         structlog.contextvars.clear_contextvars()

@@ -172,7 +172,7 @@ def acknowledge():
 
 
 def attach_reality_check(response):
-    """Add a due reality check to the JSON object this request's settlement answered with."""
+    """after_request: add a due reality check to the JSON object this request's settlement answered with."""
     notice = enforcement.take_notice()
     if notice is None or not response.is_json or response.status_code >= 300:
         return response
@@ -181,6 +181,3 @@ def attach_reality_check(response):
         body["reality_check"] = notice
         response.set_data(current_app.json.dumps(body))
     return response
-
-
-blp.after_app_request(attach_reality_check)

@@ -144,8 +144,3 @@ def refuse_hostile_input():
             raise RequestEntityTooLarge(f"request bodies are limited to {limit} bytes")
         if raw:
             environ[PARSED_JSON] = check_json_body(raw)
-
-
-def register_request_guard(app):
-    """Check every request before its view (and webargs) sees it."""
-    app.before_request(refuse_hostile_input)

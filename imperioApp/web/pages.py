@@ -57,9 +57,8 @@ class CookieSessions(SecureCookieSessionInterface):
 
 
 def init_app(app):
-    """Register the pages, cookie sessions, CSRF protection and the form-post dispatch."""
+    """Register the pages and cookie sessions (`pipeline` installs CSRF protection and the form-post dispatch)."""
     app.session_interface = CookieSessions()
-    csrf.init_app(app)
     app.register_blueprint(bp)
     app.extensions["imperio.form_posts"] = frozenset(FORM_POSTS)
 
@@ -116,9 +115,8 @@ def _redirect(location):
     return redirect(location, code=303 if request.method == "POST" else 302)
 
 
-@bp.after_app_request
-def _page_headers(response):
-    """Pages get their own CSP (own stylesheet, own forms) and are never cached."""
+def page_headers(response):
+    """after_request: pages get their own CSP (own stylesheet, own forms) and are never cached."""
     if g.get("web_page"):
         response.headers["Content-Security-Policy"] = PAGE_CSP.format(" ".join(["'self'", *_game_origins()]))
         # Same-origin referrers let the CSRF check see where an HTTPS form came from.
@@ -299,9 +297,8 @@ def _field_errors(exc):
 FORM_POSTS = {"/signup": signup_submit, "/login": login_submit, "/logout": logout_submit}
 
 
-@bp.before_app_request
-def _dispatch_form_posts():
-    """Hand a form-encoded POST /signup, /login or /logout to its page; JSON stays the API's."""
+def dispatch_form_posts():
+    """before_request: hand a form-encoded POST /signup, /login or /logout to its page; JSON stays the API's."""
     if request.method == "POST" and request.mimetype in FORM_TYPES:
         submit = FORM_POSTS.get(request.path)
         if submit is not None:
