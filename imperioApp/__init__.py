@@ -124,7 +124,7 @@ def register_extensions(app):
     board_pushes.init_app(app)
     metrics.init_app(app)
     with app.app_context():
-        events.bus().subscribe("round_settled", metrics.on_round_settled)
+        events.bus().subscribe(events.ROUND_SETTLED, metrics.on_round_settled)
 
 
 def register_database_pragmas(app):

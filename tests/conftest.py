@@ -202,7 +202,7 @@ def published(app, monkeypatch):
         bus = events.bus()
     # A fresh subscriber table for this test only; the app's own subscribers stay wired.
     monkeypatch.setattr(bus, "_subscribers", defaultdict(list, {name: list(h) for name, h in bus._subscribers.items()}))
-    bus.subscribe("*", lambda name, payload: seen.append((name, payload)))
+    bus.subscribe(events.ANY, lambda name, payload: seen.append((name, payload)))
     return seen
 
 

@@ -8,7 +8,6 @@ the bus and never touches the committed round.
 from ..extensions import socketio
 from ..models import CHAT_ROOMS
 from ..services.core import events
-from ..services.identity import sessions
 from . import leaderboards
 from .chat import chat_room
 from .manager import act_on_room
@@ -61,13 +60,13 @@ def on_reality_check(name, payload):
 
 
 SUBSCRIPTIONS = {
-    "leaderboard_push_due": on_leaderboard_push_due,
-    "big_win": on_big_win,
-    "notification": on_notification,
-    "achievement_unlocked": on_achievement_unlocked,
-    sessions.SESSION_ENDED: on_sessions_ended,
-    "chat_banned": on_chat_banned,
-    "reality_check": on_reality_check,
+    events.LEADERBOARD_PUSH_DUE: on_leaderboard_push_due,
+    events.BIG_WIN: on_big_win,
+    events.NOTIFICATION: on_notification,
+    events.ACHIEVEMENT_UNLOCKED: on_achievement_unlocked,
+    events.SESSIONS_ENDED: on_sessions_ended,
+    events.CHAT_BANNED: on_chat_banned,
+    events.REALITY_CHECK: on_reality_check,
 }
 
 

@@ -42,7 +42,7 @@ def boards(app):
 def settle_event(app, n=1):
     with app.test_request_context():
         for _ in range(n):
-            events.bus().publish("round_settled", {"user_id": 1, "game_type": "slots", "net": 1})
+            events.bus().publish(events.ROUND_SETTLED, {"user_id": 1, "game_type": "slots", "net": 1})
 
 
 def test_a_big_win_is_announced_to_every_socket(app, client, connect, player, make_player, monkeypatch):
@@ -69,8 +69,8 @@ def test_small_wins_are_not_announced(app, client, connect, player, make_player)
 def test_notifications_and_achievements_go_to_their_user_only(app, connect, player, make_player):
     mine, theirs = connect(player), connect(make_player())
     with app.test_request_context():
-        events.bus().publish("notification", {"user_id": player.id, "notification": {"id": 1, "type": "achievement"}})
-        events.bus().publish("achievement_unlocked", {"user_id": player.id, "code": "first_slots"})
+        events.bus().publish(events.NOTIFICATION, {"user_id": player.id, "notification": {"id": 1, "type": "achievement"}})
+        events.bus().publish(events.ACHIEVEMENT_UNLOCKED, {"user_id": player.id, "code": "first_slots"})
     assert mine.events("new_notification") == [{"notification": {"id": 1, "type": "achievement"}}]
     assert mine.events("achievement_unlocked") == [{"code": "first_slots"}]
     assert theirs.names() == ["authenticated"]

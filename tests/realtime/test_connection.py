@@ -109,7 +109,7 @@ def test_each_socket_joins_its_users_private_room(app, connect, player, make_pla
     other = make_player()
     mine, theirs = connect(player), connect(other)
     with app.test_request_context():
-        events.bus().publish("notification", {"user_id": player.id, "notification": {"id": 7, "type": "system"}})
+        events.bus().publish(events.NOTIFICATION, {"user_id": player.id, "notification": {"id": 7, "type": "system"}})
     assert mine.events("new_notification") == [{"notification": {"id": 7, "type": "system"}}]
     assert theirs.events("new_notification") == []
     assert f"user:{player.id}" in socketio.server.manager.rooms["/"]

@@ -123,7 +123,7 @@ def unlock_due(user_id, values, unlocked_mask):
     unlocked = [item for item in candidates if item["id"] in new]
     for item in unlocked:
         events.publish_after_commit(
-            "achievement_unlocked", {"user_id": user_id, "achievement": public(item), "unlocked_at": now.isoformat()}
+            events.ACHIEVEMENT_UNLOCKED, {"user_id": user_id, "achievement": public(item), "unlocked_at": now.isoformat()}
         )
     return unlocked
 

@@ -180,7 +180,7 @@ def _score_and_mark(writes):
     if owned is None:
         owned = _memory().open_or_mark(changed)
     if owned:
-        events.bus().publish("leaderboard_push_due", {"boards": owned})
+        events.bus().publish(events.LEADERBOARD_PUSH_DUE, {"boards": owned})
 
 
 def on_round_settled(name, payload):
@@ -199,7 +199,7 @@ def init_app(app):
     app.extensions[_MEMORY] = MemoryWindows()
     app.extensions[_QUEUE] = RoundScoreQueue(app, linger=app.config["LEADERBOARD_INDEX_LINGER_SECONDS"])
     with app.app_context():
-        events.bus().subscribe("round_settled", on_round_settled)
+        events.bus().subscribe(events.ROUND_SETTLED, on_round_settled)
 
 
 def reset(app):

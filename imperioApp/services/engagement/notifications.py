@@ -41,7 +41,7 @@ def create(user_id, items):
     created = sorted((as_dict(row) for row in returned), key=lambda note: note["id"])
     for note in created:
         event = {**note, "created_at": note["created_at"].isoformat()}
-        events.publish_after_commit("notification", {"user_id": user_id, "notification": event})
+        events.publish_after_commit(events.NOTIFICATION, {"user_id": user_id, "notification": event})
     return created
 
 

@@ -32,7 +32,6 @@ security_log = structlog.get_logger("security")
 
 _users = User.__table__
 _sessions = AuthSession.__table__
-SESSION_ENDED = "sessions_ended"
 TOKEN_TYPE = "Bearer"  # nosec B105  # the OAuth token type name, not a secret
 
 # -- sessions and their tokens ----------------------------------------------------------
@@ -183,7 +182,7 @@ def _announce_ended(bus, user_id, session_ids, reason):
     # Committed: forget here at once, then let the realtime layer tell every process.
     forget_sessions(session_ids)
     security_log.info("sessions_ended", user_id=user_id, sessions=len(session_ids), reason=reason)
-    bus.publish(SESSION_ENDED, {"user_id": user_id, "session_ids": list(session_ids), "reason": reason})
+    bus.publish(events.SESSIONS_ENDED, {"user_id": user_id, "session_ids": list(session_ids), "reason": reason})
 
 
 def logout(access_claims):

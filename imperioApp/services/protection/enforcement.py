@@ -182,7 +182,7 @@ def _reality_check(session, user_id, movements, now, posted):
         net += sum(m.amount for m in movements if m.type in PLAY_TYPES)
         notice = reality_notice(user_id, started, now, int(net))
         session.info[NOTICE_INFO] = notice
-        events.publish_after_commit("reality_check", {"user_id": user_id, **notice})
+        events.publish_after_commit(events.REALITY_CHECK, {"user_id": user_id, **notice})
     return True
 
 

@@ -113,10 +113,10 @@ def settle(step, *, idempotency_key=None, claim_draw=False):
         else:
             result, scores = _settle_statement_by_statement(session, step, params, movements, idempotency_key, now, scored_at)
         if result.settled:
-            events.publish_after_commit("round_settled", {**_event(result), "leaderboard_scores": scores})
+            events.publish_after_commit(events.ROUND_SETTLED, {**_event(result), "leaderboard_scores": scores})
             if result.big_win:
                 events.publish_after_commit(
-                    "big_win", {**_event(result), "username": _username(session, step.user_id), "amount": result.net}
+                    events.BIG_WIN, {**_event(result), "username": _username(session, step.user_id), "amount": result.net}
                 )
     return result
 

@@ -143,7 +143,7 @@ def sanction(admin_id, username, kind, minutes=None):
         )
         if kind == "ban":
             # The realtime layer makes every socket of theirs leave the chat rooms.
-            events.publish_after_commit("chat_banned", {"user_id": target.id})
+            events.publish_after_commit(events.CHAT_BANNED, {"user_id": target.id})
     return {"user_id": target.id, "username": target.username, "kind": kind, "expires_at": expires_at}
 
 
