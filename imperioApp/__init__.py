@@ -2,41 +2,20 @@
 
 import logging
 
-from flask import Flask
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import DEFAULT_JWT_SECRET_KEY, DEFAULT_SECRET_KEY, get_config, normalise_database_url
 
-from . import metrics
+from . import metrics, speedups
 from .adapters import driver
 from .adapters.pool import FairQueuePool
 from .extensions import cache, db, migrate, redis_client_options, redis_store
 from .observability import configure_logging
 from .pipeline import register_request_pipeline
 from .realtime import init_socketio, register_realtime
+from .speedups.flask_app import ImperioFlask
 from .web import register_web
-
-
-class ImperioFlask(Flask):
-    """Flask, checking each view and hook once for being a coroutine rather than per call."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._sync_callables = set()
-
-    def ensure_sync(self, func):
-        """Flask's `ensure_sync`; a callable found synchronous is remembered as such."""
-        # Flask asks for every hook and view of every request (inspect's check, ~15 a request).
-        try:
-            if func in self._sync_callables:
-                return func
-        except TypeError:  # an unhashable callable is checked every time
-            return super().ensure_sync(func)
-        wrapped = super().ensure_sync(func)
-        if wrapped is func and len(self._sync_callables) < 4096:
-            self._sync_callables.add(func)
-        return wrapped
 
 
 def create_app(config=None, **overrides):
@@ -47,6 +26,7 @@ def create_app(config=None, **overrides):
     app.config.update(overrides)
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     check_production_secrets(app)
+    speedups.install(app)
     register_logging(app)
     register_extensions(app)
     register_database_pragmas(app)
@@ -93,7 +73,6 @@ def register_extensions(app):
         options.setdefault("pool_recycle", app.config.get("DB_POOL_RECYCLE", 1800))
         options.setdefault("pool_pre_ping", app.config.get("DB_POOL_PRE_PING", False))
         if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-            driver.decode_json_columns_with_json_codec()
             # An unreachable server fails in seconds (503 with Retry-After), not after a TCP timeout.
             connect_args = {"connect_timeout": app.config["DATABASE_CONNECT_TIMEOUT"], **options.get("connect_args", {})}
             options["connect_args"] = connect_args

@@ -2,16 +2,16 @@
 
 import redis
 from flask import current_app, request
-from flask.globals import request_ctx
 from flask_caching import Cache
 from flask_cors import CORS
-from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from sqlalchemy import MetaData
+
+from .speedups.limiter import RouteLimiter
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -48,49 +48,7 @@ cache = Cache()
 # app-wide default is off unless RATELIMIT_DEFAULT is set: it costs several storage round
 # trips on every request (measured: about 2 ms of CPU on a 3 ms round), and NGINX's
 # limit_req does that flood protection cheaper at the edge. Login and sign-up always have
-# their own limits.
-class RouteLimiter(Limiter):
-    """A Limiter that costs nothing on routes without a limit of their own.
-
-    Flask-Limiter evaluates every request in a before_request hook (resolving the route's
-    limits and the exemptions, about a tenth of a round's CPU) even when the app-wide default
-    is off; routes with their own `@limiter.limit` check themselves when called. So the hook
-    runs only while RATELIMIT_DEFAULT is set.
-    """
-
-    def _check_request_limit(self, callable_name=None, in_middleware=True):
-        if in_middleware and not current_app.config.get("RATELIMIT_DEFAULT"):
-            return
-        super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
-
-    def init_app(self, app):
-        super().init_app(app)
-        # The storage-down flag outlives init_app upstream; a freshly bound storage is not known dead.
-        self._storage_dead = False
-        # Its after-request (limit headers, conditional deductions) and teardown hooks have
-        # nothing to do in a request that evaluated no limit, which kept no limiter context;
-        # building an empty one for them cost 2-3 % of a game request.
-        own = (getattr(Limiter, "_Limiter__inject_headers", None), getattr(Limiter, "_Limiter__release_context", None))
-        for hooks in (app.after_request_funcs.get(None, []), app.teardown_request_funcs.get(None, [])):
-            for position, hook in enumerate(hooks):
-                bound_to = getattr(hook, "args", (getattr(hook, "__self__", None),))
-                function = getattr(hook, "func", getattr(hook, "__func__", None))
-                if bound_to == (self,) and function in own:
-                    hooks[position] = _only_after_a_limit_check(hook)
-
-
-def _only_after_a_limit_check(hook):
-    """`hook(value)`, or `value` as it is when this request checked no limit."""
-
-    def run(value):
-        if getattr(request_ctx._get_current_object(), "_limiter_request_context", None) is None:
-            return value
-        return hook(value)
-
-    run.__wrapped__ = hook  # what it runs, for whoever lists the app's hooks
-    return run
-
-
+# their own limits. `RouteLimiter` (speedups) skips the limiter's hooks while it is off.
 limiter = RouteLimiter(
     key_func=client_address,
     default_limits=[lambda: current_app.config["RATELIMIT_DEFAULT"] or "1 per second"],

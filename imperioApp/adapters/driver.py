@@ -28,11 +28,11 @@ import hashlib
 import re
 from datetime import date, datetime, timezone
 
-from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from .. import json_codec
+from ..speedups.db_sessions import LeanCloseSession
 
 DIALECTS = {"postgresql": postgresql.psycopg2.dialect(), "sqlite": sqlite.dialect(paramstyle="named")}
 BEGUN = "driver_begun"  # session.info: the DBAPI connection whose transaction we opened
@@ -120,7 +120,7 @@ class Held:
             (self.wrapped or self.fairy).close()
 
 
-class DriverAwareSession(FlaskSession):
+class DriverAwareSession(LeanCloseSession):
     """The app's session: inside a transaction the driver started, it runs on that connection."""
 
     def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
@@ -135,10 +135,7 @@ class DriverAwareSession(FlaskSession):
         if BEGUN in self.info:
             finish(self, commit=False)
         release(self)
-        if self.in_transaction() or self.identity_map or self.new or self.deleted:
-            super().close()
-        # Otherwise the session never began a transaction or held an object (a round on the
-        # driver alone): closing would only rebuild its empty state, 2 % of such a request.
+        super().close()
 
 
 def use_driver_sessions(db):
@@ -294,11 +291,3 @@ def timestamp(dialect_name, moment):
     if moment is None or dialect_name != "sqlite":
         return moment
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def decode_json_columns_with_json_codec():
-    """Make psycopg2 decode json and jsonb values with `json_codec.loads` (process-wide; idempotent)."""
-    from psycopg2.extras import register_default_json, register_default_jsonb
-
-    register_default_json(globally=True, loads=json_codec.loads)
-    register_default_jsonb(globally=True, loads=json_codec.loads)

@@ -12,7 +12,6 @@ from urllib.parse import urlencode, urlsplit
 
 import marshmallow as ma
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
-from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from limits import parse as parse_limit
 
@@ -41,24 +40,8 @@ GAME_TOKEN_KEY = "game_token"  # nosec B105  # the session key it is stored unde
 GAME_TOKEN_REUSE_SECONDS = 30 * 60
 
 
-class CookieSessions(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions; a request without the cookie starts an empty one at once.
-
-    Flask builds the cookie's signing serializer before it looks for the cookie, on every
-    request; the API's requests carry a bearer token and no cookie, so they skip that build.
-    """
-
-    def open_session(self, app, request):
-        """An empty session when the request has no session cookie, else Flask's."""
-        # No Cookie header at all (API clients): skip parsing one.
-        if app.secret_key and ("HTTP_COOKIE" not in request.environ or not request.cookies.get(self.get_cookie_name(app))):
-            return self.session_class()
-        return super().open_session(app, request)
-
-
 def init_app(app):
-    """Register the pages and cookie sessions (`pipeline` installs CSRF protection and the form-post dispatch)."""
-    app.session_interface = CookieSessions()
+    """Register the pages (`pipeline` installs CSRF protection and the form-post dispatch)."""
     app.register_blueprint(bp)
     app.extensions["imperio.form_posts"] = frozenset(FORM_POSTS)
 

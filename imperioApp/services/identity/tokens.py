@@ -7,8 +7,8 @@ narrower tokens other modules issue for a session).
 - A token's session is looked up once per process and then trusted as live for at most
   AUTH_SESSION_CACHE_SECONDS. Ending a session forgets it at once in this process and, via
   the Socket.IO disconnect broadcast, in every process listening to the message queue.
-- A verified token's claims are remembered per process (`VerifiedTokenCache`); an expired
-  one is refused all the same.
+- A verified token's claims are remembered per process (`speedups.jwt_tokens.VerifiedTokenCache`);
+  an expired one is refused all the same.
 """
 
 import re
@@ -19,8 +19,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_jwt_extended import JWTManager, decode_token, get_jwt
-from flask_jwt_extended import view_decorators as flask_jwt_view_decorators
+from flask_jwt_extended import decode_token, get_jwt
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt import ExpiredSignatureError, InvalidTokenError, PyJWTError
 from sqlalchemy import bindparam, select
@@ -28,6 +27,7 @@ from sqlalchemy import bindparam, select
 from ...adapters import driver
 from ...models import AuthSession, User
 from ...models.base import utcnow
+from ...speedups.jwt_tokens import VerifiedTokenCache
 from ..core.errors import Unauthorized
 from ..core.unit_of_work import atomic
 
@@ -37,60 +37,6 @@ _sessions = AuthSession.__table__
 _SUBJECT = re.compile(r"[0-9]{1,18}")
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,32}")
 GAME_SCOPE = "game"
-
-
-class VerifiedTokenCache(JWTManager):
-    """A JWTManager that verifies each token once per process and remembers the claims.
-
-    Verification (three base64/JSON decodes and an HMAC) was the largest single cost of an
-    authenticated request. A remembered token is still refused once expired (it is then
-    decoded again, which raises), and its session is checked as `token_is_revoked` says.
-    Entries are keyed by the token and the verifying key, so a key change invalidates them.
-    Flask-JWT-Extended has no public hook for this, hence the override of its decoder.
-    """
-
-    MAX_ENTRIES = 10_000
-
-    def __init__(self, *args, clock=time.time, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._verified = OrderedDict()
-        self.clock = clock  # the epoch seconds a remembered token's expiry is checked against
-
-    def _decode_jwt_from_config(self, encoded_token, csrf_value=None, allow_expired=False):
-        if csrf_value is not None or allow_expired:
-            return _well_formed(super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired))
-        key = (encoded_token, current_app.config["JWT_SECRET_KEY"])
-        claims = self._verified.get(key)
-        if claims is not None and claims.get("exp", 0) > self.clock():
-            return claims
-        claims = _well_formed(super()._decode_jwt_from_config(encoded_token))
-        self._verified[key] = claims
-        if len(self._verified) > self.MAX_ENTRIES:
-            self._verified.popitem(last=False)
-        return claims
-
-
-# Flask-JWT-Extended reads a request token's header again after verifying it, through this
-# module global; PyJWT then decodes and checks every segment of the token (about a tenth of
-# an authenticated request's CPU). The header segment is covered by the signature just
-# verified, and this server issues one header, so its parse is kept per header segment.
-_HEADERS_KEPT = 16
-_parse_header = flask_jwt_view_decorators.get_unverified_jwt_headers
-_headers = {}
-
-
-def _verified_token_header(encoded_token):
-    """The header of a token `decode_token` has just verified (parsed once per header segment)."""
-    segment = encoded_token.partition(".")[0]
-    header = _headers.get(segment)
-    if header is None:
-        header = _parse_header(encoded_token)
-        if len(_headers) < _HEADERS_KEPT:
-            _headers[segment] = header
-    return dict(header)
-
-
-flask_jwt_view_decorators.get_unverified_jwt_headers = _verified_token_header
 
 
 def _well_formed(claims):
@@ -140,7 +86,7 @@ class LiveSessions:
 _LIVE_CACHES = weakref.WeakSet()
 _EXTENSION = "imperio.live_sessions"
 
-jwt = VerifiedTokenCache()
+jwt = VerifiedTokenCache(check_claims=_well_formed)
 
 
 def init_app(app):
