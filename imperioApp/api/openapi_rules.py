@@ -10,7 +10,7 @@ blackjack actions a hand allows, `from` before `to`), the rule is stated in the
 description and its refusal has a code of its own.
 """
 
-from ..games import blackjack, roulette
+from ..games import blackjack, roulette, slots
 from ..games.fairness import CLIENT_SEED_MAX_LENGTH
 from ..services.engagement import leaderboards
 from ..services.money import idempotency
@@ -53,7 +53,7 @@ def _operations(paths):
 
 
 def _table_limits(schemas, config):
-    schemas["Spin"]["properties"]["bet"]["maximum"] = config["SLOTS_MAX_BET"]
+    schemas["Spin"]["properties"]["bet"]["maximum"] = config[slots.STAKE_LIMIT_SETTING]
     # Ignored, and accepted as any short value; the old client sends its username.
     schemas["Spin"]["properties"]["userId"] = {
         "type": "string",
@@ -62,7 +62,7 @@ def _table_limits(schemas, config):
         "pattern": PLAIN_TEXT,
         "description": "ignored (old client)",
     }
-    schemas["BlackjackStart"]["properties"]["wager"]["maximum"] = config["BLACKJACK_MAX_WAGER"]
+    schemas["BlackjackStart"]["properties"]["wager"]["maximum"] = config[blackjack.STAKE_LIMIT_SETTING]
 
 
 def _bet_shapes(amount):
@@ -86,16 +86,16 @@ def _roulette_bet_shapes(schemas, config):
     # so the total is stated in words (and refused as above_table_limit).
     total_rule = (
         f"At most {config['ROULETTE_MAX_BETS']} bets; all bets of one spin together at most "
-        f"{config['ROULETTE_MAX_TOTAL_BET']} coins."
+        f"{config[roulette.STAKE_LIMIT_SETTING]} coins."
     )
-    amount = {"type": "integer", "minimum": 1, "maximum": config["ROULETTE_MAX_TOTAL_BET"]}
+    amount = {"type": "integer", "minimum": 1, "maximum": config[roulette.STAKE_LIMIT_SETTING]}
     bet = schemas["RouletteBet"]
     bet.clear()
     bet.update(_bet_shapes(amount))
     spin = schemas["RouletteSpin"]["properties"]["bets"]
     spin.update({"maxItems": config["ROULETTE_MAX_BETS"], "description": total_rule})
     legacy = schemas["LegacyBet"]["properties"]
-    legacy["amt"].update({"minimum": 1, "maximum": config["ROULETTE_MAX_TOTAL_BET"]})
+    legacy["amt"].update({"minimum": 1, "maximum": config[roulette.STAKE_LIMIT_SETTING]})
     legacy["numbers"] = {
         "type": "string",
         "enum": sorted({",".join(map(str, sorted(cover))) for covers in roulette.PLACEMENTS.values() for cover in covers}),

@@ -1,8 +1,15 @@
 """Pure game engines: no Flask, no database, no I/O; standard library only.
 
-Each engine module (slots, blackjack, roulette) exposes ``NAME`` and
-``replay(rng, inputs) -> dict``, which recomputes a round from the fairness RNG and the
-player's inputs. :func:`verify` wires that to the provably fair stream.
+``GAMES`` is the registry of engines, in the order of ``models.GAME_TYPES`` (which it
+makes: a game's position there is its bit in the statistics' ``games_mask``, so a new game
+goes last). Each engine module declares what the rest of the app asks of it:
+
+- ``NAME``: its ``game_type`` in rounds, statistics, the ledger and the API.
+- ``STAKE_LIMIT_SETTING``: the config setting capping a round's stake, read by the
+  service that plays it and stated as the maximum in /openapi.json.
+- ``signature_hit(outcome) -> bool``: the round was the game's best (statistics).
+- ``replay(rng, inputs) -> dict``: recompute a round from the fairness RNG and the
+  player's inputs; :func:`verify` wires that to the provably fair stream.
 """
 
 from . import blackjack, roulette, slots

@@ -61,6 +61,8 @@ from .errors import IllegalAction, validate_stake
 from .fairness import SeededRandomRNG
 
 NAME = "blackjack"
+# The setting capping a round's opening wager (config.py).
+STAKE_LIMIT_SETTING = "BLACKJACK_MAX_WAGER"
 DECKS = 6
 SUITS = ("hearts", "diamond", "clubs", "spades")  # "diamond": the client's image names
 RANK_NAMES = ("Ace", "2", "3", "4", "5", "6", "7", "8", "9", "10", "Jack", "Queen", "King")
@@ -445,6 +447,11 @@ def record(game: BlackjackGame) -> dict:
             entry["card"] = None if hidden else card_to_dict(entry["card"])
         log.append(entry)
     return {**public_view(game), "log": log}
+
+
+def signature_hit(outcome: dict) -> bool:
+    """True if the round's public outcome is this game's best (statistics count it): a natural."""
+    return any(hand.get("result") == "blackjack" for hand in outcome.get("results", ()))
 
 
 def replay(rng, inputs: dict) -> dict:

@@ -45,6 +45,8 @@ from .errors import InvalidBet, validate_stake
 from .numbers import is_integer
 
 NAME = "roulette"
+# The setting capping all of one player's bets on a spin together (config.py).
+STAKE_LIMIT_SETTING = "ROULETTE_MAX_TOTAL_BET"
 POCKETS = 37
 # Every legal bet returns 36 of 37 stakes on average (see the table above).
 PUBLISHED_RTP = Fraction(36, 37)
@@ -248,6 +250,11 @@ def play(rng, bets) -> RouletteOutcome:
         raise InvalidBet("at least one bet is required", code="no_bets")
     pocket = spin(rng)
     return RouletteOutcome(pocket=pocket, bets=bets, payouts=tuple(settle(bets, pocket)))
+
+
+def signature_hit(outcome: dict) -> bool:
+    """True if the round's public outcome is this game's best (statistics count it): a straight-up hit."""
+    return any(bet.get("type") == "straight" and bet.get("payout", 0) > 0 for bet in outcome.get("bets", ()))
 
 
 def replay(rng, inputs: dict) -> dict:

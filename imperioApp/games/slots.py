@@ -68,6 +68,8 @@ from itertools import product
 from .errors import validate_stake
 
 NAME = "slots"
+# The setting capping one spin's bet (config.py).
+STAKE_LIMIT_SETTING = "SLOTS_MAX_BET"
 FIRST_POSITION = 8
 MIN_SEGMENT = 2 * FIRST_POSITION - 1
 MAX_SEGMENT = 30
@@ -187,6 +189,11 @@ def multiplier_distribution() -> dict[int, Fraction]:
 def exact_rtp() -> Fraction:
     """Return the exact return to player, E[multiplier], as a Fraction."""
     return sum((m * p for m, p in multiplier_distribution().items()), Fraction(0))
+
+
+def signature_hit(outcome: dict) -> bool:
+    """True if the round's public outcome is this game's best (statistics count it): three cherries."""
+    return outcome.get("combination") == "three_cherries"
 
 
 def replay(rng, inputs: dict) -> dict:

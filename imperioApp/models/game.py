@@ -4,9 +4,11 @@ from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, I
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
+from ..games import GAMES
 from .base import BigIntegerPK, UTCDateTime, utcnow
 
-GAME_TYPES = ("slots", "blackjack", "roulette")
+# The engines' registry decides the games and their order (a game's bit in statistics).
+GAME_TYPES = tuple(GAMES)
 ROUND_STATUSES = ("open", "settled")
 
 

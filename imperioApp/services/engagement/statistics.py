@@ -10,6 +10,7 @@ exceeds its bet; a loss or a push ends the current win streak.
 from sqlalchemy import case, select
 
 from ...adapters import caching, upserts
+from ...games import GAMES
 from ...models import ALL_GAMES, GAME_TYPES, UserStats
 from ..core.errors import NotFound, require_choice
 from ..core.unit_of_work import atomic
@@ -20,14 +21,9 @@ CACHE_TTL = 1  # seconds: a settled round shows in statistics within a second
 
 
 def signature_hit(game_type, outcome):
-    """True if the round's public outcome is its game's best: three cherries, a natural, a straight-up hit."""
-    if game_type == "slots":
-        return outcome.get("combination") == "three_cherries"
-    if game_type == "blackjack":
-        return any(hand.get("result") == "blackjack" for hand in outcome.get("results", ()))
-    if game_type == "roulette":
-        return any(bet.get("type") == "straight" and bet.get("payout", 0) > 0 for bet in outcome.get("bets", ()))
-    return False
+    """True if the round's public outcome is its game's best, as its engine says (`games.GAMES`)."""
+    engine = GAMES.get(game_type)
+    return engine is not None and engine.signature_hit(outcome)
 
 
 def round_totals(result, *, now):

@@ -74,7 +74,7 @@ def _play_instant(user_id, game_type, bet, inputs, run_engine, idempotency_key):
 def spin_slots(user_id, bet=1, *, idempotency_key=None):
     """Spin Cherry Charm for `bet` coins."""
     wallet.validate_amount(bet, field="bet")
-    _check_limit(bet, current_app.config["SLOTS_MAX_BET"], "bet")
+    _check_limit(bet, current_app.config[slots.STAKE_LIMIT_SETTING], "bet")
 
     def run(rng):
         outcome = slots.spin(rng, bet)
@@ -104,7 +104,7 @@ def roulette_stake(bets):
     if not bets:
         raise ValidationFailed("place at least one bet", code="no_bets")
     total = sum(bet.amount for bet in bets)
-    _check_limit(total, current_app.config["ROULETTE_MAX_TOTAL_BET"], "the total bet")
+    _check_limit(total, current_app.config[roulette.STAKE_LIMIT_SETTING], "the total bet")
     return total, {"bets": [{"type": b.type, "numbers": list(b.numbers), "amount": b.amount} for b in bets]}
 
 
@@ -123,7 +123,7 @@ def spin_roulette(user_id, raw_bets, *, legacy=False, idempotency_key=None):
 def start_blackjack(user_id, wager, *, idempotency_key=None):
     """Deal a new blackjack round; naturals settle at once."""
     wallet.validate_amount(wager, field="wager")
-    _check_limit(wager, current_app.config["BLACKJACK_MAX_WAGER"], "wager")
+    _check_limit(wager, current_app.config[blackjack.STAKE_LIMIT_SETTING], "wager")
 
     def step_for(draw):
         game = blackjack.start(draw.rng(), wager)
