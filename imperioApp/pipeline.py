@@ -5,17 +5,17 @@ and teardown_request hooks in the reverse order. So each step below wraps the st
 it, as the layers of an onion: its before hook runs before theirs, its after hook after
 theirs. Read down for the way in, up for the way out:
 
-    way in (before)                        way out (after, then teardown)
-    1 request id                           1 access log; teardown: id unbound
-    2 rate limits (when a default is set)  2 rate-limit headers; teardown: limiter context
-    3 -                                    3 CORS headers (only with CORS_ORIGINS)
-    4 -                                    4 request counter and latency
-    5 hostile-input guard                  5 -
-    6 -                                    6 reality check added to a round's answer
-    7 JSON-only bodies                     7 security headers
-    8 CSRF (only if WTF_CSRF_CHECK_DEFAULT) 8 -
-    9 form posts handed to the pages       9 pages' own CSP and no-store
-      view                                   view's response
+    step                way in (before)                    way out (after; then teardown)
+    1 request log       request id                         access log; teardown: id unbound
+    2 rate limits       limits, while RATELIMIT_DEFAULT    limit headers; teardown: context
+    3 CORS              -                                  CORS headers (with CORS_ORIGINS)
+    4 metrics           -                                  request counter and latency
+    5 input guard       hostile input refused              -
+    6 reality check     -                                  a due notice in a round's answer
+    7 HTTP rules        JSON-only bodies                   security headers
+    8 CSRF              off for the API                    -
+    9 pages             form posts handed to the pages     the pages' own CSP and no-store
+      (the view)
 
 A before hook that answers (an error, or a page for a form post) skips the later before
 hooks and the view; every after hook still runs on that answer.
@@ -53,8 +53,8 @@ def register_request_pipeline(app):
     # 4. Request counter and latency: after the inner steps, so the counted status is the one
     #    sent (a rate-limit refusal is counted too).
     app.after_request(metrics.count_request)
-    # 5. Hostile-input guard: before anything parses the body or the URL (webargs, the views,
-    #    step 7's JSON check reads only headers), so a hostile body never reaches a parser.
+    # 5. Hostile-input guard: before the pages' form dispatch, webargs and the views read the
+    #    body or the URL, so a hostile body never reaches a parser or the database.
     app.before_request(request_guard.refuse_hostile_input)
     # 6. Reality check: rewrites a settlement's JSON body, so it runs before the outer steps
     #    add headers about the final body.
