@@ -272,12 +272,12 @@ def test_a_remembered_token_is_refused_by_an_app_with_another_key(make_app, app,
 def test_a_token_header_is_parsed_once_per_header_form_and_read_back_intact(app, client, player, make_player, monkeypatch):
     from flask_jwt_extended import get_jwt_header, verify_jwt_in_request
 
-    from imperioApp.services.identity import tokens
+    from imperioApp.speedups import jwt_tokens
 
     parsed = []
-    real = tokens._parse_header
-    monkeypatch.setattr(tokens, "_headers", {})
-    monkeypatch.setattr(tokens, "_parse_header", lambda token: parsed.append(token) or real(token))
+    real = jwt_tokens._parse_header
+    monkeypatch.setattr(jwt_tokens, "_headers", {})
+    monkeypatch.setattr(jwt_tokens, "_parse_header", lambda token: parsed.append(token) or real(token))
     other = make_player(username="other_player")
     for headers in (player.headers, player.headers, other.headers):
         assert client.get("/wallet", headers=headers).status_code == 200
