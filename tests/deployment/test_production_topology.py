@@ -370,7 +370,7 @@ def sockets_on(topology):
     return [value(topology.scrape(port), "imperio_socketio_sockets_connected") for port in topology.ports["socketio"]]
 
 
-def wait_for_sockets(topology, expected, timeout=20):
+def wait_for_sockets(topology, expected, timeout=60):
     deadline = time.monotonic() + timeout
     while (counts := sockets_on(topology)) != expected:
         assert time.monotonic() < deadline, f"sockets per instance {counts}, expected {expected}"
@@ -408,7 +408,7 @@ def test_socketio_sticky_upstream_fan_out_and_failover(topology):
         # A big win settled by a REST worker reaches the sockets of both instances.
         amount = big_win(topology, winner_headers)
         for listener in listeners:
-            announced = listener.wait_for("big_win_announcement", lambda data: data["username"] == "tls_winner", timeout=15)
+            announced = listener.wait_for("big_win_announcement", lambda data: data["username"] == "tls_winner", timeout=60)
             assert announced == {"username": "tls_winner", "amount": amount, "game_type": "roulette"}
         # Each instance counts the messages it sent its own sockets.
         for index, port in enumerate(topology.ports["socketio"]):
@@ -419,15 +419,15 @@ def test_socketio_sticky_upstream_fan_out_and_failover(topology):
         marks = {id(listener): len(listener.events) for listener in listeners}
         topology.processes["socketio0"].kill()
         for listener in placed[0]:
-            listener.wait_for("disconnect", since=marks[id(listener)], timeout=15)
-            listener.wait_for("authenticated", since=marks[id(listener)], timeout=30)
+            listener.wait_for("disconnect", since=marks[id(listener)], timeout=60)
+            listener.wait_for("authenticated", since=marks[id(listener)], timeout=60)
         wait_for_sockets_on_survivor(topology, len(listeners))
 
         marks = {id(listener): len(listener.events) for listener in listeners}
         amount = big_win(topology, winner_headers)
         for listener in listeners:
             announced = listener.wait_for(
-                "big_win_announcement", lambda data: data["username"] == "tls_winner", timeout=15, since=marks[id(listener)]
+                "big_win_announcement", lambda data: data["username"] == "tls_winner", timeout=60, since=marks[id(listener)]
             )
             assert announced["amount"] == amount
     finally:
@@ -435,7 +435,7 @@ def test_socketio_sticky_upstream_fan_out_and_failover(topology):
             listener.close()
 
 
-def wait_for_sockets_on_survivor(topology, expected, timeout=20):
+def wait_for_sockets_on_survivor(topology, expected, timeout=60):
     port = topology.ports["socketio"][1]
     deadline = time.monotonic() + timeout
     while (count := value(topology.scrape(port), "imperio_socketio_sockets_connected")) != expected:

@@ -59,7 +59,7 @@ class Listener:
         self.client.on("*", self._record)
         self.client.on("connect", lambda: self._record("connect", None))
         self.client.on("disconnect", lambda *args: self._record("disconnect", None))
-        self.client.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=10)
+        self.client.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=30)
         self.wait_for("authenticated")
 
     def _record(self, event, data=None):
@@ -67,7 +67,7 @@ class Listener:
             self.events.append((event, data))
             self.changed.notify_all()
 
-    def wait_for(self, event, match=lambda data: True, timeout=8, since=0):
+    def wait_for(self, event, match=lambda data: True, timeout=30, since=0):
         """The first `event` matching `match` among the events from index `since` on."""
         deadline = time.monotonic() + timeout
         with self.changed:
@@ -118,7 +118,7 @@ def servers(app):
     env = production_environment()
     started = [Server(env, free_port()), Server(env, free_port())]
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 90
         for server in started:
             server.wait_ready(deadline)
         yield started

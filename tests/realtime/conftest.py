@@ -46,7 +46,7 @@ class Socket:
         self._pull()
         return [event for event, _ in self.buffer]
 
-    def wait(self, name, timeout=3.0, count=1):
+    def wait(self, name, timeout=30.0, count=1):
         """Wait until `count` `name` events arrived; return their payloads."""
         deadline = time.monotonic() + timeout
         while True:
