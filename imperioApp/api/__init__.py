@@ -16,6 +16,7 @@ from . import (
     protection,
     sessions,
     statistics,
+    tables,
     transactions,
     wallet,
 )
@@ -38,6 +39,7 @@ BLUEPRINTS = (
     leaderboards.blp,
     notifications.blp,
     protection.blp,
+    tables.blp,
     admin.blp,
 )
 

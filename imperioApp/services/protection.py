@@ -418,6 +418,12 @@ def exclude(user_id, kind, *, hours=None, months=None, permanent=False):
     return exclusion
 
 
+def self_exclude(user_id, password, *, months=None, permanent=False, client_address=""):
+    """Self-exclusion, confirmed by the player's current password (checked before anything is written)."""
+    auth.confirm_password(user_id, password, client_address=client_address)
+    return exclude(user_id, "self_exclusion", months=months, permanent=permanent)
+
+
 def set_reality_check(user_id, minutes):
     """Set the reality-check interval in minutes, or turn it off (None)."""
     low, high = current_app.config["REALITY_CHECK_MINUTES_RANGE"]

@@ -12,6 +12,7 @@ its Redis key (`table_key`) lives beside the room's and goes with it when the ro
 
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -26,6 +27,8 @@ from .errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 
 MIN_PLAYERS, MAX_PLAYERS = 2, 8
 KEY_PREFIX = "imperio:room:"
+PUBLIC_INDEX = "imperio:rooms:public"
+MAX_LISTED = 100
 INVITE_CODE_BYTES = 6
 
 
@@ -125,6 +128,8 @@ def create(user_id, username, game_type, max_players, private=False):
             "host_id": user_id,
         }
         if _store().create(room_id, meta, user_id, username):
+            if not private:
+                _store().list_room(room_id)
             return get(room_id)
     raise RoomsUnavailable("could not allocate a room id; try again")  # pragma: no cover
 
@@ -154,6 +159,7 @@ def leave(room_id, user_id):
     if status in _ERRORS:
         _refuse(status)
     if status == "closed":
+        _store().unlist_room(room_id)
         return Change(None, seat_changed=True, closed=True)
     return Change(get(room_id), seat_changed=status == "left")
 
@@ -164,6 +170,11 @@ def require_seat(room_id, user_id):
     if user_id not in {uid for uid, _ in room.players}:
         _refuse("not_in_room")
     return room
+
+
+def list_public():
+    """The open public rooms, oldest first (a closed or expired room drops out)."""
+    return _store().public_rooms()
 
 
 def reset():
@@ -247,6 +258,17 @@ class MemoryRooms:
             room.refs[user_id], room.names[user_id] = 1, username
             room.order.append(user_id)
             return "joined"
+
+    def list_room(self, room_id):
+        """Public rooms are found by scanning (one process holds few)."""
+
+    def unlist_room(self, room_id):
+        """Nothing to forget: the scan no longer finds a closed room."""
+
+    def public_rooms(self):
+        with self._lock:
+            ids = [room_id for room_id, room in self._rooms.items() if not room.meta["private"]]
+        return [room for room in map(self.get, ids) if room is not None]
 
     def leave(self, room_id, user_id):
         with self._lock:
@@ -379,3 +401,29 @@ class RedisRooms:
     @staticmethod
     def _decode(value):
         return value.decode() if isinstance(value, bytes) else value
+
+    # The public rooms' index: a sorted set of ids by opening time. A room that expired
+    # without closing is dropped from it when a listing finds it gone.
+
+    def list_room(self, room_id):
+        self._call(lambda: self.client.zadd(PUBLIC_INDEX, {room_id: time.time()}))
+
+    def unlist_room(self, room_id):
+        self._call(lambda: self.client.zrem(PUBLIC_INDEX, room_id))
+
+    def public_rooms(self):
+        ids = [self._decode(room_id) for room_id in self._call(lambda: self.client.zrange(PUBLIC_INDEX, 0, MAX_LISTED - 1))]
+        found = []
+        for room_id in ids:
+            room = self.get(room_id)
+            if room is None:
+                self.unlist_room(room_id)
+            elif not room.private:
+                found.append(room)
+        return found
+
+    def _call(self, operation):
+        try:
+            return operation()
+        except RedisError as exc:
+            raise RoomsUnavailable(f"multiplayer rooms are unavailable: {exc}") from None
