@@ -6,6 +6,7 @@ from . import (
     achievements,
     admin,
     auth,
+    browser_session,
     compat,
     fairness,
     games,
@@ -27,6 +28,7 @@ from .schemas import ErrorSchema
 BLUEPRINTS = (
     health.blp,
     auth.blp,
+    browser_session.blp,
     sessions.blp,
     wallet.blp,
     profile.blp,

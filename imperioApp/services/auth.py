@@ -458,6 +458,37 @@ def refresh(refresh_claims):
     raise Unauthorized("the account no longer exists", code="invalid_token")
 
 
+def refresh_token_claims(encoded):
+    """The verified claims of an encoded refresh token (a browser's cookie); Unauthorized otherwise."""
+    if not isinstance(encoded, str) or not encoded or len(encoded) > 4096:
+        raise Unauthorized("no session on this browser: log in", code="authorization_required")
+    try:
+        claims = _well_formed(decode_token(encoded))
+    except ExpiredSignatureError:
+        raise Unauthorized("the session has expired", code="token_expired") from None
+    except (PyJWTError, JWTExtendedException) as exc:
+        raise Unauthorized(f"invalid token: {exc}", code="invalid_token") from None
+    if claims.get("type") != "refresh":
+        raise Unauthorized("a refresh token is required", code="invalid_token")
+    return claims
+
+
+def refresh_explained(refresh_claims):
+    """`refresh`, but a refusal of an ended session says why it ended (details.reason: logout, timeout, ...)."""
+    try:
+        return refresh(refresh_claims)
+    except Unauthorized as exc:
+        with atomic() as session:
+            reason = session.execute(
+                select(_sessions.c.end_reason).where(
+                    _sessions.c.id == refresh_claims["sid"], _sessions.c.user_id == int(refresh_claims["sub"])
+                )
+            ).scalar()
+        if reason:
+            exc.details = {"reason": reason}
+        raise
+
+
 def _refused_refresh(session_id, user_id, presented, now):
     """A refresh token that lost: a retry just after its rotation is refused; any other replay ends the session."""
     with atomic() as session:

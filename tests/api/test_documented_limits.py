@@ -240,6 +240,7 @@ REASON = {"reason": "walking the document"}
 BASE_REQUESTS = {
     ("POST", "/signup"): _signup,
     ("POST", "/login"): _login,
+    ("POST", "/session/login"): _login,
     ("POST", "/logout"): _logout,
     ("POST", "/password"): _password,
     ("POST", "/spin"): _as_player({"bet": 1}),
