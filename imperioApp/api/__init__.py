@@ -7,6 +7,7 @@ from . import (
     achievements,
     admin,
     auth,
+    browser_session,
     compat,
     fairness,
     games,
@@ -17,6 +18,7 @@ from . import (
     protection,
     sessions,
     statistics,
+    tables,
     transactions,
     wallet,
 )
@@ -26,6 +28,7 @@ from .openapi_rules import document_input_rules
 BLUEPRINTS = (
     health.blp,
     auth.blp,
+    browser_session.blp,
     sessions.blp,
     wallet.blp,
     profile.blp,
@@ -38,6 +41,7 @@ BLUEPRINTS = (
     leaderboards.blp,
     notifications.blp,
     protection.blp,
+    tables.blp,
     admin.blp,
 )
 

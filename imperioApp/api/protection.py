@@ -5,6 +5,7 @@ from flask import current_app
 from flask_jwt_extended import jwt_required
 from marshmallow import validate
 
+from ..extensions import client_address
 from ..models import LIMIT_KINDS, LIMIT_PERIODS
 from ..schemas import PageQuerySchema, StrictBoolean
 from ..services.identity.tokens import current_user_id
@@ -89,6 +90,11 @@ class SelfExclusionSchema(ma.Schema):
         strict=True, validate=validate.Range(min=settings.SELF_EXCLUSION_MONTHS[0], max=settings.SELF_EXCLUSION_MONTHS[1])
     )
     permanent = StrictBoolean(load_default=False)
+    password = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=128),
+        metadata={"description": "your current password: self-exclusion cannot be undone"},
+    )
 
     @ma.validates_schema
     def one_of_them(self, data, **kwargs):
@@ -150,8 +156,17 @@ def take_timeout(data):
 @blp.arguments(SelfExclusionSchema)
 @blp.response(201, ExclusionSchema)
 def self_exclude(data):
-    """Exclude yourself for 6 months to 5 years, or for good: at once, not undoable; you can still log in to look."""
-    return settings.exclude(current_user_id(), "self_exclusion", months=data.get("months"), permanent=data["permanent"])
+    """Exclude yourself for 6 months to 5 years, or for good: at once, not undoable; you can still log in to look.
+
+    Needs your current `password`: a wrong one is 403 `wrong_password` and nothing is written.
+    """
+    return settings.self_exclude(
+        current_user_id(),
+        data["password"],
+        months=data.get("months"),
+        permanent=data["permanent"],
+        client_address=client_address(),
+    )
 
 
 @blp.route("/protection/reality-check", methods=["PUT"])

@@ -52,6 +52,39 @@ class TableBetSchema(ma.Schema):
 
 def _players_changed(event_name, room_id, username, room):
     socketio.emit(event_name, {"room_id": room_id, "username": username, "players": room.usernames}, to=mp_room(room_id))
+    if room is None or not room.private:
+        tables_changed()
+
+
+# --- the list of open tables -------------------------------------------------------------
+
+TABLES_ROOM = "tables"
+
+
+def tables_changed():
+    """Send the sockets watching the list of open tables the list as it is now."""
+    try:
+        listed = tables.open_tables()
+    except DomainError as exc:
+        log.info("tables_list_unavailable", code=exc.code)
+        return
+    socketio.emit("tables_update", {"tables": listed}, to=TABLES_ROOM)
+
+
+@event("watch_tables")
+def on_watch_tables(who, data):
+    """Follow the list of open public tables: the reply and every change come as `tables_update`."""
+    join_room(TABLES_ROOM)
+    reply = {"tables": tables.open_tables()}
+    emit("tables_update", reply)
+    return reply
+
+
+@event("unwatch_tables")
+def on_unwatch_tables(who, data):
+    """Stop following the list of open tables."""
+    leave_room(TABLES_ROOM)
+    return {"watching": False}
 
 
 @event("create_multiplayer_room", CreateRoomSchema)
@@ -65,6 +98,8 @@ def on_create(who, data):
     held.add(room.id)
     reply = room.public(with_invite=True)
     emit("multiplayer_room_created", reply)
+    if not room.private:
+        tables_changed()
     return reply
 
 
@@ -80,7 +115,7 @@ def on_join(who, data):
     change = rooms.join(room_id, who.user_id, who.username, data["invite_code"])
     join_room(mp_room(room_id))
     held.add(room_id)
-    reply = change.room.public(with_invite=True)
+    reply = {**change.room.public(with_invite=True), "closes_in": tables.closes_in(room_id)}
     emit("multiplayer_room_joined", reply)
     if change.seat_changed:
         _players_changed("player_joined", room_id, who.username, change.room)
@@ -114,6 +149,8 @@ def _release(who, room_id):
     change = rooms.leave(room_id, who.user_id)
     if change.seat_changed and not change.closed:
         _players_changed("player_left", room_id, who.username, change.room)
+    elif change.closed:
+        tables_changed()
 
 
 # --- the shared roulette table -----------------------------------------------------------
@@ -137,6 +174,7 @@ def on_place_table_bet(who, data):
         )
         app = current_app._get_current_object()
         scheduler(app).start_background_task(_settle_later, app, room_id, spin, placed["closes_in"])
+        tables_changed()
     socketio.emit("table_bet_placed", {"room_id": room_id, "username": who.username, "bet": stake["bet"]}, to=mp_room(room_id))
     reply = {"room_id": room_id, **stake}
     emit("table_bet_accepted", reply)
@@ -152,6 +190,7 @@ def _settle_later(app, room_id, spin, seconds):
         except Exception:
             log.exception("table_settlement_failed", room_id=room_id)
             return
+        tables_changed()
     if result is None:
         return
     socketio.emit("table_result", result["public"], to=mp_room(room_id))

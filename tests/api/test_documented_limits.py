@@ -207,6 +207,11 @@ def _password(ctx, field):
     return {"json": body, "headers": _headers(player)}
 
 
+def _self_exclusion(ctx, field):
+    player = ctx.player()
+    return {"json": {"months": 6, "password": player.password}, "headers": _headers(player)}
+
+
 def _verify_token(ctx, field):
     player = ctx.player()
     return {"json": {"token": player.tokens["access_token"], "username": player.username}}
@@ -233,6 +238,7 @@ REASON = {"reason": "walking the document"}
 BASE_REQUESTS = {
     ("POST", "/signup"): _signup,
     ("POST", "/login"): _login,
+    ("POST", "/session/login"): _login,
     ("POST", "/logout"): _logout,
     ("POST", "/password"): _password,
     ("POST", "/spin"): _as_player({"bet": 1}),
@@ -251,7 +257,7 @@ BASE_REQUESTS = {
     ("PUT", "/protection/limits"): _as_player({"kind": "loss", "period": "day", "amount": 100}),
     ("GET", "/protection/limits/history"): _as_player(),
     ("POST", "/protection/timeout"): _as_player({"hours": 1}),
-    ("POST", "/protection/self-exclusion"): _as_player({"months": 6}),
+    ("POST", "/protection/self-exclusion"): _self_exclusion,
     ("PUT", "/protection/reality-check"): _as_player({"minutes": 30}),
     ("GET", "/admin/players"): _as_admin(target=False),
     ("GET", "/admin/players/{user_id}/ledger"): _as_admin(),

@@ -207,11 +207,14 @@ def test_protection_endpoints_need_a_token_and_json(client, player):
         ("/protection/timeout", {"hours": 6 * 7 * 24 + 1}),
         ("/protection/timeout", {"hours": 24.0}),
         ("/protection/timeout", {}),
-        ("/protection/self-exclusion", {"months": 5}),
-        ("/protection/self-exclusion", {"months": 61}),
-        ("/protection/self-exclusion", {"months": 6, "permanent": True}),
+        ("/protection/self-exclusion", {"months": 5, "password": "correct-horse-battery"}),
+        ("/protection/self-exclusion", {"months": 61, "password": "correct-horse-battery"}),
+        ("/protection/self-exclusion", {"months": 6, "permanent": True, "password": "correct-horse-battery"}),
         ("/protection/self-exclusion", {}),
-        ("/protection/self-exclusion", {"permanent": "yes"}),
+        ("/protection/self-exclusion", {"permanent": "yes", "password": "correct-horse-battery"}),
+        ("/protection/self-exclusion", {"months": 6}),
+        ("/protection/self-exclusion", {"months": 6, "password": ""}),
+        ("/protection/self-exclusion", {"months": 6, "password": 12345678}),
         ("/protection/reality-check", {"minutes": 5}),
         ("/protection/reality-check", {"minutes": 10.5}),
         ("/protection/reality-check", {}),
@@ -224,11 +227,32 @@ def test_bad_breaks_and_reality_checks_are_refused(app, client, player, path, bo
     assert not flagged(app, player.id)
 
 
+def test_self_exclusion_with_a_wrong_password_is_refused_and_writes_nothing(app, client, player, make_player):
+    before = money_snapshot(app, player.id)
+    wrong = client.post("/protection/self-exclusion", json={"months": 6, "password": "not-my-password"}, headers=player.headers)
+    assert_error(wrong, 403, "wrong_password")
+    # Someone else's password is no better than a wrong one.
+    other = make_player()
+    theirs = client.post(
+        "/protection/self-exclusion", json={"permanent": True, "password": other.password + "x"}, headers=player.headers
+    )
+    assert_error(theirs, 403, "wrong_password")
+    malformed = client.post(
+        "/protection/self-exclusion", data="{bad", headers={**player.headers, "Content-Type": "application/json"}
+    )
+    assert_error(malformed, 400)
+    status = client.get("/protection", headers=player.headers)
+    assert status.status_code == 200  # the session still stands
+    assert status.get_json()["may_play"] is True and status.get_json()["exclusion"] is None
+    assert not flagged(app, player.id)
+    assert money_snapshot(app, player.id) == before
+
+
 def test_self_exclusion_blocks_every_rest_money_path_but_not_history_or_balance(app, client, player, deal):
     deal("9", "5", "2", "King", "10", "7", "8", "6")
     open_game = client.post("/blackjack/start", json={"wager": 10}, headers=player.headers).get_json()
     spin(client, player)
-    excluded = client.post("/protection/self-exclusion", json={"months": 6}, headers=player.headers)
+    excluded = client.post("/protection/self-exclusion", json={"months": 6, "password": player.password}, headers=player.headers)
     assert excluded.status_code == 201 and excluded.get_json()["kind"] == "self_exclusion"
     assert_error(client.get("/getCoins", headers=player.headers), 401, "token_revoked")  # every session ended
     log_in_again(app, player)
@@ -270,7 +294,9 @@ def test_a_time_out_ends_on_time_and_cannot_be_shortened(app, client, player, cl
 
 
 def test_a_permanent_self_exclusion_never_ends(app, client, player, clock):
-    body = client.post("/protection/self-exclusion", json={"permanent": True}, headers=player.headers).get_json()
+    body = client.post(
+        "/protection/self-exclusion", json={"permanent": True, "password": player.password}, headers=player.headers
+    ).get_json()
     assert body == {"kind": "self_exclusion", "until": None}
     log_in_again(app, player)
     clock.advance(days=3650)

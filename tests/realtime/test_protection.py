@@ -22,7 +22,7 @@ RED = [roulette.make_bet("red", 10)]
 
 def exclude(client, player):
     """Self-exclude the player, then log them in again (the exclusion ended every session)."""
-    response = client.post("/protection/self-exclusion", json={"months": 12}, headers=player.headers)
+    response = client.post("/protection/self-exclusion", json={"months": 12, "password": player.password}, headers=player.headers)
     assert response.status_code == 201
     log_in_again(client.application, player)
 

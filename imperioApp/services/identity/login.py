@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select, update
 from ... import metrics
 from ...models import User
 from ...models.base import utcnow
-from ..core.errors import AccountLocked, Unauthorized
+from ..core.errors import AccountLocked, Forbidden, Unauthorized
 from ..core.unit_of_work import atomic
 from . import accounts, passwords, throttle
 from .sessions import end_all_sessions, start_session
@@ -126,3 +126,21 @@ def change_password(user_id, session_id, current_password, new_password, *, clie
         session.execute(update(_users).where(_users.c.id == user_id).values(password_hash=new_hash))
         ended = end_all_sessions(user_id, except_session_id=session_id, reason="password_changed")
     security_log.info("password_changed", user_id=user_id, other_sessions_ended=ended)
+
+
+def confirm_password(user_id, password, *, client_address):
+    """Check the player's current password before an irreversible act; Forbidden when wrong.
+
+    Claims a login attempt first, as a login does, so the check is no faster a guessing
+    oracle than the login form. 403 (not 401): the session itself stays valid.
+    """
+    with atomic() as session:
+        user = session.get(User, user_id)
+    if user is None:
+        raise Unauthorized("the account no longer exists", code="invalid_token")
+    (pair_key, pair), (account_key, budget) = _claim_attempt(user.username.lower(), client_address)
+    if not passwords.verify_password(user.password_hash, password):
+        security_log.warning("password_confirmation_failed", user_id=user_id, client_address=client_address)
+        raise Forbidden("the password is wrong", code="wrong_password")
+    throttle.clear(pair_key)
+    throttle.release(account_key, budget)

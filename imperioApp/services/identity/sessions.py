@@ -133,6 +133,22 @@ def refresh(refresh_claims):
     raise Unauthorized("the account no longer exists", code="invalid_token")
 
 
+def refresh_explained(refresh_claims):
+    """`refresh`, but a refusal of an ended session says why it ended (details.reason: logout, timeout, ...)."""
+    try:
+        return refresh(refresh_claims)
+    except Unauthorized as exc:
+        with atomic() as session:
+            reason = session.execute(
+                select(_sessions.c.end_reason).where(
+                    _sessions.c.id == refresh_claims["sid"], _sessions.c.user_id == int(refresh_claims["sub"])
+                )
+            ).scalar()
+        if reason:
+            exc.details = {"reason": reason}
+        raise
+
+
 def _refused_refresh(session_id, user_id, presented, now):
     """A refresh token that lost: a retry just after its rotation is refused; any other replay ends the session."""
     with atomic() as session:

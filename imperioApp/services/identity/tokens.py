@@ -200,6 +200,21 @@ def verify_token_of(token, username):
         raise Unauthorized("the token belongs to another player", code="invalid_token")
 
 
+def refresh_token_claims(encoded):
+    """The verified claims of an encoded refresh token (a browser's cookie); Unauthorized otherwise."""
+    if not isinstance(encoded, str) or not encoded or len(encoded) > 4096:
+        raise Unauthorized("no session on this browser: log in", code="authorization_required")
+    try:
+        claims = _well_formed(decode_token(encoded))
+    except ExpiredSignatureError:
+        raise Unauthorized("the session has expired", code="token_expired") from None
+    except (PyJWTError, JWTExtendedException) as exc:
+        raise Unauthorized(f"invalid token: {exc}", code="invalid_token") from None
+    if claims.get("type") != "refresh":
+        raise Unauthorized("a refresh token is required", code="invalid_token")
+    return claims
+
+
 def is_game_token(claims):
     """True for the claims of a game token (an access token scoped to the old frontends)."""
     return claims.get("scope") == GAME_SCOPE

@@ -25,6 +25,7 @@ from ...models import (
 from ..core.errors import Conflict, ValidationFailed, require_choice
 from ..core.paging import keyset_page
 from ..core.unit_of_work import atomic
+from ..identity import login
 from . import enforcement, periods
 from .enforcement import PLAY_TYPES
 from .periods import add_months, period_bounds
@@ -168,6 +169,12 @@ def exclude(user_id, kind, *, hours=None, months=None, permanent=False):
         exclusion = enforcement.blocks(session, user_id, now)[1]
         enforcement.end_live_sessions(user_id, kind)
     return exclusion
+
+
+def self_exclude(user_id, password, *, months=None, permanent=False, client_address=""):
+    """Self-exclusion, confirmed by the player's current password (checked before anything is written)."""
+    login.confirm_password(user_id, password, client_address=client_address)
+    return exclude(user_id, "self_exclusion", months=months, permanent=permanent)
 
 
 def set_reality_check(user_id, minutes):

@@ -7,6 +7,7 @@ serves and what a refusal means; a store answers with what happened ("joined", "
 
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 
 from redis.exceptions import RedisError
@@ -15,6 +16,8 @@ from ...adapters.redis_lua import LuaScript
 from ..core.errors import DomainError
 
 KEY_PREFIX = "imperio:room:"
+PUBLIC_INDEX = "imperio:rooms:public"
+MAX_LISTED = 100
 
 
 class RoomsUnavailable(DomainError):
@@ -122,6 +125,17 @@ class MemoryRooms:
             room.refs[user_id], room.names[user_id] = 1, username
             room.order.append(user_id)
             return "joined"
+
+    def list_room(self, room_id):
+        """Public rooms are found by scanning (one process holds few)."""
+
+    def unlist_room(self, room_id):
+        """Nothing to forget: the scan no longer finds a closed room."""
+
+    def public_rooms(self):
+        with self._lock:
+            ids = [room_id for room_id, room in self._rooms.items() if not room.meta["private"]]
+        return [room for room in map(self.get, ids) if room is not None]
 
     def leave(self, room_id, user_id):
         with self._lock:
@@ -254,3 +268,29 @@ class RedisRooms:
     @staticmethod
     def _decode(value):
         return value.decode() if isinstance(value, bytes) else value
+
+    # The public rooms' index: a sorted set of ids by opening time. A room that expired
+    # without closing is dropped from it when a listing finds it gone.
+
+    def list_room(self, room_id):
+        self._call(lambda: self.client.zadd(PUBLIC_INDEX, {room_id: time.time()}))
+
+    def unlist_room(self, room_id):
+        self._call(lambda: self.client.zrem(PUBLIC_INDEX, room_id))
+
+    def public_rooms(self):
+        ids = [self._decode(room_id) for room_id in self._call(lambda: self.client.zrange(PUBLIC_INDEX, 0, MAX_LISTED - 1))]
+        found = []
+        for room_id in ids:
+            room = self.get(room_id)
+            if room is None:
+                self.unlist_room(room_id)
+            elif not room.private:
+                found.append(room)
+        return found
+
+    def _call(self, operation):
+        try:
+            return operation()
+        except RedisError as exc:
+            raise RoomsUnavailable(f"multiplayer rooms are unavailable: {exc}") from None

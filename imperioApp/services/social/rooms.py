@@ -80,6 +80,8 @@ def create(user_id, username, game_type, max_players, private=False):
             "host_id": user_id,
         }
         if _store().create(room_id, meta, user_id, username):
+            if not private:
+                _store().list_room(room_id)
             return get(room_id)
     raise RoomsUnavailable("could not allocate a room id; try again")  # pragma: no cover
 
@@ -109,6 +111,7 @@ def leave(room_id, user_id):
     if status in _ERRORS:
         _refuse(status)
     if status == "closed":
+        _store().unlist_room(room_id)
         return Change(None, seat_changed=True, closed=True)
     return Change(get(room_id), seat_changed=status == "left")
 
@@ -119,6 +122,11 @@ def require_seat(room_id, user_id):
     if user_id not in {uid for uid, _ in room.players}:
         _refuse("not_in_room")
     return room
+
+
+def list_public():
+    """The open public rooms, oldest first (a closed or expired room drops out)."""
+    return _store().public_rooms()
 
 
 def reset():

@@ -6,6 +6,7 @@ are Redis's own clock (ms), shared by every process. `tables` decides which stor
 """
 
 import json
+import math
 import threading
 import time
 
@@ -73,6 +74,15 @@ class MemoryTables:
         with self._lock:
             self._tables.pop(room_id, None)
 
+    def closes_in(self, room_id):
+        """Whole seconds left in the room's betting window, or None when no window is open."""
+        with self._lock:
+            table = self._tables.get(room_id)
+            if table is None or table["phase"] != "betting":
+                return None
+            left = table["closes_at"] - time.monotonic()
+        return math.ceil(left) if left > 0 else None
+
 
 # KEYS[1] = the room's table hash; ARGV[1] = ttl seconds. Times are Redis's clock (ms), shared by all.
 _BEGIN_BET = LuaScript("""
@@ -105,6 +115,14 @@ _CLOSE = LuaScript("""
 if not redis.call('HGET', KEYS[1], 'state') then return {false, 0} end
 redis.call('HSET', KEYS[1], 'phase', 'settling')
 return {redis.call('HGET', KEYS[1], 'state'), tonumber(redis.call('HGET', KEYS[1], 'inflight'))}
+""")
+
+
+_CLOSES_IN = LuaScript("""
+if redis.call('HGET', KEYS[1], 'phase') ~= 'betting' then return -1 end
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+return tonumber(redis.call('HGET', KEYS[1], 'closes_at')) - now
 """)
 
 
@@ -145,3 +163,8 @@ class RedisTables:
 
     def clear(self, room_id):
         self._call(lambda: self.client.delete(self._key(room_id)))
+
+    def closes_in(self, room_id):
+        """Whole seconds left in the room's betting window (Redis's clock), or None."""
+        left = int(self._call(lambda: _CLOSES_IN(self.client, [self._key(room_id)], [])))
+        return math.ceil(left / 1000) if left > 0 else None

@@ -126,6 +126,32 @@ def settle_stale():
         settle_spin(seed_id, nonce)
 
 
+def closes_in(room_id):
+    """Whole seconds left in the room's betting window, or None when no spin is taking bets."""
+    return _store().closes_in(room_id)
+
+
+def open_tables():
+    """The public roulette tables a player may join: seats, players and the betting window."""
+    listed = []
+    for room in rooms.list_public():
+        if room.game_type != "roulette":
+            continue
+        left = closes_in(room.id)
+        listed.append(
+            {
+                "room_id": room.id,
+                "host": room.host,
+                "players": room.usernames,
+                "seats_taken": len(room.players),
+                "max_players": room.max_players,
+                "betting_open": left is not None,
+                "closes_in": left,
+            }
+        )
+    return listed
+
+
 def reset():
     """Forget this app's in-memory table state (tests; Redis state goes with FLUSHDB)."""
     current_app.extensions.pop("imperio.tables", None)

@@ -4,7 +4,7 @@
 
 import { Api } from "./api.js";
 import { cryptoAvailable, fruitAtSegment, pocketColor, RED, verifyRound } from "./fairness.js";
-import { describeError } from "./messages.js";
+import { describeError, localTime, SESSION_ENDINGS } from "./messages.js";
 
 const $ = (selector, root = document) => root.querySelector(selector);
 const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
@@ -32,18 +32,61 @@ function el(tag, attrs = {}, ...children) {
 }
 
 const fmt = (n) => (typeof n === "number" ? n.toLocaleString("en") : String(n ?? "—"));
-const when = (iso) => (iso ? new Date(iso).toLocaleString() : "");
+const when = localTime;
+const phone = () => window.matchMedia("(max-width: 600px)").matches;
+
+// Bring a result into view, without jumping when it is already visible.
+function reveal(node, block = "nearest") {
+  if (!node) return;
+  const box = node.getBoundingClientRect();
+  const bar = document.querySelector(".pane:not([hidden]) .actionbar");
+  const bottom = window.innerHeight - (phone() && bar ? bar.getBoundingClientRect().height : 0);
+  if (box.top >= 0 && box.bottom <= bottom) return;
+  node.scrollIntoView({ block });
+}
 
 // --- toasts ----------------------------------------------------------------------------------
 
+const MAX_TOASTS = 3;
+
+// A few short messages at once, each closable; the box moves to the other edge of the screen
+// rather than sit over a field the player may be typing in.
 function toast(text, kind = "info") {
-  const node = el("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status", title: "click to dismiss" }, text);
-  node.addEventListener("click", () => node.remove());
   const box = $("#toasts");
+  const close = el("button", { type: "button", class: "close", "aria-label": "Dismiss" }, "×");
+  const node = el("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status" }, el("span", {}, text), close);
+  close.addEventListener("click", () => { node.remove(); placeToasts(); });
   box.append(node);
-  while (box.children.length > 4) box.firstElementChild.remove();
-  setTimeout(() => node.remove(), kind === "error" ? 7000 : 4000);
+  while (box.children.length > MAX_TOASTS) box.firstElementChild.remove();
+  setTimeout(() => { node.remove(); placeToasts(); }, kind === "error" ? 8000 : 5000);
+  placeToasts();
 }
+
+function overlapsAField(box) {
+  const area = box.getBoundingClientRect();
+  if (!area.height) return false;
+  return $$("input, select, textarea").some((field) => {
+    if (field.offsetParent === null) return false;
+    const r = field.getBoundingClientRect();
+    return r.width && r.left < area.right && r.right > area.left && r.top < area.bottom && r.bottom > area.top;
+  });
+}
+
+function placeToasts() {
+  const box = $("#toasts");
+  if (!box.children.length) return;
+  // At the top: below the header and the tabs while they are on screen.
+  const above = $("#lobby").hidden ? $(".topbar") : $(".tabs");
+  box.style.setProperty("--toast-top", `${Math.max(8, Math.round(above.getBoundingClientRect().bottom + 8))}px`);
+  for (const edge of ["bottom", "bottom-left", "top", "top-left"]) {
+    box.dataset.edge = edge;
+    if (!overlapsAField(box)) return;
+  }
+  box.dataset.edge = "bottom-left";
+}
+
+document.addEventListener("focusin", placeToasts);
+window.addEventListener("scroll", () => { if ($("#toasts").children.length) placeToasts(); }, { passive: true });
 
 function showError(error, target) {
   const text = describeError(error);
@@ -65,14 +108,32 @@ const state = {
   room: null,
   historyCursor: null,
   countdownTimer: null,
+  protection: null,
+  excluded: false,
+  pendingInvite: null,
+  tables: [],
+  tablesTimer: null,
+  limitsTimer: null,
+  cardCounts: {},
 };
 
+// Another tab logging in or out: follow it at once.
+const tabs = "BroadcastChannel" in window ? new BroadcastChannel("imperio.lobby") : null;
+
 const api = new Api({
-  onSessionEnded: (error) => {
-    showLoggedOut();
-    if (error) toast(describeError(error), "error");
+  onSessionEnded: (error, had) => {
+    if (!had && !$("#auth").hidden) return;
+    showLoggedOut(sessionEndedText(error));
   },
+  onRealityCheck: (notice) => showRealityCheck(notice),
 });
+
+function sessionEndedText(error) {
+  const reason = error && error.details && error.details.reason;
+  if (reason && SESSION_ENDINGS[reason]) return SESSION_ENDINGS[reason];
+  if (error && error.code === "token_expired") return "Your session expired: please log in again.";
+  return "Your session has ended: please log in again.";
+}
 
 function setBalance(coins) {
   if (typeof coins !== "number") return;
@@ -98,13 +159,40 @@ $("#login-form").addEventListener("submit", async (event) => {
   const errorBox = $(".form-error", form);
   errorBox.textContent = "";
   const { username, password } = formValues(form);
+  if (!username.trim() || !password) { errorBox.textContent = "Enter your username (or email) and password."; return; }
   try {
     await api.login(username.trim(), password);
     await enterLobby();
+    if (tabs) tabs.postMessage("login");
   } catch (error) {
     showError(error, errorBox);
   }
 });
+
+// Problems with sign-up fields sit beside the field they are about.
+const FIELD_HINTS = {
+  username: "Use 3–32 letters, digits or underscores.",
+  email: "Enter an email address like name@example.com.",
+  password: "Use at least 8 characters.",
+};
+
+function fieldError(form, field, text) {
+  const box = $(`.field-error[data-field="${field}"]`, form);
+  if (box) box.textContent = text || "";
+  const input = form.elements[field];
+  if (input) input.setAttribute("aria-invalid", text ? "true" : "false");
+}
+
+function checkSignupFields(form) {
+  let ok = true;
+  for (const field of Object.keys(FIELD_HINTS)) {
+    const input = form.elements[field];
+    const valid = input.value.trim() !== "" && input.checkValidity();
+    fieldError(form, field, valid ? "" : FIELD_HINTS[field]);
+    ok = ok && valid;
+  }
+  return ok;
+}
 
 $("#signup-form").addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -112,35 +200,67 @@ $("#signup-form").addEventListener("submit", async (event) => {
   const errorBox = $(".form-error", form);
   errorBox.textContent = "";
   const { username, email, password } = formValues(form);
+  if (!checkSignupFields(form)) { $('[aria-invalid="true"]', form).focus(); return; }
   const button = $("button", form);
   button.disabled = true;
   try {
     await api.signup(username.trim(), email.trim(), password);
     await enterLobby();
+    if (tabs) tabs.postMessage("login");
     toast("Welcome! Your sign-up bonus is in your wallet.", "win");
   } catch (error) {
-    showError(error, errorBox);
+    const fields = error.code === "validation_error" && error.details ? Object.keys(error.details).filter((f) => f in FIELD_HINTS) : [];
+    if (fields.length) fields.forEach((f) => fieldError(form, f, [].concat(error.details[f]).join(" ")));
+    else if (error.code === "username_taken" || error.code === "email_taken") fieldError(form, error.code.split("_")[0], describeError(error));
+    else if (error.code === "account_taken") fieldError(form, "username", describeError(error));
+    else showError(error, errorBox);
   } finally {
     button.disabled = false;
   }
 });
 
-$("#logout").addEventListener("click", async () => {
+async function logOut(notice) {
   await api.logout();
-  showLoggedOut();
-});
+  if (tabs) tabs.postMessage("logout");
+  showLoggedOut(notice || "You logged out. See you soon.");
+}
 
-function showLoggedOut() {
+$("#logout").addEventListener("click", () => logOut());
+
+if (tabs) {
+  tabs.addEventListener("message", async (event) => {
+    if (event.data === "logout" && api.loggedIn) {
+      api.clearTokens();
+      showLoggedOut("You logged out in another tab.");
+    } else if (event.data === "login" && !api.loggedIn && (await api.resume())) {
+      enterLobby().catch(() => {});
+    }
+  });
+}
+
+function showLoggedOut(notice) {
   if (state.socket) state.socket.disconnect();
   state.socket = null;
+  state.room = null;
+  stopCountdown();
+  closeDrawer();
+  for (const dialog of $$("dialog[open]")) dialog.close();
   $("#auth").hidden = false;
   $("#lobby").hidden = true;
   $("#account").hidden = true;
   $("#notifications").hidden = true;
+  $("#exclusion-banner").hidden = true;
+  $("#connection").hidden = true;
   $("#connection").textContent = "offline";
+  $("#connection").className = "status";
+  setExcluded(null);
+  $("#auth-notice").hidden = !notice;
+  $("#auth-notice").textContent = notice || "";
+  connectSocket();
 }
 
 async function enterLobby() {
+  $("#auth-notice").hidden = true;
   const profile = await api.call("GET", "/profile");
   state.username = profile.username;
   $("#who").textContent = profile.username;
@@ -149,8 +269,12 @@ async function enterLobby() {
   $("#auth").hidden = true;
   $("#lobby").hidden = false;
   $("#account").hidden = false;
+  $("#connection").hidden = false;
   connectSocket();
-  await Promise.allSettled([loadFairness(), loadHistory(), loadNotifications(), resumeBlackjack(), loadMe(profile)]);
+  await Promise.allSettled([loadProtection(), loadFairness(), loadHistory(), loadNotifications(), resumeBlackjack(), loadMe(profile)]);
+  if (state.pendingInvite) {
+    selectTab($("#tab-table"));
+  }
 }
 
 // --- tabs ------------------------------------------------------------------------------------
@@ -166,6 +290,9 @@ function selectTab(tab) {
   if (pane === "pane-history") loadHistory();
   if (pane === "pane-fairness") loadFairness();
   if (pane === "pane-me") loadMe();
+  if (pane === "pane-protect") loadProtection();
+  placeBoard();
+  if (pane === "pane-table") watchTables(); else unwatchTables();
 }
 
 for (const tab of $$('[role="tab"]')) {
@@ -211,16 +338,20 @@ $("#spin").addEventListener("click", async () => {
     const bet = Number($("#slots-bet").value);
     const spin = await api.money("spin", "/spin", { bet });
     spin.stopSegments.forEach((segment, reel) => drawReel(reel, segment));
+    $("#reels").classList.add("landed");
+    setTimeout(() => $("#reels").classList.remove("landed"), 600);
     setBalance(spin.totalCoins);
     result.textContent = spin.payout > 0
       ? `${spin.fruits.join(" · ")}: ${spin.combination.replace("_", " ")} pays ${fmt(spin.payout)} (×${spin.multiplier})`
       : `${spin.fruits.join(" · ")}: no win`;
     result.className = `result ${spin.payout > 0 ? "win" : "loss"}`;
     result.dataset.roundId = String(spin.round_id);
+    reveal($("#reels"));
     $("#seed-nonce").textContent = String(spin.fairness.nonce + 1);
   } catch (error) {
     result.textContent = describeError(error);
     result.className = "result error";
+    reveal(result);
   } finally {
     $("#reels").classList.remove("spinning");
     button.disabled = false;
@@ -241,17 +372,28 @@ function cardNode(card) {
   );
 }
 
+// Cards new since the last view slide in; the ones already on the table stay put.
+function dealt(container, cards) {
+  const key = container.id;
+  const before = state.cardCounts[key] || 0;
+  cards.forEach((card, i) => { if (i >= before) card.classList.add("dealt"); });
+  state.cardCounts[key] = cards.length;
+  container.replaceChildren(...cards);
+}
+
 function renderBlackjack(view) {
+  const counts = state.cardCounts;
+  if (counts.round !== view.id) { state.cardCounts = { round: view.id }; }
   state.blackjack = view;
   const dealer = view.dealer_hand.map(cardNode);
   // Until the dealer plays, the server sends only the up card: the hole card stays face down.
   if (!view.game_over) dealer.push(cardNode(null));
-  $("#dealer-cards").replaceChildren(...dealer);
+  dealt($("#dealer-cards"), dealer);
   $("#dealer-value").textContent = view.game_over ? `(${view.dealer_value})` : `(shows ${view.dealer_value})`;
-  $("#player-cards").replaceChildren(...view.player_hand.map(cardNode));
+  dealt($("#player-cards"), view.player_hand.map(cardNode));
   const second = $("#player-cards-2");
   second.hidden = !view.split;
-  second.replaceChildren(...view.player_second_hand.map(cardNode));
+  dealt(second, view.player_second_hand.map(cardNode));
   $("#player-cards").classList.toggle("active", view.split && view.current_hand === 0 && !view.game_over);
   second.classList.toggle("active", view.split && view.current_hand === 1 && !view.game_over);
   $("#player-value").textContent = `(${view.player_values.join(" / ")})`;
@@ -259,7 +401,7 @@ function renderBlackjack(view) {
   $("#bj-stand").disabled = !view.can_stand;
   $("#bj-double").disabled = !view.can_double_down;
   $("#bj-split").disabled = !view.can_split;
-  $("#bj-deal").disabled = !view.game_over;
+  $("#bj-deal").disabled = !view.game_over || state.excluded;
   const result = $("#bj-result");
   const message = view.result_message ?? view.message;
   if (view.game_over) {
@@ -282,9 +424,11 @@ async function blackjackCall(intent, path, body) {
     const view = await api.money(intent, path, body);
     renderBlackjack(view);
     setBalance(view.player_coins);
+    reveal($("#pane-blackjack .felt"));
   } catch (error) {
     $("#bj-result").textContent = describeError(error);
     $("#bj-result").className = "result error";
+    reveal($("#bj-result"));
     if (state.blackjack) renderBlackjack(state.blackjack);
     else $("#bj-deal").disabled = false;
   }
@@ -338,7 +482,7 @@ function buildLayout() {
     }
   }
   for (const offset of [1, 2, 3]) {
-    grid.append(placed(el("button", { type: "button", class: "outside column", "data-type": "column", "data-index": String(offset), "aria-label": `column ${offset}` }, "2:1"), 4 - offset, 13));
+    grid.append(placed(el("button", { type: "button", class: "outside column", "data-type": "column", "data-index": String(offset), "aria-label": `2:1 column ${offset}` }, "2:1"), 4 - offset, 13));
   }
   const outside = el("div", { class: "outside-bets" },
     OUTSIDE.map((bet) => el("button", {
@@ -447,10 +591,38 @@ function slipBets() {
   });
 }
 
-function showWinningNumber(number, color) {
-  const wheel = $("#wheel");
-  $("#winning-number").textContent = String(number);
-  wheel.className = `wheel ${color}`;
+// The European wheel's pockets clockwise from zero; the disc turns to bring the winner to the top.
+const WHEEL = [0, 32, 15, 19, 4, 21, 2, 25, 17, 34, 6, 27, 13, 36, 11, 30, 8, 23, 10, 5, 24, 16, 33, 1, 20, 14, 31, 9, 22, 18, 29, 7, 28, 12, 35, 3, 26];
+const POCKET_DEG = 360 / WHEEL.length;
+
+function paintWheels() {
+  const stops = WHEEL.map((n, i) => {
+    const color = n === 0 ? "#0b8a3e" : RED.has(n) ? "#c8102e" : "#111";
+    return `${color} ${(i * POCKET_DEG).toFixed(3)}deg ${((i + 1) * POCKET_DEG).toFixed(3)}deg`;
+  });
+  for (const disc of $$(".wheel-disc")) {
+    disc.style.setProperty("--pockets", `conic-gradient(from ${-POCKET_DEG / 2}deg, ${stops.join(", ")})`);
+  }
+}
+
+function spinWheel(wheel) {
+  wheel.classList.add("spinning");
+  wheel.classList.remove("red", "black", "green");
+  $(".hub", wheel).textContent = "…";
+}
+
+function stopWheel(wheel, number, color) {
+  wheel.classList.remove("spinning");
+  const disc = $(".wheel-disc", wheel);
+  const turns = Number(disc.dataset.turns || 0) + 3;
+  disc.dataset.turns = String(turns);
+  disc.style.setProperty("--angle", `${-(turns * 360 + WHEEL.indexOf(number) * POCKET_DEG)}deg`);
+  wheel.classList.add(color);
+  $(".hub", wheel).textContent = String(number);
+}
+
+function showWinningNumber(number, color, wheel = $("#wheel")) {
+  stopWheel(wheel, number, color);
   $$("#layout .winner").forEach((b) => b.classList.remove("winner"));
   const cell = $(`#layout [data-number="${number}"]`);
   if (cell) cell.classList.add("winner");
@@ -463,6 +635,9 @@ $("#roulette-spin").addEventListener("click", async () => {
   if (!state.slip.length) { result.textContent = describeError({ code: "no_bets" }); return; }
   button.disabled = true;
   result.textContent = "The ball is rolling…";
+  result.className = "result";
+  spinWheel($("#wheel"));
+  reveal($("#wheel"), "center");
   try {
     const spin = await api.money("roulette-spin", "/roulette/spin", { bets: slipBets() });
     showWinningNumber(spin.winning_number, spin.color);
@@ -473,23 +648,40 @@ $("#roulette-spin").addEventListener("click", async () => {
     result.dataset.roundId = String(spin.round_id);
     $("#roulette-payouts").replaceChildren(...spin.bets.map((bet) => el("li", { class: bet.payout ? "win" : "" },
       `${bet.type} ${bet.numbers.length <= 6 ? bet.numbers.join("/") : `(${bet.numbers.length} numbers)`}: ${fmt(bet.amount)} at ${bet.odds}:1 → ${fmt(bet.payout)}`)));
+    reveal($("#wheel"));
   } catch (error) {
+    $("#wheel").classList.remove("spinning");
+    $("#winning-number").textContent = "?";
     result.textContent = describeError(error);
     result.className = "result error";
+    reveal(result);
   } finally {
     button.disabled = false;
   }
 });
 
 buildLayout();
+paintWheels();
+
+// One betting board (chips, layout, slip) serves solo roulette and the shared table: it moves
+// to whichever of the two is on screen.
+function placeBoard() {
+  const atTable = !$("#pane-table").hidden && state.room;
+  const board = $("#roulette-board");
+  if (atTable && board.parentElement !== $("#table-board-slot")) $("#table-board-slot").append(board);
+  if (!atTable && board.parentElement === $("#table-board-slot")) $("#roulette-top").after(board);
+}
 
 // --- Socket.IO: leaderboards, chat, notifications, big wins, the shared table -----------------
 
 function connectSocket() {
   if (state.socket) state.socket.disconnect();
-  // The token is read at every (re)connection, so a refreshed token is the one presented.
-  const socket = window.io({ auth: (cb) => cb({ token: api.accessToken }), reconnectionDelayMax: 5000 });
+  // Before sign-in the socket only listens (big wins); after, the token is read at every
+  // (re)connection, so a refreshed token is the one presented.
+  const socket = window.io({ auth: (cb) => cb(api.accessToken ? { token: api.accessToken } : {}), reconnectionDelayMax: 5000 });
   state.socket = socket;
+  socket.on("big_win_announcement", onBigWin);
+  if (!api.loggedIn) return;
   const status = $("#connection");
   // With the token in the connect payload, `authenticated` can arrive before `connect`.
   socket.on("connect", () => { if (!status.classList.contains("live")) status.textContent = "signing in…"; });
@@ -499,6 +691,8 @@ function connectSocket() {
     for (const metric of METRICS) for (const timeframe of TIMEFRAMES) socket.emit("join_leaderboard", { metric, timeframe });
     socket.emit("join_chat", { room: state.chatRoom });
     if (state.room) socket.emit("join_multiplayer_room", { room_id: state.room.room_id, invite_code: state.room.invite_code || null });
+    else if (state.pendingInvite) joinInvite();
+    if (!$("#pane-table").hidden) socket.emit("watch_tables");
   });
   socket.on("disconnect", async (reason) => {
     status.textContent = reason === "io client disconnect" ? "offline" : "reconnecting…";
@@ -508,8 +702,8 @@ function connectSocket() {
     if (reason === "io server disconnect" && api.loggedIn) {
       try {
         await api.call("GET", "/wallet");
-        socket.connect();
-      } catch { /* 401: onSessionEnded has shown the login forms */ }
+        if (state.socket === socket) socket.connect();
+      } catch { /* 401: onSessionEnded has explained and shown the login forms */ }
     }
   });
   socket.on("connect_error", async (error) => {
@@ -526,7 +720,8 @@ function connectSocket() {
     else toast(describeError(error), "error");
   });
   socket.on("leaderboard_update", renderBoardUpdate);
-  socket.on("big_win_announcement", onBigWin);
+  socket.on("reality_check", showRealityCheck);
+  socket.on("tables_update", renderTables);
   socket.on("chat_history", (data) => {
     if (data.room !== state.chatRoom) return;
     $("#chat-log").replaceChildren(...data.messages.map(chatLine));
@@ -540,7 +735,7 @@ function connectSocket() {
   socket.on("new_notification", ({ notification }) => {
     $("#unread").textContent = String(Number($("#unread").textContent) + 1);
     prependNotification(notification);
-    if (notification.type !== "achievement") toast(notificationText(notification));
+    if (notification.type !== "achievement" && !(state.excluded && notification.type === "big_win")) toast(notificationText(notification));
   });
   socket.on("achievement_unlocked", (achievement) => {
     if (!achievement || !achievement.achievement) return;
@@ -552,15 +747,40 @@ function connectSocket() {
   socket.on("multiplayer_room_left", () => leaveRoomView());
   socket.on("player_joined", (data) => { updatePlayers(data.players); roomEvent(`${data.username} sat down.`); });
   socket.on("player_left", (data) => { updatePlayers(data.players); roomEvent(`${data.username} left.`); });
-  socket.on("table_betting_open", (data) => startCountdown(data.closes_in));
+  socket.on("table_betting_open", (data) => {
+    startCountdown(data.closes_in);
+    spinWheel($("#table-wheel"));
+    $("#table-number").textContent = "?";
+    $("#table-result").textContent = "";
+    $("#table-results").replaceChildren();
+  });
   socket.on("table_bet_placed", (data) => roomEvent(`${data.username} bet ${fmt(data.bet)}.`));
-  socket.on("table_bet_accepted", (data) => { setBalance(data.balance); roomEvent(`Your ${fmt(data.bet)} is on the table.`); });
+  socket.on("table_bet_accepted", (data) => {
+    setBalance(data.balance);
+    roomEvent(`Your ${fmt(data.bet)} is on the table.`);
+    $("#table-result").textContent = `Your ${fmt(data.bet)} is on the table: the wheel turns when betting closes.`;
+    $("#table-result").className = "result";
+    reveal($("#table-wheel"), "center");
+  });
   socket.on("table_result", (data) => {
     stopCountdown();
-    showWinningNumber(data.winning_number, data.color);
+    showWinningNumber(data.winning_number, data.color, $("#table-wheel"));
+    $("#room-countdown").textContent = "Bet again to open the next spin.";
+    $("#table-result").textContent = `${data.winning_number} ${data.color}`;
+    $("#table-result").className = "result";
+    $("#table-results").replaceChildren(...data.results.map((r) => el("li", { class: r.net > 0 ? "win" : r.net < 0 ? "loss" : "", "data-username": r.username },
+      el("strong", {}, r.username), ` bet ${fmt(r.bet)}, won ${fmt(r.payout)} (${r.net >= 0 ? "+" : ""}${fmt(r.net)})`)));
     roomEvent(`Result: ${data.winning_number} ${data.color}. ${data.results.map((r) => `${r.username} ${r.net >= 0 ? "+" : ""}${fmt(r.net)}`).join(", ")}`, "result");
+    reveal($("#table-wheel"));
   });
-  socket.on("table_settled", (data) => { setBalance(data.balance); roomEvent(`You were paid ${fmt(data.payout)} (round ${data.round_id}).`); });
+  socket.on("table_settled", (data) => {
+    setBalance(data.balance);
+    const net = data.payout - data.bet;
+    $("#table-result").textContent += `: you were paid ${fmt(data.payout)} on ${fmt(data.bet)} (${net >= 0 ? "+" : ""}${fmt(net)}).`;
+    $("#table-result").className = `result ${net > 0 ? "win" : net < 0 ? "loss" : ""}`;
+    $("#table-result").dataset.roundId = String(data.round_id);
+    roomEvent(`You were paid ${fmt(data.payout)} (round ${data.round_id}).`);
+  });
 }
 
 function renderBoardUpdate(update) {
@@ -591,7 +811,9 @@ function onBigWin(win) {
   const list = $("#ticker-items");
   list.prepend(item);
   while (list.children.length > TICKER_SIZE) list.lastElementChild.remove();
-  if (win.username !== state.username) toast(`${win.username} just won ${fmt(win.amount)} at ${win.game_type}!`, "win");
+  $$("#ticker-items .empty").forEach((n) => n.remove());
+  // No promotion for a player who chose not to play, nor before sign-in (the ticker shows it).
+  if (win.username !== state.username && api.loggedIn && !state.excluded) toast(`${win.username} just won ${fmt(win.amount)} at ${win.game_type}!`, "win");
 }
 
 function chatLine(message) {
@@ -631,28 +853,49 @@ $("#chat-form").addEventListener("submit", (event) => {
 
 function roomEvent(text, kind = "") {
   const list = $("#room-events");
-  list.prepend(el("li", { class: kind }, `${new Date().toLocaleTimeString()} ${text}`));
+  list.prepend(el("li", { class: kind }, `${new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })} ${text}`));
   while (list.children.length > 30) list.lastElementChild.remove();
-  if (kind === "error" && $("#room").hidden) toast(text, "error");
+  if (kind === "error") {
+    if ($("#room").hidden) { state.pendingInvite = null; toast(text, "error"); } else { $("#table-result").textContent = text; $("#table-result").className = "result error"; reveal($("#table-result")); }
+  }
+}
+
+function inviteLink(room) {
+  return `${location.origin}/#table=${encodeURIComponent(room.room_id)}&invite=${encodeURIComponent(room.invite_code)}`;
 }
 
 function enterRoom(room) {
   state.room = room;
+  state.pendingInvite = null;
   $("#room").hidden = false;
-  $("#room-id").textContent = room.room_id;
-  $("#room-invite").textContent = room.invite_code ? `— invite code ${room.invite_code}` : room.private ? "" : "— public";
-  updatePlayers(room.players);
+  $("#table-lobby").hidden = true;
+  $("#room-title").textContent = `${room.host || "A"}'s ${room.private ? "private " : ""}table`;
+  $("#room-title").dataset.roomId = room.room_id;
+  $("#room-invite").hidden = !room.invite_code;
+  $("#invite-link").value = room.invite_code ? inviteLink(room) : "";
+  $("#invite-copied").textContent = "";
+  updatePlayers(room.players, room.max_players);
+  if (room.closes_in) { startCountdown(room.closes_in); spinWheel($("#table-wheel")); } else $("#room-countdown").textContent = "The first bet opens the next spin.";
+  placeBoard();
+  unwatchTables();
 }
 
-function updatePlayers(players) {
-  $("#room-players").textContent = players.join(", ");
+function updatePlayers(players, seats) {
+  if (seats) state.roomSeats = seats;
+  $("#room-players").textContent = `${players.join(", ")} (${players.length} of ${state.roomSeats || "?"} seats)`;
 }
 
 function leaveRoomView() {
   state.room = null;
   stopCountdown();
   $("#room").hidden = true;
+  $("#table-lobby").hidden = false;
   $("#room-events").replaceChildren();
+  $("#table-results").replaceChildren();
+  $("#table-result").textContent = "";
+  $("#table-wheel").classList.remove("spinning");
+  placeBoard();
+  if (!$("#pane-table").hidden) watchTables();
 }
 
 function startCountdown(seconds) {
@@ -660,7 +903,7 @@ function startCountdown(seconds) {
   const end = Date.now() + seconds * 1000;
   const tick = () => {
     const left = Math.max(0, (end - Date.now()) / 1000);
-    $("#room-countdown").textContent = left > 0 ? `Betting closes in ${left.toFixed(0)} s` : "No more bets: spinning…";
+    $("#room-countdown").textContent = left > 0 ? `Betting closes in ${Math.ceil(left)} s` : "No more bets: the wheel is spinning…";
     if (left <= 0) stopCountdown(false);
   };
   tick();
@@ -673,6 +916,67 @@ function stopCountdown(clear = true) {
   if (clear) $("#room-countdown").textContent = "";
 }
 
+// --- the list of open tables ---------------------------------------------------------------------
+
+function watchTables() {
+  if (state.socket && api.loggedIn && !state.room) state.socket.emit("watch_tables");
+}
+
+function unwatchTables() {
+  if (state.socket && api.loggedIn) state.socket.emit("unwatch_tables");
+}
+
+function renderTables(update) {
+  state.tables = update.tables.map((table) => ({ ...table, until: table.closes_in ? Date.now() + table.closes_in * 1000 : null }));
+  drawTables();
+  clearInterval(state.tablesTimer);
+  if (state.tables.some((t) => t.until)) state.tablesTimer = setInterval(drawTables, 1000);
+}
+
+function drawTables() {
+  const list = $("#table-list");
+  if (!state.tables.length) {
+    list.replaceChildren(el("li", { class: "empty" }, "No open tables right now: open one below and invite others."));
+    return;
+  }
+  list.replaceChildren(...state.tables.map((table) => {
+    const left = table.until ? Math.ceil((table.until - Date.now()) / 1000) : 0;
+    const full = table.seats_taken >= table.max_players;
+    return el("li", { "data-room-id": table.room_id },
+      el("div", {}, el("strong", {}, `${table.host}'s table`),
+        el("span", { class: "seats" }, ` ${table.seats_taken} of ${table.max_players} seats: ${table.players.join(", ")}`),
+        el("span", { class: "window" }, left > 0 ? ` · betting open, ${left} s left` : " · waiting for the first bet")),
+      el("button", { type: "button", class: "primary", disabled: full || state.excluded, "aria-label": `Join ${table.host}'s table`,
+        onclick: () => joinTable(table.room_id) }, full ? "Full" : "Join"));
+  }));
+}
+
+function joinTable(roomId, inviteCode = null) {
+  if (!state.socket) return;
+  state.socket.emit("join_multiplayer_room", { room_id: roomId, invite_code: inviteCode });
+}
+
+// An invite link: /#table=<id>&invite=<code> opens the lobby at that table.
+function readInvite() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  if (!params.get("table")) return;
+  state.pendingInvite = { room_id: params.get("table"), invite_code: params.get("invite") || null };
+  history.replaceState(null, "", location.pathname + location.search);
+  if (!api.loggedIn) {
+    $("#auth-notice").hidden = false;
+    $("#auth-notice").textContent = "Log in or sign up to take your seat at the table you were invited to.";
+  }
+}
+
+function joinInvite() {
+  const invite = state.pendingInvite;
+  if (!invite) return;
+  selectTab($("#tab-table"));
+  joinTable(invite.room_id, invite.invite_code);
+}
+
+window.addEventListener("hashchange", () => { readInvite(); if (api.loggedIn && state.socket && state.socket.connected) joinInvite(); });
+
 $("#create-room").addEventListener("submit", (event) => {
   event.preventDefault();
   const form = event.currentTarget;
@@ -682,16 +986,22 @@ $("#create-room").addEventListener("submit", (event) => {
   });
 });
 
-$("#join-room").addEventListener("submit", (event) => {
-  event.preventDefault();
-  const form = event.currentTarget;
-  if (!state.socket) return;
-  state.socket.emit("join_multiplayer_room", { room_id: form.room_id.value.trim(), invite_code: form.invite_code.value.trim() || null });
+$("#invite-copy").addEventListener("click", async () => {
+  const input = $("#invite-link");
+  try {
+    await navigator.clipboard.writeText(input.value);
+  } catch {
+    input.select();
+    document.execCommand("copy");
+  }
+  $("#invite-copied").textContent = "Copied: send it to the players you want at your table.";
 });
 
 $("#room-leave").addEventListener("click", () => {
   if (state.socket && state.room) state.socket.emit("leave_multiplayer_room", { room_id: state.room.room_id });
 });
+
+$("#room-clear").addEventListener("click", () => { state.slip = []; renderSlip(); });
 
 $("#room-bet").addEventListener("click", () => {
   if (!state.socket || !state.room) return;
@@ -732,11 +1042,45 @@ async function loadNotifications() {
   $("#notification-list").replaceChildren(...page.items.map(notificationItem));
 }
 
-$("#bell").addEventListener("click", () => {
+// The panel opens below the header (never over Log out) and closes with its button, Escape
+// or a tap anywhere outside it.
+function setNotifications(open) {
   const panel = $("#notifications");
-  panel.hidden = !panel.hidden;
-  $("#bell").setAttribute("aria-expanded", String(!panel.hidden));
+  if (open) panel.style.setProperty("--top", `${Math.round($(".topbar").getBoundingClientRect().bottom + window.scrollY + 4)}px`);
+  panel.hidden = !open;
+  $("#bell").setAttribute("aria-expanded", String(open));
+  if (open) $("#notifications-close").focus();
+}
+
+$("#bell").addEventListener("click", () => setNotifications($("#notifications").hidden));
+$("#notifications-close").addEventListener("click", () => { setNotifications(false); $("#bell").focus(); });
+document.addEventListener("click", (event) => {
+  const panel = $("#notifications");
+  if (!panel.hidden && !panel.contains(event.target) && !$("#bell").contains(event.target)) setNotifications(false);
+  if (document.body.classList.contains("drawer-open") && !$("#side").contains(event.target) && !$("#drawer-open").contains(event.target)) closeDrawer();
 });
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  if (!$("#notifications").hidden) { setNotifications(false); $("#bell").focus(); }
+  if (document.body.classList.contains("drawer-open")) { closeDrawer(); $("#drawer-open").focus(); }
+});
+
+// --- the chat and leaderboards drawer (phone width) ----------------------------------------------
+
+function openDrawer() {
+  document.body.classList.add("drawer-open");
+  $("#drawer-open").setAttribute("aria-expanded", "true");
+  $("#drawer-close").focus();
+}
+
+function closeDrawer() {
+  document.body.classList.remove("drawer-open");
+  $("#drawer-open").setAttribute("aria-expanded", "false");
+}
+
+$("#drawer-open").addEventListener("click", () => (document.body.classList.contains("drawer-open") ? closeDrawer() : openDrawer()));
+$("#drawer-close").addEventListener("click", () => { closeDrawer(); $("#drawer-open").focus(); });
+
 
 $("#read-all").addEventListener("click", async () => {
   try {
@@ -917,9 +1261,219 @@ $("#public-stats").addEventListener("change", async (event) => {
   } catch (error) { event.target.checked = !event.target.checked; showError(error); }
 });
 
+// --- my protection ----------------------------------------------------------------------------------
+
+const KIND_WORDS = { loss: "Loss", wager: "Wager" };
+const PERIOD_WORDS = { day: "per day", week: "per week", month: "per month" };
+
+function untilText(iso) {
+  const ms = new Date(iso).getTime() - Date.now();
+  if (ms <= 0) return "now";
+  const minutes = Math.ceil(ms / 60000);
+  const h = Math.floor(minutes / 60);
+  return h ? `in ${h} h ${minutes % 60} min` : `in ${minutes} min`;
+}
+
+function setExcluded(exclusion, suspended = false) {
+  state.excluded = Boolean(exclusion) || suspended;
+  document.body.classList.toggle("excluded", state.excluded);
+  const banner = $("#exclusion-banner");
+  banner.hidden = !state.excluded;
+  if (exclusion) {
+    const what = exclusion.kind === "timeout" ? "You are taking a break" : "You have excluded yourself";
+    banner.textContent = `${what}${exclusion.until ? ` until ${localTime(exclusion.until)}` : " for good"}. You can look at your balance and history; games, chat and tables are closed to you.`;
+  } else if (suspended) {
+    banner.textContent = describeError({ code: "account_suspended" });
+  }
+  for (const button of $$(".play, #create-room button, #table-list button")) {
+    if (state.excluded) button.disabled = true;
+  }
+  if (!state.excluded) {
+    for (const id of ["#spin", "#roulette-spin", "#room-bet", "#create-room button"]) $(id).disabled = false;
+    if (!state.blackjack || state.blackjack.game_over) $("#bj-deal").disabled = false;
+  }
+  $("#ticker").hidden = state.excluded;
+}
+
+async function loadProtection() {
+  let status;
+  try { status = await api.call("GET", "/protection"); } catch (error) { showError(error); return; }
+  state.protection = status;
+  setExcluded(status.exclusion, status.suspended);
+  $("#protect-status").textContent = status.may_play
+    ? "You can play. Set limits, a reminder or a break below."
+    : $("#exclusion-banner").textContent;
+  renderLimits();
+  clearInterval(state.limitsTimer);
+  if (status.limits.some((l) => l.pending_at)) state.limitsTimer = setInterval(renderLimits, 30_000);
+  const reality = status.reality_check;
+  $("#reality-form").minutes.value = reality ? String(reality.interval_minutes) : "";
+  if (reality && reality.due && reality.notice) showRealityCheck(reality.notice);
+  loadLimitHistory();
+}
+
+function renderLimits() {
+  const limits = (state.protection && state.protection.limits) || [];
+  const rows = limits.map((l) => el("tr", { "data-kind": l.kind, "data-period": l.period },
+    el("th", {}, `${KIND_WORDS[l.kind]} ${PERIOD_WORDS[l.period]}`),
+    el("td", { class: "amount" }, l.amount === null ? "none" : fmt(l.amount)),
+    el("td", {}, fmt(l.used)),
+    el("td", {}, localTime(l.resets_at)),
+    el("td", { class: "pending" }, l.pending_at
+      ? `${l.pending_amount === null ? "removed" : fmt(l.pending_amount)} ${untilText(l.pending_at)} (${localTime(l.pending_at)})` : "")));
+  $("#limit-rows").replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: "5" }, "No limits set."))]));
+}
+
+async function loadLimitHistory() {
+  try {
+    const page = await api.call("GET", "/protection/limits/history?limit=20");
+    $("#limit-history").replaceChildren(...(page.items.length ? page.items.map((c) => el("li", {},
+      `${localTime(c.created_at)}: ${KIND_WORDS[c.kind].toLowerCase()} ${PERIOD_WORDS[c.period]} `,
+      `${c.previous === null ? "none" : fmt(c.previous)} → ${c.requested === null ? "none" : fmt(c.requested)}, in force ${localTime(c.effective_at)}`))
+      : [el("li", { class: "empty" }, "No changes yet.")]));
+  } catch (error) { showError(error); }
+}
+
+$("#limit-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const box = $(".form-error", form);
+  box.textContent = "";
+  const raw = form.amount.value.trim();
+  const amount = raw === "" ? null : Number(raw);
+  if (amount !== null && !(Number.isInteger(amount) && amount >= 1)) { box.textContent = "A limit is a whole number of coins, at least 1 (leave it empty to remove it)."; return; }
+  try {
+    const limit = await api.call("PUT", "/protection/limits", { kind: form.kind.value, period: form.period.value, amount });
+    toast(limit.pending_at
+      ? `Your ${form.kind.value} limit changes ${untilText(limit.pending_at)} (${localTime(limit.pending_at)}).`
+      : `Your ${form.kind.value} limit ${PERIOD_WORDS[form.period.value]} is now ${limit.amount === null ? "none" : fmt(limit.amount)} coins.`);
+    form.amount.value = "";
+    await loadProtection();
+  } catch (error) { showError(error, box); }
+});
+
+$("#reality-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const box = $(".form-error", form);
+  box.textContent = "";
+  const minutes = form.minutes.value === "" ? null : Number(form.minutes.value);
+  try {
+    await api.call("PUT", "/protection/reality-check", { minutes });
+    toast(minutes ? `You will be reminded every ${minutes} minutes of play.` : "Reality checks are off.");
+  } catch (error) { showError(error, box); }
+});
+
+// The reality check: time played and net result, then continue or log out.
+const noticeKey = (notice) => `${notice.session_started_at}:${notice.elapsed_seconds}`;
+
+function showRealityCheck(notice) {
+  const dialog = $("#reality-dialog");
+  // The same notice comes in the bet's answer and over the socket: once acknowledged, it is done.
+  if (state.acknowledgedNotice === noticeKey(notice)) return;
+  state.shownNotice = noticeKey(notice);
+  const minutes = Math.floor(notice.elapsed_seconds / 60);
+  $("#reality-elapsed").textContent = minutes >= 60 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : `${minutes} min`;
+  $("#reality-since").textContent = localTime(notice.session_started_at);
+  $("#reality-net").textContent = `${notice.net > 0 ? "+" : ""}${fmt(notice.net)}`;
+  $("#reality-net").className = notice.net > 0 ? "win" : notice.net < 0 ? "loss" : "";
+  if (!dialog.open) dialog.showModal();
+}
+
+async function acknowledgeReality() {
+  try { await api.call("POST", "/protection/reality-check/acknowledge"); } catch (error) { if (error.code !== "no_reality_check") showError(error); }
+}
+
+// Acknowledged before the dialog closes, so nothing read afterwards shows it again.
+async function closeReality() {
+  const buttons = $$("#reality-dialog button");
+  buttons.forEach((b) => { b.disabled = true; });
+  state.acknowledgedNotice = state.shownNotice;
+  await acknowledgeReality();
+  buttons.forEach((b) => { b.disabled = false; });
+  $("#reality-dialog").close();
+}
+
+$("#reality-continue").addEventListener("click", closeReality);
+$("#reality-logout").addEventListener("click", async () => {
+  await closeReality();
+  await logOut("You logged out after your reality check. Come back any time.");
+});
+
+// A time-out or self-exclusion: a clear warning first; self-exclusion also needs the password.
+function confirmBreak(kind, label, body) {
+  const dialog = $("#break-dialog");
+  dialog.dataset.kind = kind;
+  state.breakBody = body;
+  const timeout = kind === "timeout";
+  $("#break-title").textContent = timeout ? `Take a break of ${label}?` : `Exclude yourself ${label === "ever" ? "for good" : `for ${label}`}?`;
+  $("#break-warning").textContent = timeout
+    ? `For ${label} you will not be able to bet, chat or sit at a table. It starts now, it cannot be undone or shortened, and this session ends at once.`
+    : `You will not be able to bet, chat or sit at a table ${label === "ever" ? "ever again" : `for ${label}`}. It starts now and cannot be undone, not even by support. Every session ends at once. Enter your password to confirm.`;
+  $("#break-password-label").hidden = timeout;
+  $("#break-password").value = "";
+  $("#break-error").textContent = "";
+  $("#break-ok").textContent = timeout ? "Start my break" : "Exclude me";
+  dialog.showModal();
+  (timeout ? $("#break-cancel") : $("#break-password")).focus();
+}
+
+$("#timeout-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const select = event.currentTarget.hours;
+  confirmBreak("timeout", select.selectedOptions[0].textContent, { hours: Number(select.value) });
+});
+
+$("#exclude-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const select = event.currentTarget.months;
+  const body = select.value === "permanent" ? { permanent: true } : { months: Number(select.value) };
+  confirmBreak("self_exclusion", select.selectedOptions[0].textContent, body);
+});
+
+$("#break-cancel").addEventListener("click", () => $("#break-dialog").close());
+
+$("#break-confirm").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const dialog = $("#break-dialog");
+  const kind = dialog.dataset.kind;
+  const body = { ...state.breakBody };
+  if (kind === "self_exclusion") {
+    body.password = $("#break-password").value;
+    if (!body.password) { $("#break-error").textContent = "Enter your password to confirm."; return; }
+  }
+  $("#break-ok").disabled = true;
+  try {
+    const exclusion = await api.call("POST", kind === "timeout" ? "/protection/timeout" : "/protection/self-exclusion", body);
+    dialog.close();
+    await api.logout();
+    if (tabs) tabs.postMessage("logout");
+    const until = exclusion.until ? `until ${localTime(exclusion.until)}` : "for good";
+    showLoggedOut(kind === "timeout"
+      ? `Your break has started and lasts ${until}. This session has ended. You can log in to see your balance and history; bets, chat and tables wait until the break is over.`
+      : `You have excluded yourself ${until}. This session has ended. You can log in to see your balance and history, but not to play.`);
+  } catch (error) {
+    $("#break-error").textContent = describeError(error);
+  } finally {
+    $("#break-ok").disabled = false;
+  }
+});
+
+$("#logout-everywhere").addEventListener("click", async () => {
+  try {
+    await api.logoutEverywhere();
+  } catch (error) { if (error.status !== 401) { showError(error); return; } }
+  if (tabs) tabs.postMessage("logout");
+  showLoggedOut(SESSION_ENDINGS.logout_everywhere);
+});
+
 // --- start -------------------------------------------------------------------------------------------
 
 $("#threshold").textContent = `big wins: ${fmt(Number(document.body.dataset.bigWinThreshold))} coins or more`;
 renderBoard();
-if (api.loggedIn) enterLobby().catch((error) => { showError(error); if (!api.loggedIn) showLoggedOut(); });
-document.body.dataset.ready = "true";
+readInvite();
+api.resume()
+  .then((resumed) => (resumed ? enterLobby() : connectSocket()))
+  .catch((error) => { showError(error); if (!api.loggedIn) showLoggedOut(); })
+  .finally(() => { document.body.dataset.ready = "true"; });
+

@@ -27,6 +27,8 @@ export const ERROR_MESSAGES = {
   invalid_minutes: "That duration is not valid.",
   // accounts and tokens
   account_taken: "That username or email is already registered.",
+  username_taken: "That username is taken: choose another.",
+  email_taken: "That email is already registered: log in instead.",
   invalid_credentials: "Wrong username or password.",
   account_locked: "Too many failed logins: the account is locked for a while.",
   unauthorized: "Please log in.",
@@ -114,25 +116,53 @@ export const ERROR_MESSAGES = {
   invalid_months: "A self-exclusion lasts 6 to 60 months, or for good.",
   invalid_hours: "A break lasts 24 hours to 6 weeks.",
   no_reality_check: "No reality check is set.",
+  wrong_password: "That password is not right.",
+  csrf_failed: "This page could not prove it is yours: reload it and log in again.",
   reason_required: "Give a reason of 3 to 500 characters.",
   idempotency_key_required: "This action needs a request key.",
   // the page itself
   network_error: "The server cannot be reached. Check your connection.",
 };
 
+// Local date and time, to the minute: "12 Mar 2025, 14:05" in the player's own format.
+export function localTime(iso) {
+  if (!iso) return "";
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "";
+  return date.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+}
+
+// One line per problem: the page's own words, with the facts the server gave (never its raw
+// message next to ours).
 export function describeError(error) {
   if (!error) return "Something went wrong.";
   const known = ERROR_MESSAGES[error.code];
   let text = known || error.message || "Something went wrong.";
-  if (error.code === "validation_error" && error.details) text += ` (${summariseDetails(error.details)})`;
-  else if (known && error.message && error.message !== known && !["internal_error", "network_error"].includes(error.code)) {
-    text += ` — ${error.message}`;
+  const details = error.details || {};
+  if (error.code === "validation_error" && error.details) text = `${text} ${summariseDetails(error.details)}`;
+  else if (error.code === "limit_reached" && details.limit !== undefined) {
+    const kind = details.kind === "loss" ? "loss" : "wager";
+    const every = { day: "daily", week: "weekly", month: "monthly" }[details.period] || details.period;
+    text = `That bet would pass your ${every} ${kind} limit of ${details.limit} coins (${details.used} used). It resets ${localTime(details.resets_at)}.`;
+  } else if ((error.code === "timed_out" || error.code === "self_excluded") && "until" in details) {
+    text = details.until ? `${text} It ends ${localTime(details.until)}.` : `${text} It does not end.`;
   }
   return text;
 }
 
 function summariseDetails(details) {
   return Object.entries(details)
-    .map(([field, problems]) => `${field}: ${Array.isArray(problems) ? problems.join(" ") : JSON.stringify(problems)}`)
+    .map(([field, problems]) => `${field.replace("_", " ")}: ${Array.isArray(problems) ? problems.join(" ") : typeof problems === "object" ? Object.values(problems).flat().join(" ") : problems}`)
     .join("; ");
 }
+
+// Why a session ended, from the server's `details.reason`, in plain words.
+export const SESSION_ENDINGS = {
+  timeout: "You started a break, so this session ended. You can log in again to see your balance and history; bets, chat and tables wait until the break is over.",
+  self_exclusion: "You excluded yourself, so this session ended. You can log in again to see your balance and history, but not to play.",
+  logout: "You were logged out (in this tab or another one). Log in again to play.",
+  logout_everywhere: "You logged out everywhere, so every session ended. Log in again to play.",
+  password_changed: "Your password was changed, so your other sessions ended. Log in again with the new one.",
+  refresh_reuse: "For your safety this session was ended. Please log in again.",
+  ended_by_user: "This session was ended from another device. Log in again to play.",
+};
