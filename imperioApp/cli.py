@@ -267,10 +267,11 @@ def _check_master(master):
 @click.option("--raw", "raw_path", type=click.Path(exists=True, dir_okay=False), help="a raw collection file")
 @click.option("--outcomes", multiple=True, nargs=2, type=(GAME_CHOICE, click.Path(exists=True)), metavar="GAME FILE")
 @click.option("--sequence-bits", type=click.IntRange(1000), help="NIST sequence length [10^6 bits, 10^5 for a quick run]")
+@click.option("--sequences", default=100, show_default=True, type=click.IntRange(1), help="NIST sequences tested")
 @click.option("--dieharder/--no-dieharder", default=True, show_default=True)
 @click.option("--seed", "master", help="with no files: collect from this hex master seed instead of fresh pairs")
 @click.option("--report", type=click.Path(dir_okay=False), help="also write the table to this file")
-def fairness_audit(directory, raw_path, outcomes, sequence_bits, dieharder, master, report):
+def fairness_audit(directory, raw_path, outcomes, sequence_bits, sequences, dieharder, master, report):
     """Run the battery over collection files (DIRECTORY's raw.bin and GAME.txt, or --raw/--outcomes); exit 1 on failure.
 
     With no files it first collects a quick run (QUICK_SIZES) into a temporary directory.
@@ -298,7 +299,7 @@ def fairness_audit(directory, raw_path, outcomes, sequence_bits, dieharder, mast
         if raw_path is not None:
             if dieharder and not battery.dieharder.available():
                 raise click.ClickException("dieharder is not installed (apt-get install dieharder), or pass --no-dieharder")
-            raw_results, notes = battery.audit_raw(raw_path, sequence_bits or 1_000_000, dieharder)
+            raw_results, notes = battery.audit_raw(raw_path, sequence_bits or 1_000_000, sequences, dieharder)
             results += raw_results
         for game, path in outcomes:
             results += battery.audit_outcomes(path, game)

@@ -177,16 +177,19 @@ def run_all(bits):
     }
 
 
-def assess(data: bytes, sequence_bits=1_000_000):
+def assess(data: bytes, sequence_bits=1_000_000, max_sequences=None):
     """Run every test on each n-bit sequence of `data`; judge each test over the sequences (SP 800-22 4.2).
 
-    For each test two results join the battery: the count of sequences failing at 1 %
+    Only the first `max_sequences` sequences are tested if it is given. For each test two
+    results join the battery: the count of sequences failing at 1 %
     (binomial tail: the proportion check of 4.2.1; a discrete p-value, judged only against
     the family-wise bound) and the uniformity of the sequences' p-values (4.2.2; a
     Kolmogorov-Smirnov test, which needs no binning, in place of the ten-bin chi-square).
     """
     bits = bits_of(data)
     sequences = len(bits) // sequence_bits
+    if max_sequences is not None:
+        sequences = min(sequences, max_sequences)
     if sequences < 1:
         raise ValueError(f"{len(bits)} bits: at least {sequence_bits} are needed")
     per_test: dict[str, list[float]] = {}
