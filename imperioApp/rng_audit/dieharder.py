@@ -52,12 +52,17 @@ def parse(output: str):
     if "rewound" in output:
         raise RuntimeError("dieharder rewound the file: its results would repeat data")
     results = []
+    seen = set()
     for line in output.splitlines():
         fields = line.strip().split("|")
         if line.startswith("#") or len(fields) != 6:
             continue
         name, ntuple, _, psamples, p_value, _ = fields
-        label = f"dieharder {name}" + (f" ntuple {ntuple}" if ntuple not in ("0", "") else "") + f" ({psamples} p-samples)"
+        label = f"dieharder {name}" + (f" ntuple {ntuple}" if ntuple not in ("0", "") else "")
+        # Some tests report two statistics under one name (runs up and down, serial's two).
+        label += " (second)" if label in seen else ""
+        seen.add(label)
+        label += f" ({psamples} p-samples)"
         results.append(Result(label, float("nan"), float(p_value)))
     return results
 

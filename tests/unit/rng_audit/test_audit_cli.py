@@ -107,7 +107,10 @@ def test_collect_and_audit_refuse_what_they_cannot_use(app, tmp_path):
     assert runner.invoke(args=["fairness", "collect", "--raw", "10", "--seed", "xyz"]).exit_code == 2
     assert "no collection files" in runner.invoke(args=["fairness", "audit", str(tmp_path)]).output
     (tmp_path / "slots.txt").write_text("15 16\n")
-    assert runner.invoke(args=["fairness", "audit", "--outcomes", "slots", str(tmp_path / "slots.txt")]).exit_code != 0
+    assert "whole number of slots rounds" in str(runner.invoke(args=["fairness", "audit", str(tmp_path)]).exception)
+    (tmp_path / "roulette.txt").write_text("1\n2\nx\n")
+    result = runner.invoke(args=["fairness", "audit", "--outcomes", "roulette", str(tmp_path / "roulette.txt")])
+    assert "a token is no integer" in str(result.exception)
 
 
 def test_a_collection_is_repeatable_from_its_master_seed_and_fresh_otherwise(tmp_path):
