@@ -295,14 +295,16 @@ def fairness_audit(directory, raw_path, outcomes, sequence_bits, sequences, dieh
             outcomes += [(game, found / f"{game}.txt") for game in collect.GAMES if (found / f"{game}.txt").exists()]
         if raw_path is None and not outcomes:
             raise click.UsageError("no collection files: give DIRECTORY, --raw FILE or --outcomes GAME FILE")
-        results, notes = [], []
-        if raw_path is not None:
-            if dieharder and not battery.dieharder.available():
-                raise click.ClickException("dieharder is not installed (apt-get install dieharder), or pass --no-dieharder")
-            raw_results, notes = battery.audit_raw(raw_path, sequence_bits or 1_000_000, sequences, dieharder)
-            results += raw_results
-        for game, path in outcomes:
-            results += battery.audit_outcomes(path, game)
+        if raw_path is not None and dieharder and not battery.dieharder.available():
+            raise click.ClickException("dieharder is not installed (apt-get install dieharder), or pass --no-dieharder")
+        try:
+            results, notes = [], []
+            if raw_path is not None:
+                results, notes = battery.audit_raw(raw_path, sequence_bits or 1_000_000, sequences, dieharder)
+            for game, path in outcomes:
+                results += battery.audit_outcomes(path, game)
+        except ValueError as exc:  # a file too short or not in its format
+            raise click.ClickException(str(exc)) from None
     summary, passed = battery.judge(results)
     text = battery.table(results, summary) + "".join(f"\nnote: {note}" for note in notes)
     text += f"\n{'PASS' if passed else 'FAIL'}: {len(results)} tests at the 99 % level"

@@ -107,10 +107,14 @@ def test_collect_and_audit_refuse_what_they_cannot_use(app, tmp_path):
     assert runner.invoke(args=["fairness", "collect", "--raw", "10", "--seed", "xyz"]).exit_code == 2
     assert "no collection files" in runner.invoke(args=["fairness", "audit", str(tmp_path)]).output
     (tmp_path / "slots.txt").write_text("15 16\n")
-    assert "whole number of slots rounds" in str(runner.invoke(args=["fairness", "audit", str(tmp_path)]).exception)
+    result = runner.invoke(args=["fairness", "audit", str(tmp_path)])
+    assert result.exit_code == 1 and "whole number of slots rounds" in result.output
     (tmp_path / "roulette.txt").write_text("1\n2\nx\n")
     result = runner.invoke(args=["fairness", "audit", "--outcomes", "roulette", str(tmp_path / "roulette.txt")])
-    assert "a token is no integer" in str(result.exception)
+    assert result.exit_code == 1 and "a token is no integer" in result.output
+    (tmp_path / "raw.bin").write_bytes(b"\x00" * 1000)
+    result = runner.invoke(args=["fairness", "audit", "--no-dieharder", "--raw", str(tmp_path / "raw.bin")])
+    assert result.exit_code == 1 and "at least 1000000 are needed" in result.output
 
 
 def test_a_collection_is_repeatable_from_its_master_seed_and_fresh_otherwise(tmp_path):
