@@ -27,7 +27,7 @@ LAB_SIZES = (
     "(e.g. 10^8 roulette spins, 10^7 to 10^8 slot spins, 10^6 to 10^7 shoes), NIST SP 800-22's 1,000 sequences "
     "of 10^6 bits (125 MB), and dieharder over a raw file long enough for all its tests at their default sizes "
     "without rewinding (several GB). The collection tools stream to files at about 10 us per roulette spin, "
-    "20 us per slot spin and 0.4 ms per shoe on one core of a quiet machine like this one, so those sizes are "
+    "20 us per slot spin and 0.4 ms per shoe on one core of this machine, so those sizes are "
     "hours, not days; pass them to this script (--roulette, --slots, --blackjack, --raw, --sequences)."
 )
 
