@@ -122,3 +122,19 @@ def test_a_collection_is_repeatable_from_its_master_seed_and_fresh_otherwise(tmp
         collect.collect_outcomes(tmp_path / name, "roulette", 50, master=MASTER)
     collect.collect_outcomes(tmp_path / "c", "roulette", 50)
     assert (tmp_path / "a").read_text() == (tmp_path / "b").read_text() != (tmp_path / "c").read_text()
+
+
+def reel_copying_slots(stream):
+    """Reels that are not independent: reel 2 shows the segment reel 1 drew."""
+    spin = collect.slots_outcome(stream).split()
+    return " ".join([spin[0], spin[1], spin[1]])
+
+
+def test_the_audit_passes_the_slots_engine_and_fails_reels_that_copy_each_other(app, tmp_path):
+    fair, bad = tmp_path / "slots.txt", tmp_path / "copied.txt"
+    collect.collect_outcomes(fair, "slots", 20_000, master=MASTER)
+    collect.collect_outcomes(bad, "slots", 20_000, master=MASTER, outcome=reel_copying_slots)
+    passed = audit(app, "--outcomes", "slots", str(fair))
+    assert passed.exit_code == 0, passed.output
+    assert "slots: three reels jointly (8x8x8)" in passed.output and "coupon collector's" in passed.output
+    assert audit(app, "--outcomes", "slots", str(bad)).exit_code == 1
