@@ -5,6 +5,7 @@ import json
 import os
 import uuid
 from datetime import timezone
+from pathlib import Path
 
 import click
 from flask import Blueprint
@@ -210,3 +211,108 @@ def admin_audit(limit, target_user_id, as_admin):
             f"{row['created_at'].isoformat()}\t{row['admin_username']}\t{row['action']}\t"
             f"{row['target_username'] or '-'}\t{row['reason'] or ''}"
         )
+
+
+# --- fairness evidence -----------------------------------------------------------------
+#
+# rng_audit needs numpy and scipy: imported inside the commands so that no server process
+# (which loads this module through create_app) pays for them.
+
+QUICK_SIZES = {"raw": 40_000_000, "roulette": 1_000_000, "slots": 500_000, "blackjack": 20_000}
+QUICK_SEQUENCE_BITS = 100_000
+GAME_CHOICE = click.Choice(["roulette", "slots", "blackjack"])
+
+
+@blp.cli.group("fairness")
+def fairness_group():
+    """RNG evidence for a test lab: collection files and the statistical battery."""
+
+
+@fairness_group.command("collect")
+@click.option("--raw", "raw_bytes", type=click.IntRange(1), metavar="N", help="N bytes of the HMAC stream, unscaled")
+@click.option(
+    "--outcomes", nargs=2, type=(GAME_CHOICE, click.IntRange(1)), metavar="GAME N", help="N rounds through the game's engine"
+)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=".", show_default=True)
+@click.option("--seed", "master", help="derive every seed pair from this hex master seed (a repeatable run)")
+@click.option("--rounds-per-pair", default=10_000, show_default=True, type=click.IntRange(1))
+@click.option("--blocks-per-round", default=1, show_default=True, type=click.IntRange(1), help="raw only")
+def fairness_collect(raw_bytes, outcomes, out_dir, master, rounds_per_pair, blocks_per_round):
+    """Write raw.bin (--raw N) or GAME.txt (--outcomes GAME N), each with a .json manifest, into --out."""
+    from .rng_audit import collect
+
+    if not raw_bytes and not outcomes:
+        raise click.UsageError("give --raw N and/or --outcomes GAME N")
+    _check_master(master)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if raw_bytes:
+        path = out / "raw.bin"
+        collect.collect_raw(path, raw_bytes, blocks_per_round, rounds_per_pair, master)
+        click.echo(f"{path}: {raw_bytes} bytes")
+    if outcomes:
+        game, count = outcomes
+        path = out / f"{game}.txt"
+        collect.collect_outcomes(path, game, count, rounds_per_pair, master)
+        click.echo(f"{path}: {count} {game} rounds")
+
+
+def _check_master(master):
+    try:
+        if master is not None:
+            bytes.fromhex(master)
+    except ValueError:
+        raise click.BadParameter("the master seed must be hex", param_hint="--seed") from None
+
+
+@fairness_group.command("audit")
+@click.argument("directory", required=False, type=click.Path(exists=True, file_okay=False))
+@click.option("--raw", "raw_path", type=click.Path(exists=True, dir_okay=False), help="a raw collection file")
+@click.option("--outcomes", multiple=True, nargs=2, type=(GAME_CHOICE, click.Path(exists=True)), metavar="GAME FILE")
+@click.option("--sequence-bits", type=click.IntRange(1000), help="NIST sequence length [10^6 bits, 10^5 for a quick run]")
+@click.option("--sequences", default=100, show_default=True, type=click.IntRange(1), help="NIST sequences tested")
+@click.option("--dieharder/--no-dieharder", default=True, show_default=True)
+@click.option("--seed", "master", help="with no files: collect from this hex master seed instead of fresh pairs")
+@click.option("--report", type=click.Path(dir_okay=False), help="also write the table to this file")
+def fairness_audit(directory, raw_path, outcomes, sequence_bits, sequences, dieharder, master, report):
+    """Run the battery over collection files (DIRECTORY's raw.bin and GAME.txt, or --raw/--outcomes); exit 1 on failure.
+
+    With no files it first collects a quick run (QUICK_SIZES) into a temporary directory.
+    """
+    import tempfile
+
+    from .rng_audit import battery, collect
+
+    _check_master(master)
+    outcomes = list(outcomes)
+    with tempfile.TemporaryDirectory() as scratch:
+        if directory is None and raw_path is None and not outcomes:
+            directory = scratch
+            sequence_bits = sequence_bits or QUICK_SEQUENCE_BITS
+            collect.collect_raw(Path(scratch) / "raw.bin", QUICK_SIZES["raw"], master=master)
+            for game in collect.GAMES:
+                collect.collect_outcomes(Path(scratch) / f"{game}.txt", game, QUICK_SIZES[game], master=master)
+        if directory is not None:
+            found = Path(directory)
+            raw_path = raw_path or (found / "raw.bin" if (found / "raw.bin").exists() else None)
+            outcomes += [(game, found / f"{game}.txt") for game in collect.GAMES if (found / f"{game}.txt").exists()]
+        if raw_path is None and not outcomes:
+            raise click.UsageError("no collection files: give DIRECTORY, --raw FILE or --outcomes GAME FILE")
+        if raw_path is not None and dieharder and not battery.dieharder.available():
+            raise click.ClickException("dieharder is not installed (apt-get install dieharder), or pass --no-dieharder")
+        try:
+            results, notes = [], []
+            if raw_path is not None:
+                results, notes = battery.audit_raw(raw_path, sequence_bits or 1_000_000, sequences, dieharder)
+            for game, path in outcomes:
+                results += battery.audit_outcomes(path, game)
+        except ValueError as exc:  # a file too short or not in its format
+            raise click.ClickException(str(exc)) from None
+    summary, passed = battery.judge(results)
+    text = battery.table(results, summary) + "".join(f"\nnote: {note}" for note in notes)
+    text += f"\n{'PASS' if passed else 'FAIL'}: {len(results)} tests at the 99 % level"
+    click.echo(text)
+    if report:
+        Path(report).write_text(text + "\n")
+    if not passed:
+        raise SystemExit(1)

@@ -34,6 +34,9 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "postgres: needs TEST_DATABASE_URL pointing at PostgreSQL")
     config.addinivalue_line("markers", "redis: needs TEST_REDIS_URL")
     config.addinivalue_line("markers", "simulation: long statistical simulations of the game engines")
+    config.addinivalue_line(
+        "markers", "rng_audit: the RNG audit's quick run (minutes, needs dieharder); runs only when selected with -m"
+    )
     if REQUIRE_SERVICES and not (os.environ.get("TEST_DATABASE_URL") and os.environ.get("TEST_REDIS_URL")):
         raise pytest.UsageError("REQUIRE_SERVICES=1 but TEST_DATABASE_URL / TEST_REDIS_URL are unset")
 
@@ -41,7 +44,10 @@ def pytest_configure(config):
 def pytest_collection_modifyitems(config, items):
     is_postgres = os.environ.get("TEST_DATABASE_URL", "").startswith(("postgres", "postgresql"))
     has_redis = bool(os.environ.get("TEST_REDIS_URL"))
+    audit_selected = "rng_audit" in (config.getoption("markexpr") or "")
     for item in items:
+        if item.get_closest_marker("rng_audit") and not audit_selected:
+            item.add_marker(pytest.mark.skip(reason="the RNG audit's quick run: select it with -m rng_audit"))
         if "postgres" in item.keywords and not is_postgres:
             item.add_marker(pytest.mark.skip(reason="PostgreSQL test: set TEST_DATABASE_URL=postgresql://..."))
         if "redis" in item.keywords and not has_redis:

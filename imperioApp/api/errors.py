@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAll
 
 from .. import metrics
 from ..extensions import db, limiter
-from ..games.errors import GameError, IllegalAction
+from ..games.errors import GameError, IllegalAction, RandomSourceFailed
 from ..services.core.errors import AccountLocked, DomainError
 from ..services.identity import tokens
 
@@ -133,6 +133,18 @@ def register_token_errors(jwt):
     jwt.token_verification_failed_loader(lambda header, payload: error_response(403, "token_scope", GAME_TOKEN_REFUSED))
 
 
+def handle_random_source_failure(error):
+    """The OS random source failed: no new seed pair can be made, so 503 and nothing written."""
+    db.session.rollback()
+    log.error("random_source_failed", error=str(error))
+    return error_response(
+        503,
+        error.code,
+        "the random number source is unavailable; games are paused, try again shortly",
+        headers={"Retry-After": "5"},
+    )
+
+
 def handle_pool_timeout(error):
     """No database connection freed up within DB_POOL_TIMEOUT: overloaded, so 503, try again shortly."""
     db.session.rollback()
@@ -146,6 +158,7 @@ def register_error_handlers(app):
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(GameError, handle_game_error)
+    app.register_error_handler(RandomSourceFailed, handle_random_source_failure)
     app.register_error_handler(PoolTimeout, handle_pool_timeout)
     app.register_error_handler(InternalServerError, handle_unexpected_error)
     app.register_error_handler(Exception, handle_unexpected_error)

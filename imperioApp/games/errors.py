@@ -45,6 +45,15 @@ class UnknownGame(GameError):
     code = "unknown_game"
 
 
+class RandomSourceFailed(Exception):
+    """The OS random source could not give the bytes of a new seed: nothing may be drawn from it.
+
+    Not a GameError: the player's input is not at fault, and the answer is "unavailable".
+    """
+
+    code = "rng_unavailable"
+
+
 def validate_stake(value, field="bet"):
     """Return value if it is a positive int coin amount, else raise InvalidBet."""
     # bool is an int subclass: True would otherwise be a 1-coin bet.

@@ -50,7 +50,7 @@ import random
 import secrets
 import struct
 
-from .errors import InvalidSeed
+from .errors import InvalidSeed, RandomSourceFailed
 from .numbers import is_integer
 
 SERVER_SEED_BYTES = 32
@@ -65,14 +65,22 @@ _UNPACK_BLOCK = struct.Struct(f">{_WORDS_PER_BLOCK}I").unpack
 _HEX_DIGITS = frozenset("0123456789abcdef")
 
 
+def _os_random_hex(size: int) -> str:
+    """Return `size` bytes of the OS CSPRNG (getrandom(2) via os.urandom) as hex, or raise RandomSourceFailed."""
+    try:
+        return secrets.token_hex(size)
+    except (OSError, NotImplementedError) as exc:  # no entropy source, or the kernel call failed
+        raise RandomSourceFailed(f"the OS random source failed: {exc}") from exc
+
+
 def generate_server_seed() -> str:
     """Return a new secret server seed: 32 random bytes as 64 lowercase hex chars."""
-    return secrets.token_hex(SERVER_SEED_BYTES)
+    return _os_random_hex(SERVER_SEED_BYTES)
 
 
 def generate_client_seed() -> str:
     """Return a default client seed: 16 random bytes as 32 lowercase hex chars."""
-    return secrets.token_hex(CLIENT_SEED_BYTES)
+    return _os_random_hex(CLIENT_SEED_BYTES)
 
 
 def hash_server_seed(server_seed: str) -> str:

@@ -51,6 +51,7 @@ export const ERROR_MESSAGES = {
   idempotency_key_reused: "That request was already made with different details.",
   // games
   game_error: "The game refused that.",
+  rng_unavailable: "Games are paused: the random number source is unavailable. Try again shortly.",
   unknown_game: "No such game.",
   unknown_game_type: "No such game.",
   illegal_action: "That move is not allowed now.",
