@@ -10,12 +10,11 @@ from flask_jwt_extended import jwt_required
 from marshmallow import validate
 
 from ..models import GAME_TYPES
-from ..schemas import ID_IN_PATH, MAX_PAGE, PageQuerySchema
+from ..schemas import ID_IN_PATH, MAX_ID, MAX_PAGE, PageQuerySchema, within_ceiling
 from ..services.identity import accounts
 from ..services.identity.tokens import current_user_id
 from ..services.money import ledger
 from ..services.money.idempotency import InvalidIdempotencyKey
-from ..services.money.wallet import MAX_COINS
 from ..services.operators import actions, audit
 from ..services.operators.audit import Operator
 from ..services.protection import settings
@@ -117,8 +116,8 @@ class AdjustmentSchema(ReasonSchema):
     amount = ma.fields.Integer(
         strict=True,
         required=True,
-        validate=validate.Range(min=-MAX_COINS, max=MAX_COINS),
-        metadata={"description": "signed coins: positive credits, negative debits; not 0"},
+        validate=within_ceiling,
+        metadata={"description": "signed coins: positive credits, negative debits; not 0; at most MAX_BALANCE either way"},
     )
 
 
@@ -210,8 +209,8 @@ class LedgerCheckSchema(ma.Schema):
 
 
 class AuditQuerySchema(PageQuerySchema):
-    admin_id = ma.fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_COINS))
-    target_user_id = ma.fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_COINS))
+    admin_id = ma.fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_ID))
+    target_user_id = ma.fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_ID))
     action = ma.fields.String(validate=validate.Length(min=1, max=40))
 
 

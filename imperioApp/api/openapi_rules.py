@@ -53,7 +53,10 @@ def _operations(paths):
 
 
 def _table_limits(schemas, config):
-    schemas["Spin"]["properties"]["bet"]["maximum"] = config["SLOTS_MAX_BET"]
+    # Every coin amount is bounded by the balance ceiling too; the table limits are tighter
+    # unless a deployment raised them past it.
+    ceiling = config["MAX_BALANCE"]
+    schemas["Spin"]["properties"]["bet"]["maximum"] = min(config["SLOTS_MAX_BET"], ceiling)
     # Ignored, and accepted as any short value; the old client sends its username.
     schemas["Spin"]["properties"]["userId"] = {
         "type": "string",
@@ -62,7 +65,8 @@ def _table_limits(schemas, config):
         "pattern": PLAIN_TEXT,
         "description": "ignored (old client)",
     }
-    schemas["BlackjackStart"]["properties"]["wager"]["maximum"] = config["BLACKJACK_MAX_WAGER"]
+    schemas["BlackjackStart"]["properties"]["wager"]["maximum"] = min(config["BLACKJACK_MAX_WAGER"], ceiling)
+    schemas["Adjustment"]["properties"]["amount"].update({"minimum": -ceiling, "maximum": ceiling})
 
 
 def _bet_shapes(amount):
@@ -88,14 +92,14 @@ def _roulette_bet_shapes(schemas, config):
         f"At most {config['ROULETTE_MAX_BETS']} bets; all bets of one spin together at most "
         f"{config['ROULETTE_MAX_TOTAL_BET']} coins."
     )
-    amount = {"type": "integer", "minimum": 1, "maximum": config["ROULETTE_MAX_TOTAL_BET"]}
+    amount = {"type": "integer", "minimum": 1, "maximum": min(config["ROULETTE_MAX_TOTAL_BET"], config["MAX_BALANCE"])}
     bet = schemas["RouletteBet"]
     bet.clear()
     bet.update(_bet_shapes(amount))
     spin = schemas["RouletteSpin"]["properties"]["bets"]
     spin.update({"maxItems": config["ROULETTE_MAX_BETS"], "description": total_rule})
     legacy = schemas["LegacyBet"]["properties"]
-    legacy["amt"].update({"minimum": 1, "maximum": config["ROULETTE_MAX_TOTAL_BET"]})
+    legacy["amt"].update({"minimum": 1, "maximum": amount["maximum"]})
     legacy["numbers"] = {
         "type": "string",
         "enum": sorted({",".join(map(str, sorted(cover))) for covers in roulette.PLACEMENTS.values() for cover in covers}),

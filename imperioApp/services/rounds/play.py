@@ -50,8 +50,11 @@ def _settle_new_round(user_id, step_for, idempotency_key):
         return result
 
 
-def _play_instant(user_id, game_type, bet, inputs, run_engine, idempotency_key):
-    """Settle a one-shot round (slots, roulette): run_engine(rng) -> (outcome dict, payout)."""
+def _play_instant(user_id, game_type, bet, inputs, run_engine, idempotency_key, reach):
+    """Settle a one-shot round (slots, roulette): run_engine(rng) -> (outcome dict, payout).
+
+    `reach`: the most the round can pay, whatever the outcome (for the balance ceiling).
+    """
 
     def step_for(draw):
         outcome, payout = run_engine(draw.rng())
@@ -66,6 +69,7 @@ def _play_instant(user_id, game_type, bet, inputs, run_engine, idempotency_key):
             stake=bet,
             win=payout,
             seed_id=draw.seed_id,
+            reach=reach,
         )
 
     return _settle_new_round(user_id, step_for, idempotency_key)
@@ -80,7 +84,7 @@ def spin_slots(user_id, bet=1, *, idempotency_key=None):
         outcome = slots.spin(rng, bet)
         return outcome.to_dict(), outcome.payout
 
-    return _play_instant(user_id, "slots", bet, {"bet": bet}, run, idempotency_key)
+    return _play_instant(user_id, "slots", bet, {"bet": bet}, run, idempotency_key, slots.max_payout(bet))
 
 
 def parse_roulette_bets(raw_bets, *, legacy=False):
@@ -117,7 +121,7 @@ def spin_roulette(user_id, raw_bets, *, legacy=False, idempotency_key=None):
         outcome = roulette.play(rng, bets)
         return outcome.to_dict(), outcome.total_payout
 
-    return _play_instant(user_id, "roulette", total, inputs, run, idempotency_key)
+    return _play_instant(user_id, "roulette", total, inputs, run, idempotency_key, roulette.max_payout(bets))
 
 
 def start_blackjack(user_id, wager, *, idempotency_key=None):
@@ -142,6 +146,7 @@ def start_blackjack(user_id, wager, *, idempotency_key=None):
             hidden_state=None if game.over else game.to_dict(),
             seed_id=draw.seed_id,
             public_outcome=blackjack.public_view(game),
+            reach=blackjack.max_payout(wager),
         )
 
     return _settle_new_round(user_id, step_for, idempotency_key)
@@ -189,5 +194,6 @@ def act_blackjack(user_id, round_id, action, *, idempotency_key=None):
             hidden_state=None if game.over else game.to_dict(),
             round_id=round_id,
             public_outcome=blackjack.public_view(game),
+            reach=blackjack.max_payout(game.wager),
         )
         return settlement.settle(step, idempotency_key=idempotency_key)
