@@ -1,6 +1,7 @@
 """Responsible gaming: limits enforced in the settlement transaction, the raise delay,
 reality checks, time-outs and self-exclusion on every money path."""
 
+import itertools
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -8,8 +9,10 @@ from flask_jwt_extended import decode_token
 from sqlalchemy import select
 
 from imperioApp.extensions import db
-from imperioApp.models import User
+from imperioApp.models import LedgerEntry, PlayerExclusion, User
 from imperioApp.services.core.errors import DomainError
+from imperioApp.services.operators import actions
+from imperioApp.services.operators.audit import Operator
 from imperioApp.services.protection import enforcement, periods, settings
 from imperioApp.services.rounds import play
 from tests.concurrency import race
@@ -131,6 +134,39 @@ def test_fifty_parallel_losing_bets_stop_exactly_at_a_loss_limit(app, make_playe
     assert len(accepted) == 9 and all(r.code == "limit_reached" for r in results if isinstance(r, Exception))
     with app.app_context():
         assert settings.limits(player.id)[0]["used"] == 90
+
+
+@pytest.mark.parametrize("kind", ["timeout", "self_exclusion", "operator_lock"])
+def test_an_exclusion_is_stamped_when_it_takes_effect_so_no_bet_lands_after_it(app, make_player, make_admin, kind):
+    # 40 bets race one exclusion (or an operator's lock) in real threads (on SQLite the writer
+    # lock serialises them): every bet that was accepted holds a stamp before its start.
+    player, admin = make_player(balance=10_000), make_admin()
+    turns = itertools.count()
+
+    def bet_or_exclude():
+        if next(turns) == 20:
+            if kind == "operator_lock":
+                return actions.lock_account(Operator(admin.id), player.id, "racing bets")
+            return settings.exclude(player.id, kind, hours=24, months=None if kind == "timeout" else 6)
+        return play.spin_slots(player.id, 1)
+
+    results = race(app, 41, bet_or_exclude)
+    assert not [r for r in results if isinstance(r, Exception) and not isinstance(r, DomainError)], results
+    assert all(r.code in ("timed_out", "self_excluded", "account_suspended") for r in results if isinstance(r, DomainError))
+    with app.app_context():
+        if kind == "operator_lock":
+            starts_at = db.session.get(User, player.id).suspended_at
+        else:
+            starts_at = db.session.execute(
+                select(PlayerExclusion.starts_at).where(PlayerExclusion.user_id == player.id)
+            ).scalar_one()
+        late = db.session.execute(
+            select(LedgerEntry.id, LedgerEntry.created_at).where(
+                LedgerEntry.user_id == player.id, LedgerEntry.type == "bet", LedgerEntry.created_at >= starts_at
+            )
+        ).all()
+        db.session.remove()
+    assert late == []
 
 
 def test_lowering_applies_at_once_raising_and_removing_after_24_hours(app, client, player, clock):

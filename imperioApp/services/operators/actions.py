@@ -156,12 +156,13 @@ def adjust_balance(operator, user_id, amount, reason, *, idempotency_key=None):
 
 
 def _account_action(operator, user_id, action, reason, values=None, *, end_sessions=False, details=None):
+    """`values(now)`: the player's columns to set, from the moment the action takes effect (under the row lock)."""
     accounts.require_admin(operator.admin_id)
     reason = validate_reason(reason)
     with atomic() as session:
         _lock_player(session, user_id)
         if values:
-            session.execute(update(_users).where(_users.c.id == user_id).values(**values))
+            session.execute(update(_users).where(_users.c.id == user_id).values(**values(utcnow())))
         audit_id = audit.record(operator, action, target_user_id=user_id, reason=reason, details=details)
         if end_sessions:
             enforcement.end_live_sessions(user_id, action)
@@ -174,13 +175,18 @@ def lock_account(operator, user_id, reason):
     if user_id == operator.admin_id:
         raise ValidationFailed("you cannot lock your own account", code="invalid_target")
     return _account_action(
-        operator, user_id, "account_lock", reason, {"suspended_at": utcnow(), "protection_active": True}, end_sessions=True
+        operator,
+        user_id,
+        "account_lock",
+        reason,
+        lambda now: {"suspended_at": now, "protection_active": True},
+        end_sessions=True,
     )
 
 
 def unlock_account(operator, user_id, reason):
     """Lift an operator's suspension."""
-    return _account_action(operator, user_id, "account_unlock", reason, {"suspended_at": None})
+    return _account_action(operator, user_id, "account_unlock", reason, lambda now: {"suspended_at": None})
 
 
 def end_sessions(operator, user_id, reason):
@@ -190,7 +196,7 @@ def end_sessions(operator, user_id, reason):
 
 def reset_lockout(operator, user_id, reason):
     """Clear the failed logins counted against the player's username and email, and the lockout they caused."""
-    result = _account_action(operator, user_id, "lockout_reset", reason, {"failed_logins": 0, "locked_until": None})
+    result = _account_action(operator, user_id, "lockout_reset", reason, lambda now: {"failed_logins": 0, "locked_until": None})
     login.clear_login_failures([result["username"], result["email"]])
     return result
 

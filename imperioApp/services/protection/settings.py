@@ -44,6 +44,11 @@ SELF_EXCLUSION_MONTHS = (6, 60)
 # --- the player's own settings ---------------------------------------------------------------
 
 
+def lock_player(session, user_id):
+    """Take the player's wallet row lock for the rest of the caller's transaction."""
+    session.execute(select(_users.c.id).where(_users.c.id == user_id).with_for_update())
+
+
 def validate_limit_amount(amount):
     """Raise unless `amount` is None (no limit) or a positive integer of coins."""
     if amount is None:
@@ -57,11 +62,12 @@ def set_limit(user_id, kind, period, amount):
     require_choice(kind, LIMIT_KINDS, what="limit kind", code="unknown_limit_kind", error=ValidationFailed)
     require_choice(period, LIMIT_PERIODS, what="limit period", code="unknown_limit_period", error=ValidationFailed)
     validate_limit_amount(amount)
-    now = periods.clock()
     key = (_limits.c.user_id == user_id) & (_limits.c.kind == kind) & (_limits.c.period == period)
     with atomic() as session:
-        # The wallet row lock orders this change against the player's bets in flight.
-        session.execute(select(_users.c.id).where(_users.c.id == user_id).with_for_update())
+        # The wallet row lock orders this change against the player's bets in flight; the
+        # change is stamped under it.
+        lock_player(session, user_id)
+        now = periods.clock()
         row = session.execute(select(_limits).where(key)).one_or_none()
         current = enforcement.effective_amount(row, now) if row is not None else None
         # Nothing to loosen when no limit is in force: removing "none" or setting a first limit is at once.
@@ -150,19 +156,22 @@ def exclude(user_id, kind, *, hours=None, months=None, permanent=False):
     Every socket of the player is disconnected once it commits; new ones may watch, not play.
     """
     require_choice(kind, EXCLUSION_KINDS, what="exclusion kind", code="unknown_exclusion_kind", error=ValidationFailed)
-    now = periods.clock()
     if kind == "timeout":
         _whole_number(hours, *TIMEOUT_HOURS, "hours")
-        ends_at = now + timedelta(hours=hours)
     elif permanent is True:
         if months is not None:
             raise ValidationFailed("give months or permanent, not both", code="invalid_months")
-        ends_at = None
     else:
         _whole_number(months, *SELF_EXCLUSION_MONTHS, "months")
-        ends_at = add_months(now, months)
     with atomic() as session:
-        session.execute(select(_users.c.id).where(_users.c.id == user_id).with_for_update())
+        lock_player(session, user_id)
+        # Stamped under the wallet row lock, the moment it takes effect: every bet committed
+        # before it holds an earlier stamp, every bet after it is refused.
+        now = periods.clock()
+        if kind == "timeout":
+            ends_at = now + timedelta(hours=hours)
+        else:
+            ends_at = None if permanent is True else add_months(now, months)
         session.execute(insert(_exclusions).values(user_id=user_id, kind=kind, starts_at=now, ends_at=ends_at, created_at=now))
         enforcement.flag_protected(session, user_id)
         exclusion = enforcement.blocks(session, user_id, now)[1]
