@@ -195,9 +195,9 @@ def end_sessions(operator, user_id, reason):
 
 
 def reset_lockout(operator, user_id, reason):
-    """Clear the failed logins counted against the player's username and email, and the lockout they caused."""
+    """Clear the failed logins counted against the player's account, and the lockout they caused."""
     result = _account_action(operator, user_id, "lockout_reset", reason, lambda now: {"failed_logins": 0, "locked_until": None})
-    login.clear_login_failures([result["username"], result["email"]])
+    login.clear_login_failures(user_id)
     return result
 
 
