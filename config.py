@@ -82,6 +82,8 @@ class Config:
     # The most coins one balance may hold: credits and stakes that could pass it are refused
     # (409 balance_ceiling). At most 2**62, so no sum of a balance and an amount overflows BIGINT.
     MAX_BALANCE = min(_env_int("MAX_BALANCE", 10**15), 2**62)
+    # An open blackjack round with no action for this long is ended by the server (standing).
+    ROUND_ABANDON_MINUTES = _env_int("ROUND_ABANDON_MINUTES", 5)
     SLOTS_MAX_BET = _env_int("SLOTS_MAX_BET", 100)
     BLACKJACK_MAX_WAGER = _env_int("BLACKJACK_MAX_WAGER", 1000)
     ROULETTE_MAX_TOTAL_BET = _env_int("ROULETTE_MAX_TOTAL_BET", 1000)

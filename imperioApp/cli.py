@@ -18,6 +18,7 @@ from .services.identity import accounts, sessions
 from .services.money import idempotency
 from .services.operators import actions, audit
 from .services.operators.audit import Operator
+from .services.rounds import expiry
 
 blp = Blueprint("cli", __name__, cli_group=None)
 
@@ -76,6 +77,17 @@ def leaderboard_rebuild():
         return
     for metric, timeframe, period, done in rebuilt:
         click.echo(f"{metric} {timeframe} {period}: {'rebuilt' if done else 'skipped (another rebuild is running)'}")
+
+
+@blp.cli.group("rounds")
+def rounds():
+    """Game round maintenance."""
+
+
+@rounds.command("expire")
+def rounds_expire():
+    """End every blackjack round abandoned for ROUND_ABANDON_MINUTES, standing (run by a timer)."""
+    click.echo(f"ended {expiry.sweep()} abandoned rounds")
 
 
 # --- operators -------------------------------------------------------------------------

@@ -101,6 +101,11 @@ def ceiling_room(step, planned):
     return wallet.MAX_COINS - planned.peak
 
 
+def clock():
+    """The rounds' time: every step's stamps (tests move it, e.g. to abandon a round)."""
+    return utcnow()
+
+
 def claims_draws(session):
     """True if settlement can claim an expected draw in its own statement on this session's database."""
     return driver.dialect_of(session) == "postgresql"
@@ -119,7 +124,7 @@ def settle(step, *, idempotency_key=None, claim_draw=False):
         movements.append(wallet.Movement("win", step.win))
     planned = wallet.plan(movements)
     room = ceiling_room(step, planned)
-    now = utcnow()
+    now = clock()
     with atomic() as session:
         dialect_name = driver.dialect_of(session)
         params = _params(
@@ -223,7 +228,7 @@ _NEW_ROUND = (
 )
 _ROUND_CHANGES = (
     "status = :status, bet = :bet, payout = :payout, inputs = :inputs::json, outcome = :outcome::json, "
-    "hidden_state = :hidden_state::json, settled_at = :settled_at::timestamptz"
+    "hidden_state = :hidden_state::json, settled_at = :settled_at::timestamptz, last_action_at = :now"
 )
 
 
