@@ -159,6 +159,8 @@ class Config:
     # Responsible gaming: how long a raised or removed limit waits, the reality-check
     # intervals a player may choose, and the pause in play that starts a new session.
     LIMIT_RAISE_DELAY_HOURS = 24
+    # An operator may lift a time-out or self-exclusion made in error within this many hours of it.
+    EXCLUSION_LIFT_WINDOW_HOURS = 24
     REALITY_CHECK_MINUTES_RANGE = (10, 480)
     REALITY_CHECK_IDLE_MINUTES = _env_int("REALITY_CHECK_IDLE_MINUTES", 30)
 

@@ -177,6 +177,9 @@ _account_command("lock", actions.lock_account, "Suspend an account: no login, no
 _account_command("unlock", actions.unlock_account, "Lift an operator's suspension.")
 _account_command("end-sessions", actions.end_sessions, "End a player's live sessions.")
 _account_command("reset-lockout", actions.reset_lockout, "Clear failed logins and the login lockout.")
+_account_command(
+    "lift-exclusion", actions.lift_exclusion, "Lift a time-out or self-exclusion made in error, within 24 hours of it."
+)
 
 
 @admin.command("rtp")

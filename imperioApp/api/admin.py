@@ -382,6 +382,12 @@ _account_route("lock", actions.lock_account, "Suspend the account: no login or p
 _account_route("unlock", actions.unlock_account, "Lift an operator's suspension.")
 _account_route("sessions/end", actions.end_sessions, "End the player's live sessions (sockets disconnected).")
 _account_route("lockout/reset", actions.reset_lockout, "Clear failed logins and the login lockout.")
+_account_route(
+    "exclusion/lift",
+    actions.lift_exclusion,
+    "Lift a time-out or self-exclusion made in error, within 24 hours of it (EXCLUSION_LIFT_WINDOW_HOURS); "
+    "409 nothing_to_lift otherwise. Audited with its reason.",
+)
 
 
 @blp.route(f"{PLAYER}/chat/mute", methods=["POST"])

@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select, update
 from ... import metrics
 from ...models import User
 from ...models.base import utcnow
-from ..core.errors import AccountLocked, Unauthorized
+from ..core.errors import AccountLocked, Forbidden, Unauthorized
 from ..core.unit_of_work import atomic
 from . import accounts, passwords, throttle
 from .sessions import end_all_sessions, start_session
@@ -116,19 +116,37 @@ def authenticate(identifier, password, *, client_address):
     return user
 
 
-def change_password(user_id, session_id, current_password, new_password, *, client_address):
-    """Replace the password after checking the current one; every other session ends."""
+def confirm_password(user_id, password, *, client_address):
+    """Step-up for an act a stolen access token must not do alone: True if `password` is the account's.
+
+    Takes the same claims as a login: a stolen access token is no faster a guessing oracle.
+    """
     with atomic() as session:
         user = session.get(User, user_id)
     if user is None:
         raise Unauthorized("the account no longer exists", code="invalid_token")
-    # The same claims as a login: a stolen access token is no faster a guessing oracle.
     (pair_key, pair), (account_key, budget) = _claim_attempt(_subject(user_id, None), client_address)
-    if not passwords.verify_password(user.password_hash, current_password):
-        security_log.warning("password_change_failed", user_id=user_id, client_address=client_address)
-        raise Unauthorized("the current password is wrong", code="invalid_credentials")
+    if not passwords.verify_password(user.password_hash, password):
+        security_log.warning("step_up_failed", user_id=user_id, client_address=client_address)
+        return False
     throttle.clear(pair_key)
     throttle.release(account_key, budget)
+    return True
+
+
+def require_password(user_id, password, *, client_address, what):
+    """Raise (403) unless `password`, given, is the account's current password; `what` names the act."""
+    if password is None:
+        raise Forbidden(f"{what} needs your current password", code="password_required")
+    if not confirm_password(user_id, password, client_address=client_address):
+        raise Forbidden("the current password is wrong", code="wrong_password")
+
+
+def change_password(user_id, session_id, current_password, new_password, *, client_address):
+    """Replace the password after checking the current one; every other session ends."""
+    if not confirm_password(user_id, current_password, client_address=client_address):
+        security_log.warning("password_change_failed", user_id=user_id, client_address=client_address)
+        raise Unauthorized("the current password is wrong", code="invalid_credentials")
     new_hash = passwords.hash_password(new_password)
     with atomic() as session:
         session.execute(update(_users).where(_users.c.id == user_id).values(password_hash=new_hash))

@@ -6,12 +6,13 @@ change and appends its audit row in one transaction: a refused or failed action 
 nothing, not even its audit row.
 """
 
+from flask import current_app
 from sqlalchemy import func, or_, select, update
 
 from ...games import GAMES
 from ...models import ChatSanction, GameRound, LedgerEntry, User
 from ...models.base import utcnow
-from ..core.errors import DomainError, NotFound, ValidationFailed
+from ..core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from ..core.paging import keyset_page
 from ..core.unit_of_work import atomic
 from ..engagement import statistics
@@ -199,6 +200,32 @@ def reset_lockout(operator, user_id, reason):
     result = _account_action(operator, user_id, "lockout_reset", reason, lambda now: {"failed_logins": 0, "locked_until": None})
     login.clear_login_failures(user_id)
     return result
+
+
+def lift_exclusion(operator, user_id, reason):
+    """Lift the player's time-outs and self-exclusions made in error: those created within the cooling-off window.
+
+    The only way an exclusion ends early. Each lifted one ends now (its row stays, with its
+    original end in the audit row); an exclusion older than EXCLUSION_LIFT_WINDOW_HOURS is
+    never lifted (409 nothing_to_lift when none can be).
+    """
+    accounts.require_admin(operator.admin_id)
+    reason = validate_reason(reason)
+    with atomic() as session:
+        _lock_player(session, user_id)
+        lifted = settings.lift_recent_exclusions(user_id, current_app.config["EXCLUSION_LIFT_WINDOW_HOURS"])
+        if not lifted:
+            raise Conflict("the player has no exclusion in force made within the cooling-off window", code="nothing_to_lift")
+        details = {
+            "lifted": [{**item, "ends_at": _iso(item["ends_at"]), "created_at": _iso(item["created_at"])} for item in lifted]
+        }
+        audit_id = audit.record(operator, "exclusion_lift", target_user_id=user_id, reason=reason, details=details)
+        row = _player_row(session, user_id)
+    return {**dict(row._mapping), "audit_id": audit_id}
+
+
+def _iso(moment):
+    return moment.isoformat() if moment is not None else None
 
 
 def chat_sanction(operator, user_id, kind, minutes, reason):

@@ -9,7 +9,7 @@ is `enforcement`'s.
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 
 from ...models import (
     EXCLUSION_KINDS,
@@ -25,6 +25,7 @@ from ...models import (
 from ..core.errors import Conflict, ValidationFailed, require_choice
 from ..core.paging import keyset_page
 from ..core.unit_of_work import atomic
+from ..identity import login
 from . import enforcement, periods
 from .enforcement import PLAY_TYPES
 from .periods import add_months, period_bounds
@@ -57,11 +58,19 @@ def validate_limit_amount(amount):
         raise ValidationFailed(f"amount must be null or an integer from 1 to {MAX_LIMIT}", code="invalid_amount")
 
 
-def set_limit(user_id, kind, period, amount):
-    """Set (amount) or remove (None) one limit; return it. Lower: at once; higher or removed: after the delay."""
+def set_limit(user_id, kind, period, amount, *, password=None, client_address=None):
+    """Set (amount) or remove (None) one limit; return it. Lower: at once; higher or removed: after the delay.
+
+    Raising or removing a limit in force also needs the current `password` (403
+    password_required / wrong_password): a stolen access token alone cannot loosen it.
+    """
     require_choice(kind, LIMIT_KINDS, what="limit kind", code="unknown_limit_kind", error=ValidationFailed)
     require_choice(period, LIMIT_PERIODS, what="limit period", code="unknown_limit_period", error=ValidationFailed)
     validate_limit_amount(amount)
+    # Checked before the row lock is taken (a password hash is slow); required below if the change loosens.
+    confirmed = password is not None
+    if confirmed:
+        login.require_password(user_id, password, client_address=client_address, what="raising or removing a limit")
     key = (_limits.c.user_id == user_id) & (_limits.c.kind == kind) & (_limits.c.period == period)
     with atomic() as session:
         # The wallet row lock orders this change against the player's bets in flight; the
@@ -72,6 +81,8 @@ def set_limit(user_id, kind, period, amount):
         current = enforcement.effective_amount(row, now) if row is not None else None
         # Nothing to loosen when no limit is in force: removing "none" or setting a first limit is at once.
         tighter = current is None or (amount is not None and amount <= current)
+        if not tighter and not confirmed:
+            login.require_password(user_id, None, client_address=client_address, what="raising or removing a limit")
         if tighter:
             values = {"amount": amount, "pending_amount": None, "pending_at": None}
             effective_at = now
@@ -177,6 +188,27 @@ def exclude(user_id, kind, *, hours=None, months=None, permanent=False):
         exclusion = enforcement.blocks(session, user_id, now)[1]
         enforcement.end_live_sessions(user_id, kind)
     return exclusion
+
+
+def lift_recent_exclusions(user_id, window_hours):
+    """End now the player's exclusions in force or ahead that were created within `window_hours`; return them.
+
+    For the operator's audited lift of an exclusion made in error (operators.actions), in its
+    transaction under the player's row lock; nothing else ends an exclusion early.
+    """
+    with atomic() as session:
+        lock_player(session, user_id)
+        now = periods.clock()
+        rows = session.execute(
+            select(_exclusions.c.id, _exclusions.c.kind, _exclusions.c.ends_at, _exclusions.c.created_at).where(
+                _exclusions.c.user_id == user_id,
+                _exclusions.c.created_at > now - timedelta(hours=window_hours),
+                or_(_exclusions.c.ends_at.is_(None), _exclusions.c.ends_at > now),
+            )
+        ).all()
+        if rows:
+            session.execute(update(_exclusions).where(_exclusions.c.id.in_([row.id for row in rows])).values(ends_at=now))
+    return [dict(row._mapping) for row in rows]
 
 
 def set_reality_check(user_id, minutes):
