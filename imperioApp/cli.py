@@ -225,3 +225,15 @@ def admin_audit(limit, target_user_id, as_admin):
             f"{row['created_at'].isoformat()}\t{row['admin_username']}\t{row['action']}\t"
             f"{row['target_username'] or '-'}\t{row['reason'] or ''}"
         )
+
+
+@admin.command("audit-verify")
+def admin_audit_verify():
+    """Check the audit trail's hash chain; exit 1 naming each row deleted, altered or moved."""
+    result = audit.verify()
+    for problem in result["problems"]:
+        click.echo(f"BROKEN at audit #{problem['id']}: {problem['problem']}")
+    head = result["head"]
+    click.echo(f"{result['rows']} audit rows checked, {len(result['problems'])} breaks; head #{head['id']} {head['row_hash']}")
+    if result["problems"]:
+        raise SystemExit(1)
