@@ -63,7 +63,9 @@ def require_idempotency_key(view):
 
 def _period(field):
     return ma.fields.AwareDateTime(
-        data_key=field, default_timezone=dt.timezone.utc, metadata={"description": "ISO 8601, UTC if no offset"}
+        data_key=field,
+        default_timezone=dt.timezone.utc,
+        metadata={"description": "ISO 8601, UTC if no offset; `from` not after `to` (equal: an empty period)"},
     )
 
 

@@ -6,7 +6,7 @@ follows the document must not be refused, so each such rule is stated here, deri
 the constant or setting that enforces it, and every limit stated (maxItems, maximum,
 maxLength) is exactly the one enforced (tests/api/test_documented_limits.py walks them).
 Where JSON Schema cannot express a rule across fields (the total of a spin's bets, which
-blackjack actions a hand allows, `from` before `to`), the rule is stated in the
+blackjack actions a hand allows, `from` not after `to`), the rule is stated in the
 description and its refusal has a code of its own.
 """
 
@@ -36,6 +36,7 @@ def document_input_rules(api, config):
     schemas["BlackjackAction"]["properties"]["action"]["enum"] = [*blackjack.ACTIONS, "double"]
     _verify_inputs(schemas, config)
     _protection_rules(schemas, config)
+    _operator_rules(schemas, paths, config)
     _query_rules(paths)
     for operation in _operations(paths):
         _no_plain_text_gaps(operation, schemas)
@@ -173,6 +174,18 @@ def _protection_rules(schemas, config):
         {"required": ["permanent"], "properties": {"permanent": {"enum": [True]}}, "not": {"required": ["months"]}},
     ]
     schemas["SelfExclusion"]["description"] = "Either months, or permanent: true."
+
+
+def _operator_rules(schemas, paths, config):
+    # A balance adjustment without a key is refused (400 idempotency_key_required).
+    adjustments = paths["/admin/players/{user_id}/adjustments"]["post"]
+    for parameter in adjustments.get("parameters", []):
+        if parameter.get("in") == "header" and parameter.get("name") == "Idempotency-Key":
+            parameter["required"] = True
+    # The chat service's range (chat.sanction), as every entry point enforces it.
+    minutes = {"minimum": 1, "maximum": config["CHAT_MAX_MUTE_MINUTES"]}
+    schemas["Mute"]["properties"]["minutes"].update(minutes)
+    schemas["Ban"]["properties"]["minutes"].update(minutes)
 
 
 def _query_rules(paths):

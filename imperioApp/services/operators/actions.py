@@ -12,8 +12,8 @@ from sqlalchemy import func, or_, select, update
 from ...games import GAMES
 from ...models import ChatSanction, GameRound, LedgerEntry, User
 from ...models.base import utcnow
-from ..core.errors import Conflict, DomainError, NotFound, ValidationFailed
-from ..core.paging import keyset_page
+from ..core.errors import Conflict, NotFound, ValidationFailed
+from ..core.paging import check_period, keyset_page
 from ..core.unit_of_work import atomic
 from ..engagement import statistics
 from ..identity import accounts, login, sessions
@@ -260,11 +260,6 @@ def chat_lift(operator, user_id, kind, reason):
 # --- game integrity --------------------------------------------------------------------
 
 
-def _check_range(since, until):
-    if since is not None and until is not None and since >= until:
-        raise DomainError("'from' must be earlier than 'to'", code="invalid_date_range")
-
-
 def _settled_between(since, until):
     conditions = [_rounds.c.status == "settled"]
     if since is not None:
@@ -277,7 +272,7 @@ def _settled_between(since, until):
 def game_rtp(operator, since=None, until=None):
     """Per game: rounds settled, coins wagered and paid in [since, until), the RTP, and the published RTP."""
     accounts.require_admin(operator.admin_id)
-    _check_range(since, until)
+    check_period(since, until)
     with atomic() as session:
         rows = session.execute(
             select(
@@ -313,7 +308,7 @@ def game_rtp(operator, since=None, until=None):
 def biggest_wins(operator, since=None, until=None, *, game_type=None, limit=20):
     """The settled rounds with the largest net wins in [since, until), largest first."""
     accounts.require_admin(operator.admin_id)
-    _check_range(since, until)
+    check_period(since, until)
     net = (_rounds.c.payout - _rounds.c.bet).label("net")
     query = (
         select(
