@@ -55,6 +55,26 @@ def _create_admin(username, email, password):
     click.echo(f"admin {username!r} created")
 
 
+@blp.cli.command("grant-runtime-role")
+@click.argument("role")
+def grant_runtime_role(role):
+    """As the schema's owner (PostgreSQL): give ROLE the runtime's privileges and no more."""
+    from sqlalchemy import inspect, text
+
+    from .adapters import roles
+    from .extensions import db
+
+    if db.engine.dialect.name != "postgresql":
+        raise click.ClickException("database roles exist on PostgreSQL only")
+    try:
+        with db.engine.begin() as connection:
+            for statement in roles.runtime_grants(role, inspect(connection).get_table_names()):
+                connection.execute(text(statement))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{role}: runtime privileges granted (admin_audit: INSERT, SELECT)")
+
+
 @blp.cli.command("purge-expired")
 def purge_expired():
     """Delete idempotency keys past 24 h and sessions over for longer than a refresh lifetime."""
