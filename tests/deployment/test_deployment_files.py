@@ -475,7 +475,13 @@ def test_environment_example_is_production_and_leaves_process_settings_to_the_un
     assert "RATELIMIT_DEFAULT" not in settings
     assert not [key for key in settings if key.startswith("GUNICORN_") or key == "SOCKETIO_WRITE_ONLY"]
     config_names = set(re.findall(r'_env(?:_int|_list)?\("(\w+)"', (ROOT / "config.py").read_text()))
-    deployment_names = {"SOCKETIO_WORKER_CONNECTIONS", "BACKUP_DIR", "BACKUP_KEEP_DAYS", "BACKUP_CHECKSUM"}
+    deployment_names = {
+        "SOCKETIO_WORKER_CONNECTIONS",
+        "BACKUP_DIR",
+        "BACKUP_KEEP_DAYS",
+        "BACKUP_CHECKSUM",
+        "BACKUP_SIGNING_KEY_FILE",
+    }
     assert set(settings) - {"APP_ENV"} <= config_names | deployment_names
 
 
