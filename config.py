@@ -79,6 +79,11 @@ class Config:
     BIG_WIN_THRESHOLD = _env_int("BIG_WIN_THRESHOLD", 1000)
 
     # Table limits, in coins per round (roulette: all bets of one spin together).
+    # The most coins one balance may hold: credits and stakes that could pass it are refused
+    # (409 balance_ceiling). At most 2**62, so no sum of a balance and an amount overflows BIGINT.
+    MAX_BALANCE = min(_env_int("MAX_BALANCE", 10**15), 2**62)
+    # An open blackjack round with no action for this long is ended by the server (standing).
+    ROUND_ABANDON_MINUTES = _env_int("ROUND_ABANDON_MINUTES", 5)
     SLOTS_MAX_BET = _env_int("SLOTS_MAX_BET", 100)
     BLACKJACK_MAX_WAGER = _env_int("BLACKJACK_MAX_WAGER", 1000)
     ROULETTE_MAX_TOTAL_BET = _env_int("ROULETTE_MAX_TOTAL_BET", 1000)
@@ -154,6 +159,8 @@ class Config:
     # Responsible gaming: how long a raised or removed limit waits, the reality-check
     # intervals a player may choose, and the pause in play that starts a new session.
     LIMIT_RAISE_DELAY_HOURS = 24
+    # An operator may lift a time-out or self-exclusion made in error within this many hours of it.
+    EXCLUSION_LIFT_WINDOW_HOURS = 24
     REALITY_CHECK_MINUTES_RANGE = (10, 480)
     REALITY_CHECK_IDLE_MINUTES = _env_int("REALITY_CHECK_IDLE_MINUTES", 30)
 

@@ -19,6 +19,7 @@ from .services.identity import accounts, sessions
 from .services.money import idempotency
 from .services.operators import actions, audit
 from .services.operators.audit import Operator
+from .services.rounds import expiry
 
 blp = Blueprint("cli", __name__, cli_group=None)
 
@@ -55,6 +56,26 @@ def _create_admin(username, email, password):
     click.echo(f"admin {username!r} created")
 
 
+@blp.cli.command("grant-runtime-role")
+@click.argument("role")
+def grant_runtime_role(role):
+    """As the schema's owner (PostgreSQL): give ROLE the runtime's privileges and no more."""
+    from sqlalchemy import inspect, text
+
+    from .adapters import roles
+    from .extensions import db
+
+    if db.engine.dialect.name != "postgresql":
+        raise click.ClickException("database roles exist on PostgreSQL only")
+    try:
+        with db.engine.begin() as connection:
+            for statement in roles.runtime_grants(role, inspect(connection).get_table_names()):
+                connection.execute(text(statement))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{role}: runtime privileges granted (admin_audit: INSERT, SELECT)")
+
+
 @blp.cli.command("purge-expired")
 def purge_expired():
     """Delete idempotency keys past 24 h and sessions over for longer than a refresh lifetime."""
@@ -77,6 +98,17 @@ def leaderboard_rebuild():
         return
     for metric, timeframe, period, done in rebuilt:
         click.echo(f"{metric} {timeframe} {period}: {'rebuilt' if done else 'skipped (another rebuild is running)'}")
+
+
+@blp.cli.group("rounds")
+def rounds():
+    """Game round maintenance."""
+
+
+@rounds.command("expire")
+def rounds_expire():
+    """End every blackjack round abandoned for ROUND_ABANDON_MINUTES, standing (run by a timer)."""
+    click.echo(f"ended {expiry.sweep()} abandoned rounds")
 
 
 # --- operators -------------------------------------------------------------------------
@@ -166,6 +198,9 @@ _account_command("lock", actions.lock_account, "Suspend an account: no login, no
 _account_command("unlock", actions.unlock_account, "Lift an operator's suspension.")
 _account_command("end-sessions", actions.end_sessions, "End a player's live sessions.")
 _account_command("reset-lockout", actions.reset_lockout, "Clear failed logins and the login lockout.")
+_account_command(
+    "lift-exclusion", actions.lift_exclusion, "Lift a time-out or self-exclusion made in error, within 24 hours of it."
+)
 
 
 @admin.command("rtp")
@@ -315,4 +350,16 @@ def fairness_audit(directory, raw_path, outcomes, sequence_bits, sequences, dieh
     if report:
         Path(report).write_text(text + "\n")
     if not passed:
+        raise SystemExit(1)
+
+
+@admin.command("audit-verify")
+def admin_audit_verify():
+    """Check the audit trail's hash chain; exit 1 naming each row deleted, altered or moved."""
+    result = audit.verify()
+    for problem in result["problems"]:
+        click.echo(f"BROKEN at audit #{problem['id']}: {problem['problem']}")
+    head = result["head"]
+    click.echo(f"{result['rows']} audit rows checked, {len(result['problems'])} breaks; head #{head['id']} {head['row_hash']}")
+    if result["problems"]:
         raise SystemExit(1)

@@ -10,7 +10,7 @@ import datetime as dt
 import marshmallow as ma
 from marshmallow import validate
 
-from .services.money.wallet import MAX_COINS
+from .services.money import wallet
 
 # Ids are BIGINT: a larger number can only be refused, never looked up.
 MAX_ID = 2**63 - 1
@@ -19,11 +19,17 @@ MAX_PAGE = 100
 ID_IN_PATH = f"int(min=1, max={MAX_ID})"
 
 
+def within_ceiling(value):
+    """Refuse a number of coins (either sign) past the balance ceiling, MAX_BALANCE."""
+    if abs(value) > wallet.ceiling():
+        raise ma.ValidationError(f"Must be at most {wallet.ceiling()} coins.")
+
+
 class Coins(ma.fields.Integer):
-    """A positive whole number of coins; floats, strings and booleans are refused."""
+    """A positive whole number of coins, at most the balance ceiling; floats, strings and booleans are refused."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("validate", validate.Range(min=1, max=MAX_COINS))
+        kwargs.setdefault("validate", [validate.Range(min=1), within_ceiling])
         super().__init__(strict=True, **kwargs)
 
 

@@ -7,7 +7,9 @@
 # pg_dump in custom format (compressed, restorable table by table with pg_restore) of
 # DATABASE_URL into BACKUP_DIR as imperio-<db>-<UTC yyyymmddThhmmssZ>.dump. The dump is written
 # under a temporary name, checked (pg_restore --list must read it and it must hold the users
-# and transactions data), given a SHA-256 file, and only then renamed into place. Then dumps
+# and transactions data), given a SHA-256 file and a signature (<dump>.sig: HMAC-SHA256 under
+# the key in BACKUP_SIGNING_KEY_FILE, which restore.sh demands), and only then renamed into
+# place. Then dumps
 # of that database older than BACKUP_KEEP_DAYS are deleted; the newest one never is.
 # pg_dump reads one consistent snapshot, so the ledger invariant holds in every dump.
 #
@@ -19,6 +21,8 @@
 #                     0 keeps everything)
 #   BACKUP_CHECKSUM   1 (default): write <dump>.sha256 next to each dump; 0: do not
 #   BACKUP_COMPRESS   pg_dump compression level 0-9 (default 6)
+#   BACKUP_SIGNING_KEY_FILE  the signing key (default /etc/imperio/backup.key: 32+ random bytes,
+#                     readable by the backup user only); it must not lie inside BACKUP_DIR
 #   IMPERIO_PYTHON    Python used to parse DATABASE_URL (default: the app's .venv, else python3)
 #
 # Exit status 0 when a verified dump is in place; non-zero (and no partial file) otherwise.
@@ -32,6 +36,7 @@ BACKUP_DIR="${BACKUP_DIR:-/var/backups/imperio}"
 BACKUP_KEEP_DAYS="${BACKUP_KEEP_DAYS:-14}"
 BACKUP_CHECKSUM="${BACKUP_CHECKSUM:-1}"
 BACKUP_COMPRESS="${BACKUP_COMPRESS:-6}"
+BACKUP_SIGNING_KEY_FILE="${BACKUP_SIGNING_KEY_FILE:-/etc/imperio/backup.key}"
 
 [[ "$BACKUP_KEEP_DAYS" =~ ^[0-9]+$ ]] || die "BACKUP_KEEP_DAYS must be a whole number of days"
 [[ "$BACKUP_COMPRESS" =~ ^[0-9]$ ]] || die "BACKUP_COMPRESS must be 0-9"
@@ -42,6 +47,13 @@ load_pg_env DATABASE_URL
 
 mkdir -p "$BACKUP_DIR" || die "cannot create $BACKUP_DIR"
 [[ -w "$BACKUP_DIR" ]] || die "$BACKUP_DIR is not writable"
+
+# The signing key proves a dump's origin, so it must not travel with the dumps.
+[[ -r "$BACKUP_SIGNING_KEY_FILE" ]] || die "no readable signing key at $BACKUP_SIGNING_KEY_FILE (BACKUP_SIGNING_KEY_FILE)"
+key_path="$(realpath "$BACKUP_SIGNING_KEY_FILE")"
+backup_path="$(realpath "$BACKUP_DIR")"
+[[ "$key_path" != "$backup_path"/* ]] || die "the signing key must be kept outside the backup directory $BACKUP_DIR"
+SIGN="$SCRIPTS_DIR/backup_signature.py"
 
 # One backup at a time per directory.
 exec 9>"$BACKUP_DIR/.backup.lock"
@@ -65,7 +77,7 @@ final="$BACKUP_DIR/$name"
 partial="$BACKUP_DIR/.$name.partial"
 [[ ! -e "$final" ]] || die "$final already exists"
 
-cleanup() { rm -f "$partial" "$partial.sha256"; }
+cleanup() { rm -f "$partial" "$partial.sha256" "$partial.sig"; }
 trap cleanup EXIT
 
 log "dumping $PG_DESCRIPTION (pg_dump $client, server $server)"
@@ -86,14 +98,17 @@ if [[ "$BACKUP_CHECKSUM" == 1 ]]; then
   digest="$(sha256sum "$partial" | cut -d' ' -f1)"
   printf '%s  %s\n' "$digest" "$name" > "$partial.sha256"
 fi
+# Signed under its final name (the signature binds it), from the bytes being kept.
+"$PYTHON" "$SIGN" sign "$BACKUP_SIGNING_KEY_FILE" "$partial" "$name" > "$partial.sig" || die "cannot sign the dump"
 mv "$partial" "$final"
+mv "$partial.sig" "$final.sig"
 if [[ "$BACKUP_CHECKSUM" == 1 ]]; then
   mv "$partial.sha256" "$final.sha256"
 fi
 trap - EXIT
 
 size="$(du -h "$final" | cut -f1)"
-log "wrote $final ($size, $entries archive entries, $(( SECONDS - started )) s)${digest:+, sha256 $digest}"
+log "wrote $final ($size, $entries archive entries, $(( SECONDS - started )) s)${digest:+, sha256 $digest}, signed"
 
 # Retention: this database's dumps older than BACKUP_KEEP_DAYS go; the newest always stays.
 if (( BACKUP_KEEP_DAYS > 0 )); then
@@ -105,7 +120,7 @@ if (( BACKUP_KEEP_DAYS > 0 )); then
     taken="${base#imperio-"$db_tag"-}"
     taken="${taken%.dump}"
     if [[ "$old" != "$final" && "$taken" < "$cutoff" ]]; then
-      rm -f "$old" "$old.sha256"
+      rm -f "$old" "$old.sha256" "$old.sig"
       removed=$(( removed + 1 ))
     fi
   done

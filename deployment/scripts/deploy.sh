@@ -16,8 +16,9 @@
 #      to /etc/systemd/system (customise them with `systemctl edit`, whose drop-ins survive)
 #      and daemon-reload
 #   3. backup: `systemctl start imperio-backup.service` (pg_dump before touching the schema)
-#   4. migrations: `systemctl start imperio-migrate.service` (`flask db upgrade`; a failure
-#      stops the deploy before any process runs the new code)
+#   4. migrations: `systemctl start imperio-migrate.service` (`flask db upgrade` as the schema
+#      owner, then the runtime role's grants: `flask grant-runtime-role`; a failure stops the
+#      deploy before any process runs the new code, which connects as the runtime role)
 #   5. REST: `systemctl reload-or-restart imperio-api.service` (HUP: new workers on the new
 #      code, old ones finish their requests; a full restart instead when requirements or units
 #      changed, or with --restart), then wait for GET /health

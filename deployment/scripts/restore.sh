@@ -12,16 +12,21 @@
 #                   default postgres)
 #   --force         restore over a database that already holds tables: the dump's objects
 #                   are dropped and recreated (pg_restore --clean --if-exists)
-#   --skip-ledger-check   do not run the ledger check afterwards
+#   --skip-ledger-check   do not run the ledger and audit checks afterwards
 #
-# Steps: the dump's SHA-256 file is checked when present and pg_restore --list must read it;
+# Steps: the dump's signature (<dump>.sig, HMAC-SHA256 under BACKUP_SIGNING_KEY_FILE, default
+# /etc/imperio/backup.key) must match before any database is touched: an unsigned dump, or one
+# whose bytes or name changed (even with a regenerated checksum file), is refused. Then the
+# SHA-256 file is checked when present and pg_restore --list must read it;
 # a target holding any table is refused unless --force; pg_restore runs as one transaction
 # (--single-transaction --exit-on-error: all or nothing) without owners or grants (objects
 # belong to the connecting role); ANALYZE; then bench/verify_ledger.py checks for every user
-# balance == SUM(transactions.amount) and each row's balance_after chain.
+# balance == SUM(transactions.amount) and each row's balance_after chain, and
+# verify_audit.py walks the audit trail's hash chain.
 #
-# Exit status: 0 restored and the ledger holds; 1 error (nothing restored, or the restore
-# rolled back); 3 restored but the ledger check FAILED (do not put that database in service).
+# Exit status: 0 restored, the ledger holds and the audit chain is whole; 1 error (nothing
+# restored, or the restore rolled back); 3 restored but the ledger or audit check FAILED (do
+# not put that database in service).
 set -euo pipefail
 PROG=restore.sh
 # shellcheck source=deployment/scripts/common.sh
@@ -55,7 +60,13 @@ fi
 require_tools pg_restore psql sha256sum
 PYTHON="$(find_python)"
 
-# 1. The file: checksum (when backup.sh wrote one), then the archive's table of contents.
+# 1. The file: its signature first (origin), then the checksum (when backup.sh wrote one),
+# then the archive's table of contents.
+BACKUP_SIGNING_KEY_FILE="${BACKUP_SIGNING_KEY_FILE:-/etc/imperio/backup.key}"
+[[ -r "$BACKUP_SIGNING_KEY_FILE" ]] || die "no readable signing key at $BACKUP_SIGNING_KEY_FILE (BACKUP_SIGNING_KEY_FILE)"
+"$PYTHON" "$SCRIPTS_DIR/backup_signature.py" check "$BACKUP_SIGNING_KEY_FILE" "$dump" \
+  || die "refusing $dump: its origin is not proven (signature)"
+log "signature ok"
 if [[ -f "$dump.sha256" ]]; then
   (cd "$(dirname "$dump")" && sha256sum --check --quiet "$(basename "$dump").sha256") \
     || die "$dump does not match its SHA-256 file"
@@ -111,6 +122,10 @@ log "restored in $(( SECONDS - started )) s; schema revision ${revision:-unknown
 if (( ledger_check )); then
   if ! DATABASE_URL="${!target_variable}" "$PYTHON" "$IMPERIO_DIR/bench/verify_ledger.py"; then
     printf '%s: error: the restored database FAILS the ledger check: do not put it in service\n' "$PROG" >&2
+    exit 3
+  fi
+  if ! DATABASE_URL="${!target_variable}" "$PYTHON" "$SCRIPTS_DIR/verify_audit.py"; then
+    printf '%s: error: the restored database FAILS the audit chain check: do not put it in service\n' "$PROG" >&2
     exit 3
   fi
 fi

@@ -10,12 +10,11 @@ from flask_jwt_extended import jwt_required
 from marshmallow import validate
 
 from ..models import GAME_TYPES
-from ..schemas import ID_IN_PATH, MAX_PAGE, PageQuerySchema
+from ..schemas import ID_IN_PATH, MAX_ID, MAX_PAGE, PageQuerySchema, within_ceiling
 from ..services.identity import accounts
 from ..services.identity.tokens import current_user_id
 from ..services.money import ledger
 from ..services.money.idempotency import InvalidIdempotencyKey
-from ..services.money.wallet import MAX_COINS
 from ..services.operators import actions, audit
 from ..services.operators.audit import Operator
 from ..services.protection import settings
@@ -64,7 +63,9 @@ def require_idempotency_key(view):
 
 def _period(field):
     return ma.fields.AwareDateTime(
-        data_key=field, default_timezone=dt.timezone.utc, metadata={"description": "ISO 8601, UTC if no offset"}
+        data_key=field,
+        default_timezone=dt.timezone.utc,
+        metadata={"description": "ISO 8601, UTC if no offset; `from` not after `to` (equal: an empty period)"},
     )
 
 
@@ -117,8 +118,8 @@ class AdjustmentSchema(ReasonSchema):
     amount = ma.fields.Integer(
         strict=True,
         required=True,
-        validate=validate.Range(min=-MAX_COINS, max=MAX_COINS),
-        metadata={"description": "signed coins: positive credits, negative debits; not 0"},
+        validate=within_ceiling,
+        metadata={"description": "signed coins: positive credits, negative debits; not 0; at most MAX_BALANCE either way"},
     )
 
 
@@ -210,8 +211,8 @@ class LedgerCheckSchema(ma.Schema):
 
 
 class AuditQuerySchema(PageQuerySchema):
-    admin_id = ma.fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_COINS))
-    target_user_id = ma.fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_COINS))
+    admin_id = ma.fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_ID))
+    target_user_id = ma.fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_ID))
     action = ma.fields.String(validate=validate.Length(min=1, max=40))
 
 
@@ -383,6 +384,12 @@ _account_route("lock", actions.lock_account, "Suspend the account: no login or p
 _account_route("unlock", actions.unlock_account, "Lift an operator's suspension.")
 _account_route("sessions/end", actions.end_sessions, "End the player's live sessions (sockets disconnected).")
 _account_route("lockout/reset", actions.reset_lockout, "Clear failed logins and the login lockout.")
+_account_route(
+    "exclusion/lift",
+    actions.lift_exclusion,
+    "Lift a time-out or self-exclusion made in error, within 24 hours of it (EXCLUSION_LIFT_WINDOW_HOURS); "
+    "409 nothing_to_lift otherwise. Audited with its reason.",
+)
 
 
 @blp.route(f"{PLAYER}/chat/mute", methods=["POST"])

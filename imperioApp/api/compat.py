@@ -4,9 +4,9 @@ import marshmallow as ma
 from flask_jwt_extended import jwt_required
 from marshmallow import validate
 
+from ..schemas import within_ceiling
 from ..services.identity import tokens
 from ..services.identity.tokens import current_user_id
-from ..services.money.wallet import MAX_COINS
 from ..services.rounds import play
 from .blueprint import Blueprint
 from .games import RouletteResultSchema, roulette_result
@@ -17,7 +17,7 @@ blp = Blueprint("compat", __name__, description="Old clients' request formats")
 
 class LegacyBetSchema(ma.Schema):
     # The old client keeps a 0 entry when a chip is taken back off the table.
-    amt = ma.fields.Integer(strict=True, required=True, validate=validate.Range(min=0, max=MAX_COINS))
+    amt = ma.fields.Integer(strict=True, required=True, validate=[validate.Range(min=0), within_ceiling])
     numbers = ma.fields.String(
         required=True, validate=validate.Length(min=1, max=200), metadata={"description": 'covered numbers, e.g. "1,2,3"'}
     )

@@ -6,7 +6,7 @@ follows the document must not be refused, so each such rule is stated here, deri
 the constant or setting that enforces it, and every limit stated (maxItems, maximum,
 maxLength) is exactly the one enforced (tests/api/test_documented_limits.py walks them).
 Where JSON Schema cannot express a rule across fields (the total of a spin's bets, which
-blackjack actions a hand allows, `from` before `to`), the rule is stated in the
+blackjack actions a hand allows, `from` not after `to`), the rule is stated in the
 description and its refusal has a code of its own.
 """
 
@@ -36,6 +36,7 @@ def document_input_rules(api, config):
     schemas["BlackjackAction"]["properties"]["action"]["enum"] = [*blackjack.ACTIONS, "double"]
     _verify_inputs(schemas, config)
     _protection_rules(schemas, config)
+    _operator_rules(schemas, paths, config)
     _query_rules(paths)
     for operation in _operations(paths):
         _no_plain_text_gaps(operation, schemas)
@@ -53,7 +54,10 @@ def _operations(paths):
 
 
 def _table_limits(schemas, config):
-    schemas["Spin"]["properties"]["bet"]["maximum"] = config[slots.STAKE_LIMIT_SETTING]
+    # Every coin amount is bounded by the balance ceiling too; the table limits are tighter
+    # unless a deployment raised them past it.
+    ceiling = config["MAX_BALANCE"]
+    schemas["Spin"]["properties"]["bet"]["maximum"] = min(config[slots.STAKE_LIMIT_SETTING], ceiling)
     # Ignored, and accepted as any short value; the old client sends its username.
     schemas["Spin"]["properties"]["userId"] = {
         "type": "string",
@@ -62,7 +66,8 @@ def _table_limits(schemas, config):
         "pattern": PLAIN_TEXT,
         "description": "ignored (old client)",
     }
-    schemas["BlackjackStart"]["properties"]["wager"]["maximum"] = config[blackjack.STAKE_LIMIT_SETTING]
+    schemas["BlackjackStart"]["properties"]["wager"]["maximum"] = min(config[blackjack.STAKE_LIMIT_SETTING], ceiling)
+    schemas["Adjustment"]["properties"]["amount"].update({"minimum": -ceiling, "maximum": ceiling})
 
 
 def _bet_shapes(amount):
@@ -88,14 +93,14 @@ def _roulette_bet_shapes(schemas, config):
         f"At most {config['ROULETTE_MAX_BETS']} bets; all bets of one spin together at most "
         f"{config[roulette.STAKE_LIMIT_SETTING]} coins."
     )
-    amount = {"type": "integer", "minimum": 1, "maximum": config[roulette.STAKE_LIMIT_SETTING]}
+    amount = {"type": "integer", "minimum": 1, "maximum": min(config[roulette.STAKE_LIMIT_SETTING], config["MAX_BALANCE"])}
     bet = schemas["RouletteBet"]
     bet.clear()
     bet.update(_bet_shapes(amount))
     spin = schemas["RouletteSpin"]["properties"]["bets"]
     spin.update({"maxItems": config["ROULETTE_MAX_BETS"], "description": total_rule})
     legacy = schemas["LegacyBet"]["properties"]
-    legacy["amt"].update({"minimum": 1, "maximum": config[roulette.STAKE_LIMIT_SETTING]})
+    legacy["amt"].update({"minimum": 1, "maximum": amount["maximum"]})
     legacy["numbers"] = {
         "type": "string",
         "enum": sorted({",".join(map(str, sorted(cover))) for covers in roulette.PLACEMENTS.values() for cover in covers}),
@@ -169,6 +174,18 @@ def _protection_rules(schemas, config):
         {"required": ["permanent"], "properties": {"permanent": {"enum": [True]}}, "not": {"required": ["months"]}},
     ]
     schemas["SelfExclusion"]["description"] = "Either months, or permanent: true."
+
+
+def _operator_rules(schemas, paths, config):
+    # A balance adjustment without a key is refused (400 idempotency_key_required).
+    adjustments = paths["/admin/players/{user_id}/adjustments"]["post"]
+    for parameter in adjustments.get("parameters", []):
+        if parameter.get("in") == "header" and parameter.get("name") == "Idempotency-Key":
+            parameter["required"] = True
+    # The chat service's range (chat.sanction), as every entry point enforces it.
+    minutes = {"minimum": 1, "maximum": config["CHAT_MAX_MUTE_MINUTES"]}
+    schemas["Mute"]["properties"]["minutes"].update(minutes)
+    schemas["Ban"]["properties"]["minutes"].update(minutes)
 
 
 def _query_rules(paths):

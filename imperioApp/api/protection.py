@@ -62,6 +62,10 @@ class SetLimitSchema(ma.Schema):
         validate=validate.Range(min=1, max=settings.MAX_LIMIT),
         metadata={"description": "coins; null removes the limit (after the delay)"},
     )
+    password = ma.fields.String(
+        validate=validate.Length(min=1, max=128),
+        metadata={"description": "your current password: required to raise or remove a limit in force"},
+    )
 
 
 class LimitChangeSchema(ma.Schema):
@@ -130,7 +134,14 @@ def status():
 @blp.response(200, LimitSchema)
 def set_limit(data):
     """Set or remove one limit: lower applies at once, higher or removed after LIMIT_RAISE_DELAY_HOURS."""
-    return settings.set_limit(current_user_id(), data["kind"], data["period"], data["amount"])
+    return settings.set_limit(
+        current_user_id(),
+        data["kind"],
+        data["period"],
+        data["amount"],
+        password=data.get("password"),
+        client_address=client_address(),
+    )
 
 
 @blp.route("/protection/limits/history", methods=["GET"])

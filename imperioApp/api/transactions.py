@@ -16,7 +16,7 @@ blp = Blueprint("transactions", __name__, description="Transaction history")
 class TransactionQuerySchema(PageQuerySchema):
     type = ma.fields.String(validate=validate.OneOf(LEDGER_TYPES))
     game_type = ma.fields.String(validate=validate.OneOf(GAME_TYPES))
-    since = UtcDateTime(data_key="from", metadata={"description": "inclusive; ISO 8601, UTC if no offset; before `to`"})
+    since = UtcDateTime(data_key="from", metadata={"description": "inclusive; ISO 8601, UTC if no offset; not after `to`"})
     until = UtcDateTime(data_key="to", metadata={"description": "exclusive; ISO 8601, UTC if no offset; after `from`"})
 
 

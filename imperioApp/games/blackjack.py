@@ -393,6 +393,15 @@ def _settlement_message(game: BlackjackGame, dealer_total: int) -> str:
     return "Bust! You lose." if hand_value(hand.cards)[0] > 21 else "You lose."
 
 
+# Split once and double both hands: four wagers at stake, each hand paid 2x its doubled wager.
+MAX_PAYOUT_WAGERS = 8
+
+
+def max_payout(wager: int) -> int:
+    """Return the most a round opened with `wager` can return, whatever the cards and actions."""
+    return MAX_PAYOUT_WAGERS * wager
+
+
 def total_stake(game: BlackjackGame) -> int:
     """Return the coins staked on the round so far (wager plus doubles and split)."""
     return sum(h.wager for h in game.hands)

@@ -204,6 +204,11 @@ def legacy_bet(data) -> Bet:
     return make_bet(classify_numbers(numbers), data.get("amt"), numbers)
 
 
+def max_payout(bets) -> int:
+    """Return a bound on what `bets` can return on one spin: every bet paid as if it won."""
+    return sum(bet.amount * (bet.odds + 1) for bet in bets)
+
+
 def spin(rng) -> int:
     """Return the winning pocket, randbelow(37)."""
     return rng.randbelow(POCKETS)

@@ -98,6 +98,12 @@ PAYTABLE = (
 MAX_MULTIPLIER = max(row[3] for row in PAYTABLE)
 PUBLISHED_RTP = Fraction(7865, 8192)
 
+
+def max_payout(bet: int) -> int:
+    """Return the most one spin of `bet` can return (the top line of the paytable)."""
+    return bet * MAX_MULTIPLIER
+
+
 # Per reel, the position chosen by each value of the weight draw: position p repeated
 # weight(p) times, positions in strip order (the cumulative-weight walk, tabulated).
 _POSITION_BY_DRAW = tuple(

@@ -77,3 +77,5 @@ class GameRound(db.Model):
     nonce: Mapped[int] = mapped_column(BigInteger, nullable=False)
     created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     settled_at = mapped_column(UTCDateTime, nullable=True)
+    # When the player last acted on the round (NULL: not since it opened); see rounds.expiry.
+    last_action_at = mapped_column(UTCDateTime, nullable=True)

@@ -32,6 +32,8 @@ class AdminAudit(db.Model):
     details = mapped_column(JSON, nullable=True)
     request_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    # SHA-256 over the previous row's row_hash and this row's content (services.operators.audit).
+    row_hash: Mapped[str] = mapped_column(String(64), nullable=False)
 
 
 class PlayerLimit(db.Model):

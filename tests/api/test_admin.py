@@ -344,6 +344,8 @@ def test_rtp_per_game_against_the_published_rtp_and_biggest_wins(client, admin, 
     future = client.get("/admin/games/rtp?from=2999-01-01T00:00:00Z", headers=admin.headers).get_json()
     assert all(game["rounds"] == 0 and game["rtp"] is None for game in future["games"])
     assert_error(client.get("/admin/games/rtp?from=2026-02-01&to=2026-01-01", headers=admin.headers), 400, "invalid_date_range")
+    for path in ("/admin/games/rtp", "/admin/games/biggest-wins", f"/admin/players/{admin.id}/ledger"):
+        assert client.get(f"{path}?from=2026-01-01&to=2026-01-01", headers=admin.headers).status_code == 200, path
     assert client.get("/admin/games/rtp?from=yesterday", headers=admin.headers).status_code == 422
     assert client.get("/admin/games/biggest-wins?limit=1000", headers=admin.headers).status_code == 422
 
@@ -430,3 +432,13 @@ def test_admin_actions_refuse_malformed_json(app, client, admin, player):
     )
     assert_error(response, 400)
     assert audit_rows(app) == []
+
+
+def test_the_document_states_what_the_operator_routes_enforce(client, app):
+    spec = client.get("/openapi.json").get_json()
+    headers = [p for p in spec["paths"]["/admin/players/{user_id}/adjustments"]["post"]["parameters"] if p["in"] == "header"]
+    assert [(p["name"], p["required"]) for p in headers] == [("Idempotency-Key", True)]
+    schemas = spec["components"]["schemas"]
+    for name in ("Mute", "Ban"):
+        minutes = schemas[name]["properties"]["minutes"]
+        assert (minutes["minimum"], minutes["maximum"]) == (1, app.config["CHAT_MAX_MUTE_MINUTES"]), name

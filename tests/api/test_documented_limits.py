@@ -268,6 +268,7 @@ BASE_REQUESTS = {
     ("POST", "/admin/players/{user_id}/unlock"): _as_admin(REASON),
     ("POST", "/admin/players/{user_id}/sessions/end"): _as_admin(REASON),
     ("POST", "/admin/players/{user_id}/lockout/reset"): _as_admin(REASON),
+    ("POST", "/admin/players/{user_id}/exclusion/lift"): _as_admin(REASON),
     ("POST", "/admin/players/{user_id}/chat/mute"): _as_admin({"minutes": 5, **REASON}),
     ("POST", "/admin/players/{user_id}/chat/ban"): _as_admin(REASON),
     ("POST", "/admin/players/{user_id}/chat/unmute"): _as_admin(REASON),

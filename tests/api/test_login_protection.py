@@ -1,4 +1,4 @@
-"""Brute-force protection: failures claimed before the hash, per (name, address) locks, a per-name budget."""
+"""Brute-force protection: failures claimed before the hash, per (account, address) locks, a per-account budget."""
 
 import threading
 
@@ -10,7 +10,8 @@ from tests.concurrency import race
 
 
 def attempt(client, username, password, address):
-    return client.post("/login", json={"username": username, "password": password}, environ_base={"REMOTE_ADDR": address})
+    field = "email" if "@" in username else "username"
+    return client.post("/login", json={field: username, "password": password}, environ_base={"REMOTE_ADDR": address})
 
 
 @pytest.fixture
@@ -51,6 +52,30 @@ def test_many_addresses_share_one_budget_per_name(app, client, player, monkeypat
     refused = attempt(client, player.username, "wrong-guess", "192.0.2.200")
     assert_error(refused, 429, "account_locked")
     assert 0 < int(refused.headers["Retry-After"]) <= 3601
+
+
+def test_the_username_and_the_email_of_one_account_share_one_budget(app, client, player, monkeypatch, hashes_checked):
+    monkeypatch.setitem(app.config, "LOGIN_ACCOUNT_MAX_FAILURES", 8)
+    spellings = [player.username, player.email, player.username.upper(), player.email.upper()]
+    answers = [attempt(client, spellings[n % 4], "wrong-guess", f"192.0.2.{n}").status_code for n in range(12)]
+    assert answers == [401] * 8 + [429] * 4
+    assert hashes_checked["n"] == 8
+
+
+def test_one_addresss_failures_are_the_accounts_whichever_name_was_typed(client, player):
+    for n in range(5):
+        assert attempt(client, [player.username, player.email][n % 2], "wrong-guess", "10.4.4.4").status_code == 401
+    assert_error(attempt(client, player.email, player.password, "10.4.4.4"), 429, "account_locked")
+    assert_error(attempt(client, player.username, player.password, "10.4.4.4"), 429, "account_locked")
+
+
+def test_an_operator_reset_clears_the_accounts_one_budget(app, client, player, make_admin):
+    for n in range(5):
+        attempt(client, [player.username, player.email][n % 2], "wrong-guess", "10.5.5.5")
+    admin = make_admin()
+    reset = client.post(f"/admin/players/{player.id}/lockout/reset", json={"reason": "owner called"}, headers=admin.headers)
+    assert reset.status_code == 200
+    assert attempt(client, player.email, player.password, "10.5.5.5").status_code == 200
 
 
 def test_known_and_unknown_names_get_the_same_answers_at_every_step(client, player):

@@ -1,6 +1,7 @@
 """Responsible gaming: limits enforced in the settlement transaction, the raise delay,
 reality checks, time-outs and self-exclusion on every money path."""
 
+import itertools
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -8,8 +9,10 @@ from flask_jwt_extended import decode_token
 from sqlalchemy import select
 
 from imperioApp.extensions import db
-from imperioApp.models import User
+from imperioApp.models import LedgerEntry, LimitChange, PlayerExclusion, User
 from imperioApp.services.core.errors import DomainError
+from imperioApp.services.operators import actions
+from imperioApp.services.operators.audit import Operator
 from imperioApp.services.protection import enforcement, periods, settings
 from imperioApp.services.rounds import play
 from tests.concurrency import race
@@ -36,8 +39,11 @@ def clock(monkeypatch):
     return fake
 
 
-def set_limit(client, player, kind, period, amount):
-    return client.put("/protection/limits", json={"kind": kind, "period": period, "amount": amount}, headers=player.headers)
+def set_limit(client, player, kind, period, amount, password=True):
+    body = {"kind": kind, "period": period, "amount": amount}
+    if password:
+        body["password"] = player.password if password is True else password
+    return client.put("/protection/limits", json=body, headers=player.headers)
 
 
 def spin(client, player, bet=10):
@@ -131,6 +137,86 @@ def test_fifty_parallel_losing_bets_stop_exactly_at_a_loss_limit(app, make_playe
     assert len(accepted) == 9 and all(r.code == "limit_reached" for r in results if isinstance(r, Exception))
     with app.app_context():
         assert settings.limits(player.id)[0]["used"] == 90
+
+
+@pytest.mark.parametrize("kind", ["timeout", "self_exclusion", "operator_lock"])
+def test_an_exclusion_is_stamped_when_it_takes_effect_so_no_bet_lands_after_it(app, make_player, make_admin, kind):
+    # 40 bets race one exclusion (or an operator's lock) in real threads (on SQLite the writer
+    # lock serialises them): every bet that was accepted holds a stamp before its start.
+    player, admin = make_player(balance=10_000), make_admin()
+    turns = itertools.count()
+
+    def bet_or_exclude():
+        if next(turns) == 20:
+            if kind == "operator_lock":
+                return actions.lock_account(Operator(admin.id), player.id, "racing bets")
+            return settings.exclude(player.id, kind, hours=24, months=None if kind == "timeout" else 6)
+        return play.spin_slots(player.id, 1)
+
+    results = race(app, 41, bet_or_exclude)
+    assert not [r for r in results if isinstance(r, Exception) and not isinstance(r, DomainError)], results
+    assert all(r.code in ("timed_out", "self_excluded", "account_suspended") for r in results if isinstance(r, DomainError))
+    with app.app_context():
+        if kind == "operator_lock":
+            starts_at = db.session.get(User, player.id).suspended_at
+        else:
+            starts_at = db.session.execute(
+                select(PlayerExclusion.starts_at).where(PlayerExclusion.user_id == player.id)
+            ).scalar_one()
+        late = db.session.execute(
+            select(LedgerEntry.id, LedgerEntry.created_at).where(
+                LedgerEntry.user_id == player.id, LedgerEntry.type == "bet", LedgerEntry.created_at >= starts_at
+            )
+        ).all()
+        db.session.remove()
+    assert late == []
+
+
+def test_raising_or_removing_a_limit_needs_the_current_password_lowering_does_not(app, client, player):
+    assert set_limit(client, player, "wager", "day", 50, password=False).status_code == 200  # a first limit
+    assert set_limit(client, player, "wager", "day", 40, password=False).status_code == 200  # lower
+    before = money_snapshot(app, player.id), settings_rows(app, player.id)
+    assert_error(set_limit(client, player, "wager", "day", 60, password=False), 403, "password_required")
+    assert_error(set_limit(client, player, "wager", "day", None, password=False), 403, "password_required")
+    assert_error(set_limit(client, player, "wager", "day", 60, password="not-my-password"), 403, "wrong_password")
+    assert (money_snapshot(app, player.id), settings_rows(app, player.id)) == before
+    raised = set_limit(client, player, "wager", "day", 60).get_json()
+    assert raised["amount"] == 40 and raised["pending_amount"] == 60
+
+
+def settings_rows(app, user_id):
+    with app.app_context():
+        rows = db.session.execute(select(LimitChange.id).where(LimitChange.user_id == user_id)).all()
+        db.session.remove()
+    return len(rows)
+
+
+def test_an_operator_lifts_an_exclusion_made_in_error_within_24_hours_audited(app, client, player, make_admin, clock):
+    admin = make_admin()
+    taken = client.post("/protection/self-exclusion", json={"permanent": True}, headers=player.headers)
+    assert taken.status_code == 201
+    again = log_in_again(app, player)
+    assert_error(spin(client, again), 403, "self_excluded")
+    lift = f"/admin/players/{player.id}/exclusion/lift"
+    assert_error(client.post(lift, json={"reason": "mine"}, headers=again.headers), 403)
+    assert_error(client.post(lift, json={"reason": ""}, headers=admin.headers), 422)
+    clock.advance(hours=23)
+    lifted = client.post(lift, json={"reason": "player's child pressed the button"}, headers=admin.headers)
+    assert lifted.status_code == 200, lifted.get_json()
+    assert spin(client, again).status_code == 200
+    entry = client.get(f"/admin/audit?target_user_id={player.id}", headers=admin.headers).get_json()["items"][0]
+    assert entry["action"] == "exclusion_lift" and entry["reason"] == "player's child pressed the button"
+    assert entry["details"]["lifted"][0]["kind"] == "self_exclusion" and entry["details"]["lifted"][0]["ends_at"] is None
+    assert_error(client.post(lift, json={"reason": "again"}, headers=admin.headers), 409, "nothing_to_lift")
+
+
+def test_an_exclusion_past_the_cooling_off_window_cannot_be_lifted(app, client, player, make_admin, clock):
+    admin = make_admin()
+    assert client.post("/protection/timeout", json={"hours": 48}, headers=player.headers).status_code == 201
+    clock.advance(hours=24, seconds=1)
+    refused = client.post(f"/admin/players/{player.id}/exclusion/lift", json={"reason": "too late"}, headers=admin.headers)
+    assert_error(refused, 409, "nothing_to_lift")
+    assert_error(spin(client, log_in_again(app, player)), 403, "timed_out")
 
 
 def test_lowering_applies_at_once_raising_and_removing_after_24_hours(app, client, player, clock):

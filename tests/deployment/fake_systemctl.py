@@ -3,7 +3,8 @@
 Enough of systemd for deploy.sh: start, stop, restart, reload-or-restart, is-active,
 daemon-reload, show. A unit's ExecStart, Environment=, EnvironmentFile= (which wins, as in
 systemd), WorkingDirectory, RuntimeDirectory and Requires= are honoured, with /opt/imperio,
-/etc/imperio/imperio.env and %t mapped to the test's directories. Services run detached in
+/etc/imperio/ (the directory of FAKE_SYSTEMD_ENV_FILE) and %t mapped to the test's directories;
+a oneshot runs each ExecStart in turn, with ${VAR} replaced from the unit's environment. Services run detached in
 their own process groups; their pids and output live in FAKE_SYSTEMD_STATE.
 """
 
@@ -36,6 +37,7 @@ def parse(name):
     text = re.sub(r"\\\n\s*", " ", path.read_text())
     text = text.replace("%i", instance).replace("%t", str(RUNTIME))
     text = text.replace("/etc/imperio/imperio.env", ENV_FILE).replace("/opt/imperio", ROOT)
+    text = text.replace("/etc/imperio/", f"{Path(ENV_FILE).parent}/")
     settings = {}
     for line in text.splitlines():
         line = line.strip()
@@ -79,14 +81,18 @@ def start(name):
             return 1
     for directory in settings.get("RuntimeDirectory", []):
         (RUNTIME / directory).mkdir(parents=True, exist_ok=True)
-    command = shlex.split(settings["ExecStart"][0])
+    env = environment(settings)
+    commands = [shlex.split(re.sub(r"\$\{(\w+)\}", lambda m: env.get(m.group(1), ""), line)) for line in settings["ExecStart"]]
+    command = commands[0]
     cwd = settings.get("WorkingDirectory", [ROOT])[0]
     log = open(STATE / f"{name}.log", "ab")
     if settings.get("Type", ["simple"])[0] == "oneshot":
-        return subprocess.run(command, cwd=cwd, env=environment(settings), stdout=log, stderr=subprocess.STDOUT).returncode
-    process = subprocess.Popen(
-        command, cwd=cwd, env=environment(settings), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
+        for command in commands:
+            status = subprocess.run(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT).returncode
+            if status != 0:
+                return status
+        return 0
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     (STATE / f"{name}.pid").write_text(str(process.pid))
     return 0
 

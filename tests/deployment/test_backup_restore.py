@@ -19,6 +19,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from imperioApp.extensions import db as _db
+from imperioApp.services.operators import actions
+from imperioApp.services.operators.audit import Operator
 from tests import factories
 
 pytestmark = pytest.mark.postgres
@@ -41,6 +43,15 @@ def script_url(database):
     if url.password is None:
         url = url.set(password=CANARY_PASSWORD)
     return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(autouse=True)
+def signing_key(tmp_path_factory, monkeypatch):
+    """The backup signing key, kept outside every backup directory the tests use."""
+    key = tmp_path_factory.mktemp("keys") / "backup.key"
+    key.write_bytes(os.urandom(32).hex().encode())
+    monkeypatch.setenv("BACKUP_SIGNING_KEY_FILE", str(key))
+    return key
 
 
 def run_script(name, *args, **env):
@@ -112,6 +123,12 @@ def play(make_app, database):
         upgrade(directory=str(ROOT / "migrations"))
     rich = factories.make_player(app, balance=500)
     factories.make_player(app)
+    admin = factories.make_player(app, role="admin")
+    with app.app_context():
+        _db.session.execute(text("UPDATE users SET role = 'admin' WHERE id = :id"), {"id": admin.id})
+        _db.session.commit()
+        actions.adjust_balance(Operator(admin.id), rich.id, 5, "backup walk")
+        actions.check_ledger(Operator(admin.id))
     client = app.test_client()
     for bet in (1, 5, 10):
         assert client.post("/spin", json={"bet": bet}, headers=rich.headers).status_code == 200
@@ -155,6 +172,7 @@ def test_backup_then_restore_round_trip(make_app, scratch_databases, tmp_path):
         subprocess.run(["sha256sum", str(dump)], capture_output=True, text=True).stdout.split()[0],
         dump.name,
     ]
+    assert (backups / f"{dump.name}.sig").read_text().split()[1] == dump.name
     assert not ancient.exists() and not (backups / f"{ancient.name}.sha256").exists()
     assert recent.exists() and other.exists()
     assert not list(backups.glob(".*.partial*"))
@@ -180,13 +198,22 @@ def test_backup_then_restore_round_trip(make_app, scratch_databases, tmp_path):
     assert result.returncode == 0, result.stderr
     assert snapshot(target) == before
 
-    # A dump that no longer matches its checksum is refused before anything is touched.
+    # A dump that no longer matches its signature is refused before anything is touched, even
+    # with its checksum file regenerated to match.
     tampered = tmp_path / dump.name
     tampered.write_bytes(dump.read_bytes() + b"\0")
-    (tmp_path / f"{dump.name}.sha256").write_text((backups / f"{dump.name}.sha256").read_text())
+    (tmp_path / f"{dump.name}.sig").write_text((backups / f"{dump.name}.sig").read_text())
+    (tmp_path / f"{dump.name}.sha256").write_text(
+        subprocess.run(["sha256sum", str(tampered)], capture_output=True, text=True).stdout.split()[0] + f"  {dump.name}\n"
+    )
     result = run_script("restore.sh", "--force", str(tampered), RESTORE_DATABASE_URL=script_url(target))
     assert result.returncode == 1
-    assert "does not match its SHA-256 file" in result.stderr
+    assert "does not match its signature" in result.stderr and "origin is not proven" in result.stderr
+    # Signed correctly but checksum file stale: still refused by the checksum.
+    (tmp_path / f"{dump.name}.sha256").write_text("0" * 64 + f"  {dump.name}\n")
+    tampered.write_bytes(dump.read_bytes())
+    result = run_script("restore.sh", "--force", str(tampered), RESTORE_DATABASE_URL=script_url(target))
+    assert result.returncode == 1 and "does not match its SHA-256 file" in result.stderr
 
     # A balance changed behind the ledger's back (what the check exists to catch): the dump
     # restores, and restore.sh says loudly that it must not go into service.
@@ -201,6 +228,52 @@ def test_backup_then_restore_round_trip(make_app, scratch_databases, tmp_path):
     assert "checksum not verified" in result.stderr
     assert "FAILS the ledger check" in result.stderr
     assert snapshot(target)["drift"] == [(1,)]
+
+
+def test_an_unsigned_or_forged_dump_is_refused_before_any_database_is_touched(scratch_databases, tmp_path, signing_key):
+    _, target = scratch_databases  # does not exist: --create would make it
+    dump = tmp_path / "imperio-imperio-20260101T000000Z.dump"
+    dump.write_bytes(b"PGDMP forged")
+    result = run_script("restore.sh", "--create", str(dump), RESTORE_DATABASE_URL=script_url(target))
+    assert result.returncode == 1 and "is not signed" in result.stderr
+    # Signed with another key (a forger's): refused too.
+    other = tmp_path / "other.key"
+    other.write_bytes(b"f" * 64)
+    signed = subprocess.run(
+        [sys.executable, str(SCRIPTS / "backup_signature.py"), "sign", str(other), str(dump), dump.name],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (tmp_path / f"{dump.name}.sig").write_text(signed.stdout)
+    result = run_script("restore.sh", "--create", str(dump), RESTORE_DATABASE_URL=script_url(target))
+    assert result.returncode == 1 and "does not match its signature" in result.stderr
+    admin = create_engine(server_url("postgres"))
+    with admin.connect() as conn:
+        assert conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": target}).first() is None
+    admin.dispose()
+
+
+def test_the_signing_key_must_live_outside_the_backup_directory(tmp_path):
+    inside = tmp_path / "backup.key"
+    inside.write_bytes(b"k" * 64)
+    result = run_script(
+        "backup.sh", DATABASE_URL=script_url("postgres"), BACKUP_DIR=str(tmp_path), BACKUP_SIGNING_KEY_FILE=str(inside)
+    )
+    assert result.returncode != 0 and "outside the backup directory" in result.stderr
+
+
+def test_a_restore_whose_audit_chain_is_broken_fails_its_check(make_app, scratch_databases, tmp_path):
+    source, target = scratch_databases
+    play(make_app, source)
+    execute(source, "ALTER TABLE admin_audit DISABLE TRIGGER admin_audit_append_only")
+    execute(source, "UPDATE admin_audit SET reason = 'rewritten' WHERE id = (SELECT min(id) FROM admin_audit)")
+    backups = tmp_path / "backups"
+    assert run_script("backup.sh", DATABASE_URL=script_url(source), BACKUP_DIR=str(backups)).returncode == 0
+    (dump,) = backups.glob("imperio-*.dump")
+    result = run_script("restore.sh", "--create", str(dump), RESTORE_DATABASE_URL=script_url(target))
+    assert result.returncode == 3, result.stderr
+    assert "AUDIT BROKEN at #" in result.stdout and "FAILS the audit chain check" in result.stderr
 
 
 def test_backup_fails_when_the_database_is_unreachable(tmp_path):

@@ -359,11 +359,16 @@ SERVICES = sorted(p.name for p in SYSTEMD.glob("*.service"))
 LONG_RUNNING = ["imperio-api.service", "imperio-socketio@.service"]
 
 
+def test_only_the_migrations_read_the_owners_credentials():
+    readers = [name for name in SERVICES if "/etc/imperio/migrate.env" in values(unit(name), "Service", "EnvironmentFile")]
+    assert readers == ["imperio-migrate.service"]
+
+
 @pytest.mark.parametrize("name", SERVICES)
 def test_every_service_runs_hardened_as_the_dedicated_user(name):
     service = unit(name)
     assert values(service, "Service", "User") == ["imperio"]
-    assert values(service, "Service", "EnvironmentFile") == ["/etc/imperio/imperio.env"]
+    assert values(service, "Service", "EnvironmentFile")[0] == "/etc/imperio/imperio.env"
     assert values(service, "Service", "WorkingDirectory") == ["/opt/imperio"]
     for key, expected in (("NoNewPrivileges", "yes"), ("ProtectSystem", "strict"), ("PrivateTmp", "yes"), ("ProtectHome", "yes")):
         assert values(service, "Service", key) == [expected], key
@@ -438,7 +443,13 @@ def test_nginx_socketio_upstream_matches_the_documented_instances():
 def test_migrations_are_a_oneshot_flask_db_upgrade():
     service = unit("imperio-migrate.service")
     assert values(service, "Service", "Type") == ["oneshot"]
-    assert values(service, "Service", "ExecStart") == ["/opt/imperio/.venv/bin/flask db upgrade"]
+    # As the schema's owner, whose credentials only this unit reads; then the runtime role's grants.
+    assert values(service, "Service", "EnvironmentFile") == ["/etc/imperio/imperio.env", "/etc/imperio/migrate.env"]
+    owner = "/usr/bin/env DATABASE_URL=${MIGRATION_DATABASE_URL} /opt/imperio/.venv/bin/flask"
+    assert values(service, "Service", "ExecStart") == [
+        f"{owner} db upgrade",
+        f"{owner} grant-runtime-role ${{RUNTIME_DATABASE_ROLE}}",
+    ]
     assert "FLASK_APP=imperioApp:create_app" in values(service, "Service", "Environment")
 
 
@@ -464,7 +475,13 @@ def test_environment_example_is_production_and_leaves_process_settings_to_the_un
     assert "RATELIMIT_DEFAULT" not in settings
     assert not [key for key in settings if key.startswith("GUNICORN_") or key == "SOCKETIO_WRITE_ONLY"]
     config_names = set(re.findall(r'_env(?:_int|_list)?\("(\w+)"', (ROOT / "config.py").read_text()))
-    deployment_names = {"SOCKETIO_WORKER_CONNECTIONS", "BACKUP_DIR", "BACKUP_KEEP_DAYS", "BACKUP_CHECKSUM"}
+    deployment_names = {
+        "SOCKETIO_WORKER_CONNECTIONS",
+        "BACKUP_DIR",
+        "BACKUP_KEEP_DAYS",
+        "BACKUP_CHECKSUM",
+        "BACKUP_SIGNING_KEY_FILE",
+    }
     assert set(settings) - {"APP_ENV"} <= config_names | deployment_names
 
 

@@ -97,11 +97,14 @@ def scratch_database():
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
+        # The runtime role imperio-migrate.service grants to (it owns nothing; dropped with the database).
+        connection.execute(text(f"CREATE ROLE {name}_app NOLOGIN"))
     try:
         yield url.set(database=name, drivername="postgresql").render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f"DROP ROLE IF EXISTS {name}_app"))
         admin.dispose()
 
 
@@ -140,6 +143,10 @@ class Host:
                 ]
             )
             + "\n"
+        )
+        # The owner's credentials (here the same test login) and the runtime role to grant.
+        (directory / "migrate.env").write_text(
+            f"MIGRATION_DATABASE_URL={database_url}\nRUNTIME_DATABASE_ROLE={make_url(database_url).database}_app\n"
         )
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "PROMETHEUS_", "GUNICORN_", "SOCKETIO_"))},

@@ -49,6 +49,10 @@ class InsufficientFunds(Conflict):
     code = "insufficient_funds"
 
 
+class BalanceCeiling(Conflict):
+    code = "balance_ceiling"
+
+
 class AccountLocked(DomainError):
     status = 429
     code = "account_locked"

@@ -1,4 +1,12 @@
-"""Keyset pages: the shape every "newest first, follow next_cursor" listing returns."""
+"""Keyset pages: the shape every "newest first, follow next_cursor" listing returns, and their periods."""
+
+from .errors import DomainError
+
+
+def check_period(since, until):
+    """Refuse a period [since, until) whose start is after its end; an empty one (equal) is allowed."""
+    if since is not None and until is not None and since > until:
+        raise DomainError("'from' must not be after 'to'", code="invalid_date_range")
 
 
 def _as_dict(row):

@@ -26,21 +26,29 @@ _users = User.__table__
 # -- login and brute-force protection ---------------------------------------------------
 
 
-def _attempt_keys(identifier, client_address):
-    # Keyed by the name typed, not the account: unknown names count and lock exactly alike.
-    digest = hashlib.sha256(identifier.encode()).hexdigest()[:32]
+def _subject(user_id, ident):
+    """Whose failures a login attempt counts against: the account, whichever of its names was typed.
+
+    A username and an e-mail of one account share one budget; a name that is no account's
+    counts under the name typed, so unknown names count and lock exactly like known ones.
+    """
+    return f"user:{user_id}" if user_id is not None else f"name:{ident}"
+
+
+def _attempt_keys(subject, client_address):
+    digest = hashlib.sha256(subject.encode()).hexdigest()[:32]
     return f"login:pair:{digest}:{client_address}", f"login:account:{digest}"
 
 
-def _claim_attempt(identifier, client_address):
-    """Claim one failure slot for (name, address) and one of the name's budget, before hashing.
+def _claim_attempt(subject, client_address):
+    """Claim one failure slot for (account, address) and one of the account's budget, before hashing.
 
     Returns the claims to give back if the password turns out right; AccountLocked when
     either is exhausted. Claiming first is what bounds concurrent guesses: 30 parallel
     attempts check at most LOGIN_MAX_FAILURES passwords.
     """
     config = current_app.config
-    pair_key, account_key = _attempt_keys(identifier, client_address)
+    pair_key, account_key = _attempt_keys(subject, client_address)
     pair, retry_after = throttle.claim(pair_key, config["LOGIN_MAX_FAILURES"], config["LOGIN_LOCK_MINUTES"] * 60)
     if pair is None:
         raise _locked(retry_after, client_address, "address")
@@ -53,12 +61,11 @@ def _claim_attempt(identifier, client_address):
     return (pair_key, pair), (account_key, budget)
 
 
-def clear_login_failures(names):
-    """Forget the failed logins counted against these names (a username, an email), from every address."""
-    for name in names:
-        pair_prefix, account_key = _attempt_keys(name.strip().lower(), "")
-        throttle.clear(account_key)
-        throttle.clear_prefix(pair_prefix)
+def clear_login_failures(user_id):
+    """Forget the failed logins counted against the account (typed as username or email), from every address."""
+    pair_prefix, account_key = _attempt_keys(_subject(user_id, None), "")
+    throttle.clear(account_key)
+    throttle.clear_prefix(pair_prefix)
 
 
 def _locked(retry_after, client_address, scope):
@@ -78,18 +85,19 @@ def login(identifier, password, *, client_address, user_agent=""):
 def authenticate(identifier, password, *, client_address):
     """Check credentials (username or email) and return the user.
 
-    Policy: LOGIN_MAX_FAILURES failures for one name from one address within
+    Policy: LOGIN_MAX_FAILURES failures for one account from one address within
     LOGIN_LOCK_MINUTES refuse that pair (the owner elsewhere still logs in); at most
-    LOGIN_ACCOUNT_MAX_FAILURES failures for one name from all addresses together within
-    LOGIN_ACCOUNT_WINDOW_MINUTES. A success clears its address's failures. Known and
-    unknown names get the same answers; every failure is logged (never the password).
+    LOGIN_ACCOUNT_MAX_FAILURES failures for one account from all addresses together within
+    LOGIN_ACCOUNT_WINDOW_MINUTES. Its username and its e-mail count as one account. A success
+    clears its address's failures. Known and unknown names get the same answers; every failure
+    is logged (never the password).
     """
     ident = identifier.strip().lower()
-    (pair_key, pair), (account_key, budget) = _claim_attempt(ident, client_address)
     with atomic() as session:
         user = session.execute(
             select(User).where(or_(func.lower(User.username) == ident, User.email == ident))
         ).scalar_one_or_none()
+    (pair_key, pair), (account_key, budget) = _claim_attempt(_subject(user.id if user else None, ident), client_address)
     if not passwords.verify_password(user.password_hash if user else None, password):
         metrics.LOGIN_FAILURES.labels("invalid_credentials").inc()
         security_log.warning(
@@ -108,39 +116,39 @@ def authenticate(identifier, password, *, client_address):
     return user
 
 
-def change_password(user_id, session_id, current_password, new_password, *, client_address):
-    """Replace the password after checking the current one; every other session ends."""
-    with atomic() as session:
-        user = session.get(User, user_id)
-    if user is None:
-        raise Unauthorized("the account no longer exists", code="invalid_token")
-    # The same claims as a login: a stolen access token is no faster a guessing oracle.
-    (pair_key, pair), (account_key, budget) = _claim_attempt(user.username.lower(), client_address)
-    if not passwords.verify_password(user.password_hash, current_password):
-        security_log.warning("password_change_failed", user_id=user_id, client_address=client_address)
-        raise Unauthorized("the current password is wrong", code="invalid_credentials")
-    throttle.clear(pair_key)
-    throttle.release(account_key, budget)
-    new_hash = passwords.hash_password(new_password)
-    with atomic() as session:
-        session.execute(update(_users).where(_users.c.id == user_id).values(password_hash=new_hash))
-        ended = end_all_sessions(user_id, except_session_id=session_id, reason="password_changed")
-    security_log.info("password_changed", user_id=user_id, other_sessions_ended=ended)
-
-
 def confirm_password(user_id, password, *, client_address):
-    """Check the player's current password before an irreversible act; Forbidden when wrong.
+    """Step-up for an act a stolen access token must not do alone: True if `password` is the account's.
 
-    Claims a login attempt first, as a login does, so the check is no faster a guessing
-    oracle than the login form. 403 (not 401): the session itself stays valid.
+    Takes the same claims as a login: a stolen access token is no faster a guessing oracle.
     """
     with atomic() as session:
         user = session.get(User, user_id)
     if user is None:
         raise Unauthorized("the account no longer exists", code="invalid_token")
-    (pair_key, pair), (account_key, budget) = _claim_attempt(user.username.lower(), client_address)
+    (pair_key, pair), (account_key, budget) = _claim_attempt(_subject(user_id, None), client_address)
     if not passwords.verify_password(user.password_hash, password):
-        security_log.warning("password_confirmation_failed", user_id=user_id, client_address=client_address)
-        raise Forbidden("the password is wrong", code="wrong_password")
+        security_log.warning("step_up_failed", user_id=user_id, client_address=client_address)
+        return False
     throttle.clear(pair_key)
     throttle.release(account_key, budget)
+    return True
+
+
+def require_password(user_id, password, *, client_address, what):
+    """Raise (403) unless `password`, given, is the account's current password; `what` names the act."""
+    if password is None:
+        raise Forbidden(f"{what} needs your current password", code="password_required")
+    if not confirm_password(user_id, password, client_address=client_address):
+        raise Forbidden("the current password is wrong", code="wrong_password")
+
+
+def change_password(user_id, session_id, current_password, new_password, *, client_address):
+    """Replace the password after checking the current one; every other session ends."""
+    if not confirm_password(user_id, current_password, client_address=client_address):
+        security_log.warning("password_change_failed", user_id=user_id, client_address=client_address)
+        raise Unauthorized("the current password is wrong", code="invalid_credentials")
+    new_hash = passwords.hash_password(new_password)
+    with atomic() as session:
+        session.execute(update(_users).where(_users.c.id == user_id).values(password_hash=new_hash))
+        ended = end_all_sessions(user_id, except_session_id=session_id, reason="password_changed")
+    security_log.info("password_changed", user_id=user_id, other_sessions_ended=ended)

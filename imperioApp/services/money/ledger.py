@@ -8,8 +8,8 @@ newer) never shift or repeat the rows of later pages.
 from sqlalchemy import select, tuple_
 
 from ...models import LedgerEntry
-from ..core.errors import DomainError, NotFound
-from ..core.paging import keyset_page
+from ..core.errors import NotFound
+from ..core.paging import check_period, keyset_page
 from ..core.unit_of_work import atomic
 
 _ledger = LedgerEntry.__table__
@@ -33,8 +33,7 @@ def _as_dict(row):
 
 def history(user_id, *, type=None, game_type=None, since=None, until=None, before=None, limit=20):
     """One page of the player's transactions; `since` inclusive, `until` exclusive, `before` the cursor."""
-    if since is not None and until is not None and since >= until:
-        raise DomainError("'from' must be earlier than 'to'", code="invalid_date_range")
+    check_period(since, until)
     query = select(*_COLUMNS).where(_ledger.c.user_id == user_id)
     if type:
         query = query.where(_ledger.c.type == type)

@@ -13,11 +13,18 @@ in one multi-row statement, each with the balance it left behind.
 
 The same UPDATE returns the player's `protection_active` flag (see `apply`), so settlement
 puts a stake to the responsible-gaming check only for the few players who need one.
+
+The balance ceiling (MAX_BALANCE) is a condition of that same UPDATE: `balance <= :room`,
+where `room` is the ceiling less the most the movements (and, for a stake, the round it
+opens or raises: `exposure`) could add. A credit that would pass the ceiling is refused
+(409 balance_ceiling) with nothing written, so no arithmetic ever reaches the database's
+BIGINT overflow.
 """
 
 import re
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import bindparam, select, update
 
 from ... import metrics
@@ -25,10 +32,10 @@ from ...adapters import driver
 from ...games.numbers import is_integer
 from ...models import LEDGER_TYPES, User
 from ...models.base import utcnow
-from ..core.errors import InsufficientFunds, NotFound, ValidationFailed
+from ..core.errors import BalanceCeiling, InsufficientFunds, NotFound, ValidationFailed
 from ..core.unit_of_work import atomic
 
-MAX_COINS = 2**63 - 1
+MAX_COINS = 2**63 - 1  # BIGINT: what the column holds; the domain's bound is ceiling()
 
 _users = User.__table__
 
@@ -36,7 +43,7 @@ _users = User.__table__
 # than the database spends executing it.
 _APPLY = driver.Prebuilt(
     update(_users)
-    .where(_users.c.id == bindparam("owner"), _users.c.balance >= bindparam("need"))
+    .where(_users.c.id == bindparam("owner"), _users.c.balance >= bindparam("need"), _users.c.balance <= bindparam("room"))
     .values(balance=_users.c.balance + bindparam("net"))
     .returning(_users.c.balance, _users.c.protection_active)
 )
@@ -60,34 +67,63 @@ class Movement:
     amount: int
 
 
+def ceiling():
+    """MAX_BALANCE: the most coins one balance may hold."""
+    return current_app.config["MAX_BALANCE"]
+
+
 def validate_amount(amount, *, field="amount"):
-    """Raise unless `amount` is a positive integer coin count (booleans are not integers)."""
+    """Raise unless `amount` is a positive integer coin count within the ceiling (booleans are not integers)."""
     if not is_integer(amount):
         raise ValidationFailed(f"{field} must be an integer number of coins")
     if amount <= 0:
         raise ValidationFailed(f"{field} must be positive")
-    if amount > MAX_COINS:
-        raise ValidationFailed(f"{field} is too large")
+    if amount > ceiling():
+        raise ValidationFailed(f"{field} is too large: at most {ceiling()} coins")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What movements applied in order do: the net change, the balance they need, their highest rise."""
+
+    net: int
+    need: int
+    peak: int
+
+    def room(self, exposure=0):
+        """The highest balance before the movements that keeps it within the ceiling.
+
+        `exposure`: the most the round could still add beyond these movements' own rise (a
+        stake's potential payout), counted so that a bet is refused before its outcome exists.
+        """
+        return ceiling() - max(self.peak, exposure)
 
 
 def plan(movements):
-    """(net change, balance needed) of `movements` applied in order; refuses unknown or bad lines."""
-    net, need = 0, 0
+    """The Plan of `movements` applied in order; refuses unknown or bad lines."""
+    net, need, peak = 0, 0, 0
     for movement in movements:
         if movement.type not in LEDGER_TYPES:
             raise ValueError(f"unknown ledger type {movement.type!r}")
         validate_amount(abs(movement.amount))
         net += movement.amount
         need = max(need, -net)
-    return net, need
+        peak = max(peak, net)
+    return Plan(net, need, peak)
 
 
-def refuse(user_id, need):
-    """Raise why a guarded balance update moved nothing: no such user, or too few coins."""
+def refuse(user_id, need, room):
+    """Raise why a guarded balance update moved nothing: no such user, too few coins, or the ceiling."""
     with atomic() as session:
         current = driver.execute(session, _BALANCE, {"owner": user_id}).fetchone()
     if current is None:
         raise NotFound("user not found", code="user_not_found")
+    if current[0] > room:
+        metrics.WALLET_REFUSALS.labels("balance_ceiling").inc()
+        raise BalanceCeiling(
+            f"this would take the balance past its ceiling of {ceiling()} coins (balance is {current[0]})",
+            details={"ceiling": ceiling(), "balance": current[0]},
+        )
     metrics.WALLET_REFUSALS.labels("insufficient_funds").inc()
     raise InsufficientFunds(f"insufficient funds: balance is {current[0]}, {need} needed")
 
@@ -115,16 +151,21 @@ def post(user_id, movements, *, game_type=None, round_id=None, idempotency_key=N
     return apply(user_id, movements, game_type=game_type, round_id=round_id, idempotency_key=idempotency_key).balance
 
 
-def apply(user_id, movements, *, game_type=None, round_id=None, idempotency_key=None, at=None):
-    """`post`, returning Applied; the ledger rows are stamped `at` (default: now)."""
+def apply(user_id, movements, *, game_type=None, round_id=None, idempotency_key=None, at=None, room=None):
+    """`post`, returning Applied; the ledger rows are stamped `at` (default: now).
+
+    `room`: the highest balance the movements may start from (default: the Plan's own room).
+    """
     if not movements:
         raise ValueError("nothing to post")
-    net, need = plan(movements)
+    planned = plan(movements)
+    net, need = planned.net, planned.need
+    room = planned.room() if room is None else room
     with atomic() as session:
         dialect_name = driver.dialect_of(session)
-        row = driver.execute(session, _APPLY, {"owner": user_id, "need": need, "net": net}).fetchone()
+        row = driver.execute(session, _APPLY, {"owner": user_id, "need": need, "net": net, "room": room}).fetchone()
         if row is None:
-            refuse(user_id, need)
+            refuse(user_id, need, room)
         balance, protected = row
         params = {
             "user_id": user_id,

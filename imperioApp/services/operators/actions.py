@@ -6,13 +6,14 @@ change and appends its audit row in one transaction: a refused or failed action 
 nothing, not even its audit row.
 """
 
+from flask import current_app
 from sqlalchemy import func, or_, select, update
 
 from ...games import GAMES
 from ...models import ChatSanction, GameRound, LedgerEntry, User
 from ...models.base import utcnow
-from ..core.errors import DomainError, NotFound, ValidationFailed
-from ..core.paging import keyset_page
+from ..core.errors import Conflict, NotFound, ValidationFailed
+from ..core.paging import check_period, keyset_page
 from ..core.unit_of_work import atomic
 from ..engagement import statistics
 from ..identity import accounts, login, sessions
@@ -156,12 +157,13 @@ def adjust_balance(operator, user_id, amount, reason, *, idempotency_key=None):
 
 
 def _account_action(operator, user_id, action, reason, values=None, *, end_sessions=False, details=None):
+    """`values(now)`: the player's columns to set, from the moment the action takes effect (under the row lock)."""
     accounts.require_admin(operator.admin_id)
     reason = validate_reason(reason)
     with atomic() as session:
         _lock_player(session, user_id)
         if values:
-            session.execute(update(_users).where(_users.c.id == user_id).values(**values))
+            session.execute(update(_users).where(_users.c.id == user_id).values(**values(utcnow())))
         audit_id = audit.record(operator, action, target_user_id=user_id, reason=reason, details=details)
         if end_sessions:
             enforcement.end_live_sessions(user_id, action)
@@ -174,13 +176,18 @@ def lock_account(operator, user_id, reason):
     if user_id == operator.admin_id:
         raise ValidationFailed("you cannot lock your own account", code="invalid_target")
     return _account_action(
-        operator, user_id, "account_lock", reason, {"suspended_at": utcnow(), "protection_active": True}, end_sessions=True
+        operator,
+        user_id,
+        "account_lock",
+        reason,
+        lambda now: {"suspended_at": now, "protection_active": True},
+        end_sessions=True,
     )
 
 
 def unlock_account(operator, user_id, reason):
     """Lift an operator's suspension."""
-    return _account_action(operator, user_id, "account_unlock", reason, {"suspended_at": None})
+    return _account_action(operator, user_id, "account_unlock", reason, lambda now: {"suspended_at": None})
 
 
 def end_sessions(operator, user_id, reason):
@@ -189,10 +196,36 @@ def end_sessions(operator, user_id, reason):
 
 
 def reset_lockout(operator, user_id, reason):
-    """Clear the failed logins counted against the player's username and email, and the lockout they caused."""
-    result = _account_action(operator, user_id, "lockout_reset", reason, {"failed_logins": 0, "locked_until": None})
-    login.clear_login_failures([result["username"], result["email"]])
+    """Clear the failed logins counted against the player's account, and the lockout they caused."""
+    result = _account_action(operator, user_id, "lockout_reset", reason, lambda now: {"failed_logins": 0, "locked_until": None})
+    login.clear_login_failures(user_id)
     return result
+
+
+def lift_exclusion(operator, user_id, reason):
+    """Lift the player's time-outs and self-exclusions made in error: those created within the cooling-off window.
+
+    The only way an exclusion ends early. Each lifted one ends now (its row stays, with its
+    original end in the audit row); an exclusion older than EXCLUSION_LIFT_WINDOW_HOURS is
+    never lifted (409 nothing_to_lift when none can be).
+    """
+    accounts.require_admin(operator.admin_id)
+    reason = validate_reason(reason)
+    with atomic() as session:
+        _lock_player(session, user_id)
+        lifted = settings.lift_recent_exclusions(user_id, current_app.config["EXCLUSION_LIFT_WINDOW_HOURS"])
+        if not lifted:
+            raise Conflict("the player has no exclusion in force made within the cooling-off window", code="nothing_to_lift")
+        details = {
+            "lifted": [{**item, "ends_at": _iso(item["ends_at"]), "created_at": _iso(item["created_at"])} for item in lifted]
+        }
+        audit_id = audit.record(operator, "exclusion_lift", target_user_id=user_id, reason=reason, details=details)
+        row = _player_row(session, user_id)
+    return {**dict(row._mapping), "audit_id": audit_id}
+
+
+def _iso(moment):
+    return moment.isoformat() if moment is not None else None
 
 
 def chat_sanction(operator, user_id, kind, minutes, reason):
@@ -227,11 +260,6 @@ def chat_lift(operator, user_id, kind, reason):
 # --- game integrity --------------------------------------------------------------------
 
 
-def _check_range(since, until):
-    if since is not None and until is not None and since >= until:
-        raise DomainError("'from' must be earlier than 'to'", code="invalid_date_range")
-
-
 def _settled_between(since, until):
     conditions = [_rounds.c.status == "settled"]
     if since is not None:
@@ -244,7 +272,7 @@ def _settled_between(since, until):
 def game_rtp(operator, since=None, until=None):
     """Per game: rounds settled, coins wagered and paid in [since, until), the RTP, and the published RTP."""
     accounts.require_admin(operator.admin_id)
-    _check_range(since, until)
+    check_period(since, until)
     with atomic() as session:
         rows = session.execute(
             select(
@@ -280,7 +308,7 @@ def game_rtp(operator, since=None, until=None):
 def biggest_wins(operator, since=None, until=None, *, game_type=None, limit=20):
     """The settled rounds with the largest net wins in [since, until), largest first."""
     accounts.require_admin(operator.admin_id)
-    _check_range(since, until)
+    check_period(since, until)
     net = (_rounds.c.payout - _rounds.c.bet).label("net")
     query = (
         select(

@@ -9,7 +9,7 @@ is `enforcement`'s.
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 
 from ...models import (
     EXCLUSION_KINDS,
@@ -45,6 +45,11 @@ SELF_EXCLUSION_MONTHS = (6, 60)
 # --- the player's own settings ---------------------------------------------------------------
 
 
+def lock_player(session, user_id):
+    """Take the player's wallet row lock for the rest of the caller's transaction."""
+    session.execute(select(_users.c.id).where(_users.c.id == user_id).with_for_update())
+
+
 def validate_limit_amount(amount):
     """Raise unless `amount` is None (no limit) or a positive integer of coins."""
     if amount is None:
@@ -53,20 +58,31 @@ def validate_limit_amount(amount):
         raise ValidationFailed(f"amount must be null or an integer from 1 to {MAX_LIMIT}", code="invalid_amount")
 
 
-def set_limit(user_id, kind, period, amount):
-    """Set (amount) or remove (None) one limit; return it. Lower: at once; higher or removed: after the delay."""
+def set_limit(user_id, kind, period, amount, *, password=None, client_address=None):
+    """Set (amount) or remove (None) one limit; return it. Lower: at once; higher or removed: after the delay.
+
+    Raising or removing a limit in force also needs the current `password` (403
+    password_required / wrong_password): a stolen access token alone cannot loosen it.
+    """
     require_choice(kind, LIMIT_KINDS, what="limit kind", code="unknown_limit_kind", error=ValidationFailed)
     require_choice(period, LIMIT_PERIODS, what="limit period", code="unknown_limit_period", error=ValidationFailed)
     validate_limit_amount(amount)
-    now = periods.clock()
+    # Checked before the row lock is taken (a password hash is slow); required below if the change loosens.
+    confirmed = password is not None
+    if confirmed:
+        login.require_password(user_id, password, client_address=client_address, what="raising or removing a limit")
     key = (_limits.c.user_id == user_id) & (_limits.c.kind == kind) & (_limits.c.period == period)
     with atomic() as session:
-        # The wallet row lock orders this change against the player's bets in flight.
-        session.execute(select(_users.c.id).where(_users.c.id == user_id).with_for_update())
+        # The wallet row lock orders this change against the player's bets in flight; the
+        # change is stamped under it.
+        lock_player(session, user_id)
+        now = periods.clock()
         row = session.execute(select(_limits).where(key)).one_or_none()
         current = enforcement.effective_amount(row, now) if row is not None else None
         # Nothing to loosen when no limit is in force: removing "none" or setting a first limit is at once.
         tighter = current is None or (amount is not None and amount <= current)
+        if not tighter and not confirmed:
+            login.require_password(user_id, None, client_address=client_address, what="raising or removing a limit")
         if tighter:
             values = {"amount": amount, "pending_amount": None, "pending_at": None}
             effective_at = now
@@ -151,19 +167,22 @@ def exclude(user_id, kind, *, hours=None, months=None, permanent=False):
     Every socket of the player is disconnected once it commits; new ones may watch, not play.
     """
     require_choice(kind, EXCLUSION_KINDS, what="exclusion kind", code="unknown_exclusion_kind", error=ValidationFailed)
-    now = periods.clock()
     if kind == "timeout":
         _whole_number(hours, *TIMEOUT_HOURS, "hours")
-        ends_at = now + timedelta(hours=hours)
     elif permanent is True:
         if months is not None:
             raise ValidationFailed("give months or permanent, not both", code="invalid_months")
-        ends_at = None
     else:
         _whole_number(months, *SELF_EXCLUSION_MONTHS, "months")
-        ends_at = add_months(now, months)
     with atomic() as session:
-        session.execute(select(_users.c.id).where(_users.c.id == user_id).with_for_update())
+        lock_player(session, user_id)
+        # Stamped under the wallet row lock, the moment it takes effect: every bet committed
+        # before it holds an earlier stamp, every bet after it is refused.
+        now = periods.clock()
+        if kind == "timeout":
+            ends_at = now + timedelta(hours=hours)
+        else:
+            ends_at = None if permanent is True else add_months(now, months)
         session.execute(insert(_exclusions).values(user_id=user_id, kind=kind, starts_at=now, ends_at=ends_at, created_at=now))
         enforcement.flag_protected(session, user_id)
         exclusion = enforcement.blocks(session, user_id, now)[1]
@@ -173,8 +192,29 @@ def exclude(user_id, kind, *, hours=None, months=None, permanent=False):
 
 def self_exclude(user_id, password, *, months=None, permanent=False, client_address=""):
     """Self-exclusion, confirmed by the player's current password (checked before anything is written)."""
-    login.confirm_password(user_id, password, client_address=client_address)
+    login.require_password(user_id, password, client_address=client_address, what="self-exclusion")
     return exclude(user_id, "self_exclusion", months=months, permanent=permanent)
+
+
+def lift_recent_exclusions(user_id, window_hours):
+    """End now the player's exclusions in force or ahead that were created within `window_hours`; return them.
+
+    For the operator's audited lift of an exclusion made in error (operators.actions), in its
+    transaction under the player's row lock; nothing else ends an exclusion early.
+    """
+    with atomic() as session:
+        lock_player(session, user_id)
+        now = periods.clock()
+        rows = session.execute(
+            select(_exclusions.c.id, _exclusions.c.kind, _exclusions.c.ends_at, _exclusions.c.created_at).where(
+                _exclusions.c.user_id == user_id,
+                _exclusions.c.created_at > now - timedelta(hours=window_hours),
+                or_(_exclusions.c.ends_at.is_(None), _exclusions.c.ends_at > now),
+            )
+        ).all()
+        if rows:
+            session.execute(update(_exclusions).where(_exclusions.c.id.in_([row.id for row in rows])).values(ends_at=now))
+    return [dict(row._mapping) for row in rows]
 
 
 def set_reality_check(user_id, minutes):

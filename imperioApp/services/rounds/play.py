@@ -10,9 +10,10 @@ request's key, recorded on the ledger rows of the money it moves.
 """
 
 from collections import namedtuple
+from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 
 from ...adapters import driver
 from ...games import blackjack, roulette, slots
@@ -50,8 +51,11 @@ def _settle_new_round(user_id, step_for, idempotency_key):
         return result
 
 
-def _play_instant(user_id, game_type, bet, inputs, run_engine, idempotency_key):
-    """Settle a one-shot round (slots, roulette): run_engine(rng) -> (outcome dict, payout)."""
+def _play_instant(user_id, game_type, bet, inputs, run_engine, idempotency_key, reach):
+    """Settle a one-shot round (slots, roulette): run_engine(rng) -> (outcome dict, payout).
+
+    `reach`: the most the round can pay, whatever the outcome (for the balance ceiling).
+    """
 
     def step_for(draw):
         outcome, payout = run_engine(draw.rng())
@@ -66,6 +70,7 @@ def _play_instant(user_id, game_type, bet, inputs, run_engine, idempotency_key):
             stake=bet,
             win=payout,
             seed_id=draw.seed_id,
+            reach=reach,
         )
 
     return _settle_new_round(user_id, step_for, idempotency_key)
@@ -80,7 +85,7 @@ def spin_slots(user_id, bet=1, *, idempotency_key=None):
         outcome = slots.spin(rng, bet)
         return outcome.to_dict(), outcome.payout
 
-    return _play_instant(user_id, "slots", bet, {"bet": bet}, run, idempotency_key)
+    return _play_instant(user_id, "slots", bet, {"bet": bet}, run, idempotency_key, slots.max_payout(bet))
 
 
 def parse_roulette_bets(raw_bets, *, legacy=False):
@@ -117,7 +122,7 @@ def spin_roulette(user_id, raw_bets, *, legacy=False, idempotency_key=None):
         outcome = roulette.play(rng, bets)
         return outcome.to_dict(), outcome.total_payout
 
-    return _play_instant(user_id, "roulette", total, inputs, run, idempotency_key)
+    return _play_instant(user_id, "roulette", total, inputs, run, idempotency_key, roulette.max_payout(bets))
 
 
 def start_blackjack(user_id, wager, *, idempotency_key=None):
@@ -142,52 +147,125 @@ def start_blackjack(user_id, wager, *, idempotency_key=None):
             hidden_state=None if game.over else game.to_dict(),
             seed_id=draw.seed_id,
             public_outcome=blackjack.public_view(game),
+            reach=blackjack.max_payout(wager),
         )
 
     return _settle_new_round(user_id, step_for, idempotency_key)
 
 
-_BlackjackRow = namedtuple("_BlackjackRow", "status inputs hidden_state server_seed_hash client_seed nonce server_seed")
-# The action's first statement: on the driver, it also opens the transaction. The round's
-# server seed rebuilds its shoe (the seed pair cannot rotate while the round is open).
+_BlackjackRow = namedtuple(
+    "_BlackjackRow", "id user_id status inputs hidden_state server_seed_hash client_seed nonce abandoned server_seed"
+)
+_LAST_ACTION = func.coalesce(_rounds.c.last_action_at, _rounds.c.created_at)
+
+
+def _blackjack_rows():
+    # The round's server seed rebuilds its shoe (the seed pair cannot rotate while the round
+    # is open); `abandoned`: no action since before `cutoff`.
+    return (
+        select(
+            *(_rounds.c[name] for name in _BlackjackRow._fields[:-2]),
+            (_LAST_ACTION < bindparam("cutoff")).label("abandoned"),
+            _seeds.c.server_seed,
+        )
+        .select_from(_rounds.join(_seeds, _seeds.c.id == _rounds.c.seed_id))
+        .where(_rounds.c.id == bindparam("round_id"), _rounds.c.game_type == "blackjack")
+    )
+
+
+# The action's first statement: on the driver, it also opens the transaction.
 _OPEN_BLACKJACK = driver.Prebuilt(
-    select(*(_rounds.c[name] for name in _BlackjackRow._fields[:-1]), _seeds.c.server_seed)
-    .select_from(_rounds.join(_seeds, _seeds.c.id == _rounds.c.seed_id))
-    .where(_rounds.c.id == bindparam("round_id"), _rounds.c.user_id == bindparam("owner"), _rounds.c.game_type == "blackjack")
-    .with_for_update(of=_rounds),
-    prepared={},
+    _blackjack_rows().where(_rounds.c.user_id == bindparam("owner")).with_for_update(of=_rounds), prepared={}
+)
+# An abandoned round, claimed once: a round being acted on (locked) is skipped, one already
+# ended no longer matches once the lock it waited for is released.
+_CLAIM_ABANDONED = driver.Prebuilt(
+    _blackjack_rows()
+    .where(_rounds.c.status == "open", _LAST_ACTION < bindparam("cutoff"))
+    .with_for_update(of=_rounds, skip_locked=True)
 )
 
 
+class RoundExpired(Conflict):
+    code = "round_expired"
+
+
+def abandoned_before():
+    """An open blackjack round last acted on before this instant is abandoned."""
+    return settlement.clock() - timedelta(minutes=current_app.config["ROUND_ABANDON_MINUTES"])
+
+
 def act_blackjack(user_id, round_id, action, *, idempotency_key=None):
-    """Apply hit / stand / double_down / split to the player's own open round."""
+    """Apply hit / stand / double_down / split to the player's own open round.
+
+    A round abandoned (no action for ROUND_ABANDON_MINUTES) is ended as the sweep would have
+    ended it, by standing, and the action is refused: 409 round_expired.
+    """
     action = blackjack.normalize_action(action)
     with atomic() as session:
-        found = driver.execute(session, _OPEN_BLACKJACK, {"round_id": round_id, "owner": user_id}).fetchone()
+        cutoff = driver.timestamp(driver.dialect_of(session), abandoned_before())
+        found = driver.execute(session, _OPEN_BLACKJACK, {"round_id": round_id, "owner": user_id, "cutoff": cutoff}).fetchone()
         if found is None:
             raise NotFound("no such blackjack game", code="game_not_found")
         row = _BlackjackRow(*found)
         if row.status != "open":
             raise Conflict("this game is already over", code="game_over")
-        drawn = fairness.Draw(None, row.server_seed, row.server_seed_hash, row.client_seed, row.nonce)
-        game = blackjack.BlackjackGame.from_dict(driver.json_value(row.hidden_state), rng=drawn.rng())
-        inputs = driver.json_value(row.inputs)
-        extra = blackjack.extra_stake(game, action)
+        if not row.abandoned:
+            return _advance_blackjack(row, action, idempotency_key=idempotency_key)
+        _advance_blackjack(row, None)
+    minutes = current_app.config["ROUND_ABANDON_MINUTES"]
+    raise RoundExpired(
+        f"this game had no action for {minutes} minutes and ended: your hand stood (see GET /games/{round_id})",
+        details={"round_id": round_id},
+    )
+
+
+def expire_abandoned(round_id):
+    """End one abandoned blackjack round by the rules' default, standing; None if it is not (or no longer) abandoned.
+
+    Exactly once across processes: the claim locks the round (skipping one being acted on)
+    and matches only while it is open and stale; settlement writes it like any action.
+    """
+    with atomic() as session:
+        cutoff = driver.timestamp(driver.dialect_of(session), abandoned_before())
+        found = driver.execute(session, _CLAIM_ABANDONED, {"round_id": round_id, "cutoff": cutoff}).fetchone()
+        if found is None:
+            return None
+        return _advance_blackjack(_BlackjackRow(*found), None)
+
+
+def _advance_blackjack(row, action, *, idempotency_key=None):
+    """Settle one step of an open round: `action`, or (None) stand on every hand left: the expiry."""
+    drawn = fairness.Draw(None, row.server_seed, row.server_seed_hash, row.client_seed, row.nonce)
+    game = blackjack.BlackjackGame.from_dict(driver.json_value(row.hidden_state), rng=drawn.rng())
+    inputs = driver.json_value(row.inputs)
+    if action is not None:
+        actions, extra = [action], blackjack.extra_stake(game, action)
         blackjack.apply(game, action)
-        payout = blackjack.total_payout(game)
-        step = Step(
-            user_id,
-            "blackjack",
-            blackjack.total_stake(game),
-            payout,
-            {**inputs, "actions": [*inputs["actions"], action]},
-            blackjack.record(game),
-            fairness.public_fields(row),
-            stake=extra,
-            win=payout if game.over else 0,
-            settled=game.over,
-            hidden_state=None if game.over else game.to_dict(),
-            round_id=round_id,
-            public_outcome=blackjack.public_view(game),
-        )
-        return settlement.settle(step, idempotency_key=idempotency_key)
+    else:
+        actions, extra = [], 0
+        while not game.over:
+            actions.append("stand")
+            blackjack.apply(game, "stand")
+    payout = blackjack.total_payout(game)
+    outcome = blackjack.record(game)
+    public = blackjack.public_view(game)
+    if action is None:
+        outcome, public = {**outcome, "expired": True}, {**public, "message": f"Round expired: {public['message']}"}
+    step = Step(
+        row.user_id,
+        "blackjack",
+        blackjack.total_stake(game),
+        payout,
+        {**inputs, "actions": [*inputs["actions"], *actions]},
+        outcome,
+        fairness.public_fields(row),
+        stake=extra,
+        win=payout if game.over else 0,
+        settled=game.over,
+        hidden_state=None if game.over else game.to_dict(),
+        round_id=row.id,
+        public_outcome=public,
+        reach=blackjack.max_payout(game.wager),
+    )
+    return settlement.settle(step, idempotency_key=idempotency_key)

@@ -7,6 +7,7 @@ from ..core.errors import NotFound
 from ..core.paging import keyset_page
 from ..core.unit_of_work import atomic
 from ..money import fairness
+from . import expiry
 
 _rounds = GameRound.__table__
 _seeds = FairnessSeed.__table__
@@ -22,6 +23,7 @@ _COLUMNS = (
     _rounds.c.server_seed_hash,
     _rounds.c.client_seed,
     _rounds.c.nonce,
+    expiry.last_action(),
 )
 
 
@@ -48,8 +50,12 @@ def history(user_id, *, game_type=None, status=None, before=None, limit=20):
         query = query.where(_rounds.c.status == status)
     if before is not None:
         query = query.where(_rounds.c.id < before)
+    query = query.order_by(_rounds.c.id.desc()).limit(limit + 1)
     with atomic() as session:
-        rows = session.execute(query.order_by(_rounds.c.id.desc()).limit(limit + 1)).all()
+        rows = session.execute(query).all()
+    if expiry.expire([row.id for row in rows if expiry.is_abandoned(row)]):
+        with atomic() as session:  # the player never finds an abandoned round holding their wager
+            rows = session.execute(query).all()
     return keyset_page(rows, limit, _summary)
 
 
@@ -70,6 +76,9 @@ def get_round(user_id, round_id):
     )
     with atomic() as session:
         row = session.execute(query).one_or_none()
+    if row is not None and expiry.is_abandoned(row) and expiry.expire([row.id]):
+        with atomic() as session:
+            row = session.execute(query).one_or_none()
     if row is None:
         raise NotFound("no such round", code="round_not_found")
     data = _summary(row)

@@ -81,6 +81,29 @@ class Step:
     round_id: int | None = None  # None: the step opens a new round
     seed_id: int | None = None  # for a new round
     public_outcome: dict | None = None  # what the player sees, when it differs from `outcome`
+    # A step that stakes coins: the most the round could pay in all from here on, whatever
+    # the outcome (see `ceiling_room`).
+    reach: int = 0
+
+
+def ceiling_room(step, planned):
+    """The highest balance `step` may start from under the balance ceiling.
+
+    A stake is refused up front when the balance after it plus the most its round could pay
+    would pass MAX_BALANCE: the refusal depends on the bet, never on the outcome, so it
+    reveals nothing and no win is ever cut. A step that stakes nothing (hit, stand, the
+    expiry of an abandoned round, a table's settlement) finishes a round accepted under the
+    ceiling and is always settled: only BIGINT is guarded there, the win being bounded by
+    the table limits.
+    """
+    if step.stake:
+        return planned.room(step.reach - step.stake)
+    return wallet.MAX_COINS - planned.peak
+
+
+def clock():
+    """The rounds' time: every step's stamps (tests move it, e.g. to abandon a round)."""
+    return utcnow()
 
 
 def claims_draws(session):
@@ -99,11 +122,14 @@ def settle(step, *, idempotency_key=None, claim_draw=False):
         movements.append(wallet.Movement("bet", -step.stake))
     if step.win:
         movements.append(wallet.Movement("win", step.win))
-    delta, need = wallet.plan(movements)
-    now = utcnow()
+    planned = wallet.plan(movements)
+    room = ceiling_room(step, planned)
+    now = clock()
     with atomic() as session:
         dialect_name = driver.dialect_of(session)
-        params = _params(step, dialect_name, now, delta=delta, need=need, idempotency_key=idempotency_key)
+        params = _params(
+            step, dialect_name, now, delta=planned.net, need=planned.need, room=room, idempotency_key=idempotency_key
+        )
         scored_at = leaderboards.clock()  # the boards' time (tests move it across periods)
         if dialect_name == "postgresql":
             settled = _settle_in_one_statement(session, step, params, movements, now, scored_at, claim_draw)
@@ -202,7 +228,7 @@ _NEW_ROUND = (
 )
 _ROUND_CHANGES = (
     "status = :status, bet = :bet, payout = :payout, inputs = :inputs::json, outcome = :outcome::json, "
-    "hidden_state = :hidden_state::json, settled_at = :settled_at::timestamptz"
+    "hidden_state = :hidden_state::json, settled_at = :settled_at::timestamptz, last_action_at = :now"
 )
 
 
@@ -223,7 +249,13 @@ def _settle_statement_by_statement(session, step, params, movements, idempotency
     # The wallet row is locked from here to COMMIT (see _settle_in_one_statement).
     if movements:
         applied = wallet.apply(
-            step.user_id, movements, game_type=step.game_type, round_id=round_id, idempotency_key=idempotency_key, at=posted_at
+            step.user_id,
+            movements,
+            game_type=step.game_type,
+            round_id=round_id,
+            idempotency_key=idempotency_key,
+            at=posted_at,
+            room=params["room"],
         )
         balance = applied.balance
         _protect(step, movements, applied.protection_active, round_id, posted_at)
@@ -252,7 +284,8 @@ def _one_statement(new_round, scored, winning, claims):
     claimed = " AND EXISTS (SELECT 1 FROM claimed)" if claims else ""
     parts = [f"claimed AS ({fairness.CLAIM_EXPECTED})"] if claims else []
     parts += [
-        f"moved AS (UPDATE users SET balance = balance + :delta WHERE id = :user_id AND balance >= :need{claimed} "  # nosec B608  # SQL assembled at import from constant fragments; every value is a bound parameter
+        "moved AS (UPDATE users SET balance = balance + :delta WHERE id = :user_id AND balance >= :need "
+        f"AND balance <= :room{claimed} "  # nosec B608  # SQL assembled at import from constant fragments; every value is a bound parameter
         "RETURNING balance, protection_active)",
         f"played AS ({played})",
         # The bet line leaves the balance before the win; the win line leaves the final balance.
@@ -306,7 +339,7 @@ def _settle_in_one_statement(session, step, params, movements, posted_at, now, c
         if row[0] is None:
             row = None
     if row is None:
-        wallet.refuse(step.user_id, params["need"])
+        wallet.refuse(step.user_id, params["need"], params["room"])
     # From here to COMMIT the wallet row is locked; the flag the `moved` UPDATE returned
     # beside the balance selects the few players whose stake needs the protection check.
     result.balance, result.round_id, protected, stats, scores = row

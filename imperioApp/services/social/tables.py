@@ -204,6 +204,7 @@ def _stake_bet(user_id, table_id, draw, bets):
         stake=total,
         settled=False,
         seed_id=draw.seed_id,
+        reach=roulette.max_payout(bets),
     )
     result = settlement.settle(step)
     return {"round_id": result.round_id, "bet": total, "balance": result.balance}

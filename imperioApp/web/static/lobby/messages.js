@@ -45,6 +45,11 @@ export const ERROR_MESSAGES = {
   unauthenticated: "The live connection is not signed in yet.",
   // money and idempotency
   insufficient_funds: "Not enough coins for that bet.",
+  balance_ceiling: "Your balance is at its ceiling: that would take it past the most one account may hold.",
+  round_expired: "That game had no action for too long and ended: your hand stood.",
+  password_required: "Please confirm with your current password.",
+  wrong_password: "That is not your current password.",
+  nothing_to_lift: "There is no exclusion made within the last 24 hours to lift.",
   invalid_amount: "Bets must be whole coins of at least 1.",
   above_table_limit: "That is above the table limit.",
   invalid_idempotency_key: "The request key is not valid.",
