@@ -25,7 +25,7 @@ def init_socketio(app):
     # init_app calls, so an app without Redis must not inherit a previous app's queue.
     # Handlers must be declared before the first init_app: Flask-SocketIO only remembers
     # (and so re-registers on later servers) handlers declared while it has no server.
-    from . import chat, connection, leaderboards, multiplayer  # noqa: F401
+    from . import chat, connection, leaderboards, multiplayer, tournaments  # noqa: F401
 
     url = app.config.get("REDIS_URL") if app.config["SOCKETIO_USE_MESSAGE_QUEUE"] else None
     if url:
