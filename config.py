@@ -209,6 +209,7 @@ class TestingConfig(Config):
     # (tests/unit/test_round_score_queue.py covers the linger).
     LEADERBOARD_INDEX_LINGER_SECONDS = 0.0
     TOURNAMENT_CLOSE_GRACE_SECONDS = 0.0
+    TOURNAMENT_PUSH_INTERVAL = 0.2
     LOG_LEVEL = "INFO"
 
 

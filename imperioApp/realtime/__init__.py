@@ -51,10 +51,11 @@ def register_realtime(app):
 def stop_background_tasks(app):
     """Finish the app's queued leaderboard writes and stop its pusher: nothing emits once this returns."""
     from ..services.engagement import board_pushes
-    from . import leaderboards
+    from . import leaderboards, tournaments
 
     board_pushes.flush(app)
     leaderboards.stop(app)
+    tournaments.stop(app)
 
 
 def reset_state(app):

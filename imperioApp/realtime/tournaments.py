@@ -2,12 +2,12 @@
 
 A scored round or a join publishes `tournament_standings_changed`; this process then pushes
 the tournament's standings (the first page) to its room at most once per
-TOURNAMENT_PUSH_INTERVAL: the first change opens a window, changes inside it wait for the one
-push at its end. A closed (or cancelled) period is announced with `tournament_closed`.
+TOURNAMENT_PUSH_INTERVAL: the first change opens a window, and the changes inside it are
+pushed once, at its end. A closed (or cancelled) period is announced with `tournament_closed`.
+Each process coalesces its own rounds' changes.
 """
 
 import threading
-import time
 
 import marshmallow as ma
 import structlog
@@ -18,6 +18,7 @@ from marshmallow import validate
 from ..extensions import socketio
 from ..schemas import MAX_ID
 from ..services.competitions import standings, tournaments
+from ..services.core.errors import NotFound
 from .protocol import event, scheduler
 
 log = structlog.get_logger(__name__)
@@ -38,25 +39,32 @@ class StandingsPusher:
         self.interval = app.config["TOURNAMENT_PUSH_INTERVAL"]
         self._lock = threading.Lock()
         self._pending = set()
-        self._last = {}
+        self.stopped = False
+
+    def stop(self):
+        """Push no more: windows still open end without a push."""
+        with self._lock:
+            self.stopped = True
 
     def changed(self, tournament_id):
+        """Open the tournament's window unless one is open: one push at its end."""
         with self._lock:
-            if tournament_id in self._pending:
+            if self.stopped or tournament_id in self._pending:
                 return
             self._pending.add(tournament_id)
-            wait = max(0.0, self._last.get(tournament_id, 0.0) + self.interval - time.monotonic())
-        scheduler(self.app).start_background_task(self._push_after, tournament_id, wait)
+        scheduler(self.app).start_background_task(self._push_after, tournament_id)
 
-    def _push_after(self, tournament_id, wait):
-        if wait:
-            scheduler(self.app).sleep(wait)
+    def _push_after(self, tournament_id):
+        scheduler(self.app).sleep(self.interval)
         with self._lock:
             self._pending.discard(tournament_id)
-            self._last[tournament_id] = time.monotonic()
+            if self.stopped:
+                return
         with self.app.app_context():
             try:
                 socketio.emit("tournament_standings", standings_body(tournament_id), to=tournament_room(tournament_id))
+            except NotFound:
+                pass  # the tournament is gone (a test's tables were emptied)
             except Exception:
                 log.exception("tournament_push_failed", tournament_id=tournament_id)
 
@@ -70,7 +78,15 @@ def pusher():
     return current_app.extensions[_PUSHER]
 
 
+def stop(app):
+    current = app.extensions.get(_PUSHER)
+    if current is not None:
+        current.stop()
+
+
 def init_app(app):
+    """A fresh pusher for the app (stopping any previous one)."""
+    stop(app)
     app.extensions[_PUSHER] = StandingsPusher(app)
 
 

@@ -376,8 +376,10 @@ def _split(row):
 def listing(*, status=None, game_type=None, user_id=None, mine=False, before=None, limit=20):
     """Tournaments with their current period, newest first; `before` is the cursor (a tournament id)."""
     now = clock()
-    query = select(_tournaments, *_PERIOD_COLUMNS).join(
-        _periods, and_(_periods.c.tournament_id == _tournaments.c.id, _periods.c.number == _latest_period())
+    query = (
+        select(_tournaments, *_PERIOD_COLUMNS)
+        .select_from(_tournaments)
+        .join(_periods, and_(_periods.c.tournament_id == _tournaments.c.id, _periods.c.number == _latest_period()))
     )
     open_now = and_(_tournaments.c.status == "active", _periods.c.status == "open")
     if status == "upcoming":
