@@ -308,29 +308,12 @@ def _latest_period():
 
 def public(row, period, now):
     """A definition and its current period as players see them."""
+    shown = _as_input(row)
+    del shown["starts_at"]  # each period states its own start
     return {
         "id": row["id"],
-        "title": row["title"],
-        "description": row["description"],
-        "game_types": game_types_of(row["games_mask"]),
-        "metric": row["metric"],
-        "multiplier_cap": row["multiplier_cap"],
-        "min_bet": row["min_bet"],
-        "min_rounds": row["min_rounds"],
-        "max_rounds": row["max_rounds"],
-        "max_entrants": row["max_entrants"],
-        "join_required": row["join_required"],
-        "entry_fee": row["entry_fee"],
-        "prize_pool": {
-            "mode": row["prize_mode"],
-            "amount": row["prize_amount"],
-            "rake_percent": row["rake_percent"],
-            "guaranteed": row["guaranteed_pool"],
-        },
+        **shown,
         "payouts": list(row["payouts"]),
-        "duration_seconds": row["duration_seconds"],
-        "repeat_every_seconds": row["repeat_every_seconds"],
-        "repeat_count": row["repeat_count"],
         "status": "cancelled" if row["status"] == "cancelled" else _listing_status(phase(period, now)),
         "period": {
             "id": period["id"],
