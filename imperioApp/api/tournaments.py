@@ -97,6 +97,10 @@ class TournamentInputSchema(ma.Schema):
     repeat_count = _count(1, MAX_COUNT, allow_none=True, metadata={"description": "periods in all (default: no end)"})
 
 
+class TournamentChangeSchema(TournamentInputSchema):
+    """The fields to change (used partial: none is required)."""
+
+
 class PeriodSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     number = ma.fields.Integer(required=True)
@@ -293,7 +297,7 @@ def create(data):
 @admin_blp.route(ADMIN_TOURNAMENT, methods=["PATCH"])
 @jwt_required()
 @admin_only
-@admin_blp.arguments(TournamentInputSchema(partial=True))
+@admin_blp.arguments(TournamentChangeSchema(partial=True))
 @admin_blp.response(200, TournamentSchema)
 def change(data, tournament_id):
     """Change a tournament before it starts (409 tournament_closed after)."""
