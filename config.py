@@ -145,6 +145,10 @@ class Config:
     SOCKETIO_MAX_HTTP_BUFFER = _env_int("SOCKETIO_MAX_HTTP_BUFFER", 64 * 1024)
     SOCKETIO_MAX_EVENT_BYTES = _env_int("SOCKETIO_MAX_EVENT_BYTES", 8 * 1024)
     LEADERBOARD_PUSH_INTERVAL = float(_env("LEADERBOARD_PUSH_INTERVAL", "0.5"))
+    # Tournaments: a period closes this long after its end, so every round that settled
+    # before the end has committed; standings are pushed at most once per interval.
+    TOURNAMENT_CLOSE_GRACE_SECONDS = float(_env("TOURNAMENT_CLOSE_GRACE_SECONDS", "5"))
+    TOURNAMENT_PUSH_INTERVAL = float(_env("TOURNAMENT_PUSH_INTERVAL", "1.0"))
     # A process writes the leaderboard index at most once per this many seconds, every round
     # settled meanwhile in one Redis call (0: each round before its request answers).
     LEADERBOARD_INDEX_LINGER_SECONDS = float(_env("LEADERBOARD_INDEX_LINGER_SECONDS", "0.05"))
@@ -211,6 +215,8 @@ class TestingConfig(Config):
     # Tests read the boards right after a round: each round is indexed before it answers
     # (tests/unit/test_round_score_queue.py covers the linger).
     LEADERBOARD_INDEX_LINGER_SECONDS = 0.0
+    TOURNAMENT_CLOSE_GRACE_SECONDS = 0.0
+    TOURNAMENT_PUSH_INTERVAL = 0.2
     LOG_LEVEL = "INFO"
 
 

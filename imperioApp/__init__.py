@@ -93,15 +93,18 @@ def register_extensions(app):
     redis_store.init_app(app)
     # Before ProxyFix wraps the app, so Socket.IO requests see the client's real address too.
     init_socketio(app)
+    from .services.competitions import scoring
     from .services.core import events
     from .services.engagement import board_pushes
     from .services.identity import passwords, tokens
+    from .services.rounds import settlement
 
     tokens.init_app(app)
     passwords.init_app(app)
     events.init_app(app)
     board_pushes.init_app(app)
     metrics.init_app(app)
+    settlement.register_scorer(app, scoring.score_round)
     with app.app_context():
         events.bus().subscribe(events.ROUND_SETTLED, metrics.on_round_settled)
 

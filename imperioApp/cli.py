@@ -1,5 +1,5 @@
 """Operator commands: `flask seed`, `flask purge-expired`, `flask create-admin`, `flask leaderboard rebuild`,
-`flask admin ...`."""
+`flask tournaments close-due|check`, `flask admin ...`."""
 
 import json
 import os
@@ -12,6 +12,7 @@ from flask import Blueprint
 from sqlalchemy import update
 
 from .models import User
+from .services.competitions import closing, scoring
 from .services.core.errors import Conflict, DomainError
 from .services.core.unit_of_work import atomic
 from .services.engagement import leaderboards
@@ -109,6 +110,39 @@ def rounds():
 def rounds_expire():
     """End every blackjack round abandoned for ROUND_ABANDON_MINUTES, standing (run by a timer)."""
     click.echo(f"ended {expiry.sweep()} abandoned rounds")
+
+
+@blp.cli.group("tournaments")
+def tournaments():
+    """Tournament periods: closing them when due, checking their standings."""
+
+
+@tournaments.command("close-due")
+def tournaments_close_due():
+    """Close every period whose end passed, pay its prizes, resume interrupted closes and refunds (for a timer)."""
+    closed = closing.close_due()
+    for summary in closed:
+        state = "closed" if summary.get("closed") else "closing (prizes still being paid)"
+        click.echo(f"tournament {summary['tournament_id']} period {summary['period']}: {state}, pool {summary['pool']}")
+    if not closed:
+        click.echo("nothing due")
+
+
+@tournaments.command("check")
+@click.argument("tournament_id", type=int)
+@click.option("--period", type=int, help="the period number (default: the latest)")
+def tournaments_check(tournament_id, period):
+    """Compare a period's live standings with their recomputation from the rounds table; exit 1 on a difference."""
+    result = _run(scoring.check, tournament_id, period)
+    for difference in result["differences"]:
+        click.echo(
+            f"DIFFERENT user {difference['user_id']}: live {difference['live_score']} "
+            f"({difference['live_rounds']} rounds), recomputed {difference['recomputed_score']} "
+            f"({difference['recomputed_rounds']} rounds)"
+        )
+    click.echo(f"{result['entries_checked']} entries checked, {len(result['differences'])} differences")
+    if not result["ok"]:
+        raise SystemExit(1)
 
 
 # --- operators -------------------------------------------------------------------------

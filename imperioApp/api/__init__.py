@@ -19,6 +19,7 @@ from . import (
     sessions,
     statistics,
     tables,
+    tournaments,
     transactions,
     wallet,
 )
@@ -42,7 +43,9 @@ BLUEPRINTS = (
     notifications.blp,
     protection.blp,
     tables.blp,
+    tournaments.blp,
     admin.blp,
+    tournaments.admin_blp,
 )
 
 

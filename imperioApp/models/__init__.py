@@ -1,6 +1,14 @@
 """Database models, one module per aggregate."""
 
 from .chat import CHAT_ROOMS, ChatMessage, ChatSanction
+from .competition import (
+    PERIOD_STATUSES,
+    PRIZE_MODES,
+    TOURNAMENT_METRICS,
+    Tournament,
+    TournamentEntry,
+    TournamentPeriod,
+)
 from .engagement import (
     ALL_GAMES,
     LEADERBOARD_METRICS,
@@ -12,7 +20,7 @@ from .engagement import (
     UserStats,
 )
 from .game import GAME_TYPES, FairnessSeed, GameRound
-from .ledger import LEDGER_TYPES, IdempotencyRecord, LedgerEntry
+from .ledger import LEDGER_TYPES, TOURNAMENT_LEDGER_TYPES, IdempotencyRecord, LedgerEntry
 from .protection import (
     EXCLUSION_KINDS,
     LIMIT_KINDS,
@@ -27,6 +35,13 @@ from .session import AuthSession
 from .user import ROLES, User
 
 __all__ = [
+    "PERIOD_STATUSES",
+    "PRIZE_MODES",
+    "TOURNAMENT_LEDGER_TYPES",
+    "TOURNAMENT_METRICS",
+    "Tournament",
+    "TournamentEntry",
+    "TournamentPeriod",
     "AuthSession",
     "ALL_GAMES",
     "LEADERBOARD_METRICS",

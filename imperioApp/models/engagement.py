@@ -10,7 +10,7 @@ from .game import GAME_TYPES
 # user_stats keeps one row per game played plus this overall row.
 ALL_GAMES = "all"
 LEADERBOARD_METRICS = ("total_winnings", "biggest_win", "games_played")
-NOTIFICATION_TYPES = ("achievement", "big_win", "system")
+NOTIFICATION_TYPES = ("achievement", "big_win", "system", "tournament_prize")
 
 
 def _one_of(column, values):

@@ -15,7 +15,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..extensions import db
 from .base import BigIntegerPK, UTCDateTime, utcnow
 
-LEDGER_TYPES = ("signup_bonus", "bet", "win", "refund", "bonus", "adjustment")
+LEDGER_TYPES = (
+    "signup_bonus",
+    "bet",
+    "win",
+    "refund",
+    "bonus",
+    "adjustment",
+    "tournament_fee",
+    "tournament_refund",
+    "tournament_prize",
+)
+# Ledger rows of tournaments carry a key naming what they pay (tournament, period, rank or
+# player): the database refuses a second row with the same key.
+TOURNAMENT_LEDGER_TYPES = ("tournament_fee", "tournament_refund", "tournament_prize")
 
 
 class LedgerEntry(db.Model):
@@ -27,6 +40,13 @@ class LedgerEntry(db.Model):
         CheckConstraint("balance_after >= 0", name="balance_after_non_negative"),
         CheckConstraint("type IN (" + ", ".join(f"'{t}'" for t in LEDGER_TYPES) + ")", name="type_known"),
         Index("ix_transactions_user_created", "user_id", "created_at", "id"),
+        Index(
+            "uq_transactions_tournament_key",
+            "idempotency_key",
+            unique=True,
+            sqlite_where=db.text("type IN ('tournament_fee', 'tournament_refund', 'tournament_prize')"),
+            postgresql_where=db.text("type IN ('tournament_fee', 'tournament_refund', 'tournament_prize')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntegerPK, primary_key=True)

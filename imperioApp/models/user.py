@@ -33,6 +33,9 @@ class User(db.Model):
     # Set while a limit, exclusion, reality check or suspension may apply: only flagged
     # players pay for the protection check when they stake.
     protection_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    # Set while the player may hold a tournament entry that scores: only flagged players pay
+    # for tournament scoring when a round settles.
+    competing: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
     # An operator's lock: no login, no play, until lifted.
     suspended_at = mapped_column(UTCDateTime, nullable=True)
 

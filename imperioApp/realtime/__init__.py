@@ -25,7 +25,7 @@ def init_socketio(app):
     # init_app calls, so an app without Redis must not inherit a previous app's queue.
     # Handlers must be declared before the first init_app: Flask-SocketIO only remembers
     # (and so re-registers on later servers) handlers declared while it has no server.
-    from . import chat, connection, leaderboards, multiplayer  # noqa: F401
+    from . import chat, connection, leaderboards, multiplayer, tournaments  # noqa: F401
 
     url = app.config.get("REDIS_URL") if app.config["SOCKETIO_USE_MESSAGE_QUEUE"] else None
     if url:
@@ -51,10 +51,11 @@ def register_realtime(app):
 def stop_background_tasks(app):
     """Finish the app's queued leaderboard writes and stop its pusher: nothing emits once this returns."""
     from ..services.engagement import board_pushes
-    from . import leaderboards
+    from . import leaderboards, tournaments
 
     board_pushes.flush(app)
     leaderboards.stop(app)
+    tournaments.stop(app)
 
 
 def reset_state(app):

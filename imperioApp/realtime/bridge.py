@@ -8,7 +8,7 @@ the bus and never touches the committed round.
 from ..extensions import socketio
 from ..models import CHAT_ROOMS
 from ..services.core import events
-from . import leaderboards
+from . import leaderboards, tournaments
 from .chat import chat_room
 from .manager import act_on_room
 from .protocol import session_room, user_room
@@ -59,6 +59,16 @@ def on_reality_check(name, payload):
     socketio.emit("reality_check", body, to=user_room(payload["user_id"]))
 
 
+def on_tournament_standings_changed(name, payload):
+    """A tournament's standings changed: push them to its room (coalesced, at most once a second)."""
+    tournaments.pusher().changed(payload["tournament_id"])
+
+
+def on_tournament_closed(name, payload):
+    """Tell a tournament's room that a period closed (results are at GET /tournaments/<id>/results)."""
+    socketio.emit("tournament_closed", payload, to=tournaments.tournament_room(payload["tournament_id"]))
+
+
 SUBSCRIPTIONS = {
     events.LEADERBOARD_PUSH_DUE: on_leaderboard_push_due,
     events.BIG_WIN: on_big_win,
@@ -67,12 +77,15 @@ SUBSCRIPTIONS = {
     events.SESSIONS_ENDED: on_sessions_ended,
     events.CHAT_BANNED: on_chat_banned,
     events.REALITY_CHECK: on_reality_check,
+    events.TOURNAMENT_STANDINGS_CHANGED: on_tournament_standings_changed,
+    events.TOURNAMENT_CLOSED: on_tournament_closed,
 }
 
 
 def init_app(app):
     """Subscribe the bridge to the app's bus."""
     leaderboards.init_app(app)
+    tournaments.init_app(app)
     with app.app_context():
         bus = events.bus()
     for name, handler in SUBSCRIPTIONS.items():
@@ -82,3 +95,4 @@ def init_app(app):
 def reset(app):
     """Close every in-process push window (tests)."""
     leaderboards.init_app(app)
+    tournaments.init_app(app)

@@ -9,7 +9,9 @@ one step are peers and import neither each other):
 - `protection` and `engagement` (peers): responsible gaming; statistics, leaderboards,
   achievements, notifications, profiles, leaderboard pushes.
 - `rounds`: settlement, solo play, recall.
-- `social`: chat, rooms, the shared table.
+- `competitions` and `social` (peers): tournaments and races scored from settled rounds (scoring, entries, closing,
+  standings); settlement calls its scorer through `rounds.settlement.register_scorer`.
+  `social`: chat, rooms, the shared table.
 - `operators`: admin actions and their audit trail.
 
 `WINGS` states that order as data; `tests/test_layering.py` holds the code to it.
@@ -38,6 +40,6 @@ WINGS = (
     ("identity",),
     ("protection", "engagement"),
     ("rounds",),
-    ("social",),
+    ("competitions", "social"),
     ("operators",),
 )

@@ -235,6 +235,55 @@ def _as_admin(body=None, target=True):
 
 
 REASON = {"reason": "walking the document"}
+
+
+def _tournament_body(field, *, upcoming=False):
+    """A valid definition for the field under test (fields that depend on another come with it)."""
+    from datetime import datetime, timedelta, timezone
+
+    start = datetime.now(timezone.utc) + (timedelta(days=1) if upcoming else -timedelta(minutes=5))
+    body = {"title": "Walker race", "metric": "wagered", "starts_at": start.isoformat(), "duration_seconds": 3600}
+    if field in ("rake_percent", "guaranteed"):
+        body.update(entry_fee=10, prize_pool={"mode": "entry_fees"})
+    if field in ("repeat_every_seconds", "repeat_count"):
+        body["repeat_every_seconds"] = 3600
+    return body
+
+
+def _tournament(ctx, admin, **overrides):
+    from datetime import datetime
+
+    from imperioApp.services.operators import tournaments
+    from imperioApp.services.operators.audit import Operator
+
+    body = _tournament_body(None, **overrides)
+    body["starts_at"] = datetime.fromisoformat(body["starts_at"])
+    with ctx.app.app_context():
+        return tournaments.create(Operator(admin.id), body)["id"]
+
+
+def _create_tournament(ctx, field):
+    admin = ctx.make_admin()
+    return {"json": _tournament_body(field), "headers": _headers(admin)}
+
+
+def _change_tournament(ctx, field):
+    admin = ctx.make_admin()
+    tournament_id = _tournament(ctx, admin, upcoming=True)
+    body = _tournament_body(field, upcoming=True)
+    body = {key: value for key, value in body.items() if key not in ("title", "metric", "starts_at", "duration_seconds")}
+    return {"json": body, "headers": _headers(admin), "path": {"tournament_id": tournament_id}}
+
+
+def _tournament_read(admin=False):
+    def build(ctx, field):
+        operator = ctx.make_admin()
+        tournament_id = _tournament(ctx, operator)
+        return {"headers": _headers(operator if admin else ctx.player()), "path": {"tournament_id": tournament_id}}
+
+    return build
+
+
 BASE_REQUESTS = {
     ("POST", "/signup"): _signup,
     ("POST", "/login"): _login,
@@ -275,6 +324,12 @@ BASE_REQUESTS = {
     ("POST", "/admin/players/{user_id}/chat/unban"): _as_admin(REASON),
     ("GET", "/admin/games/biggest-wins"): _as_admin(target=False),
     ("GET", "/admin/audit"): _as_admin(target=False),
+    ("GET", "/tournaments"): _as_player(),
+    ("GET", "/tournaments/{tournament_id}/standings"): _tournament_read(),
+    ("GET", "/tournaments/{tournament_id}/results"): _tournament_read(),
+    ("POST", "/admin/tournaments"): _create_tournament,
+    ("PATCH", "/admin/tournaments/{tournament_id}"): _change_tournament,
+    ("GET", "/admin/tournaments/{tournament_id}/check"): _tournament_read(admin=True),
 }
 
 

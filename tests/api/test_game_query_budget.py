@@ -134,3 +134,33 @@ def test_game_endpoints_stay_within_their_budget(app, client, make_player, reels
         budget = (postgres if dialect == "postgresql" else sqlite) + (0 if has_redis else REVOCATION_LOOKUP)
         assert statements <= budget, (name, statements, budget)
         assert round_trips <= (redis if has_redis else 0), (name, round_trips)
+
+
+def test_a_tournament_costs_its_entrants_one_statement_and_everyone_else_nothing(
+    app, client, make_player, make_admin, reels, no_default_limit
+):
+    from imperioApp.services.competitions import entries
+    from tests.tournaments import create
+
+    admin = make_admin()
+    entrant, outsider = make_player(balance=100_000), make_player(balance=100_000)
+    tournament = create(app, admin)
+    with app.app_context():
+        entries.join(entrant.id, tournament["id"])
+    reels(None)
+
+    def spin_as(player):
+        def call():
+            response = client.post(*SLOTS[:1], json=SLOTS[1], headers=player.headers)
+            assert response.status_code == 200, response.get_json()
+
+        return call
+
+    for _ in range(3):  # the first rounds unlock the "first game" achievements
+        spin_as(entrant)(), spin_as(outsider)()
+    with app.app_context():
+        dialect = app.extensions["sqlalchemy"].engine.dialect.name
+    postgres, sqlite, _ = BUDGETS["spin"]
+    budget = (postgres if dialect == "postgresql" else sqlite) + (0 if app.config.get("REDIS_URL") else REVOCATION_LOOKUP)
+    assert measure(app, spin_as(outsider))[0] <= budget
+    assert measure(app, spin_as(entrant))[0] <= budget + 1

@@ -26,6 +26,13 @@ subscribers in the order they are called (the order `create_app` subscribes them
   of changed boards (published at once: nothing to commit).
   1. `realtime.bridge.on_leaderboard_push_due`: start those boards' pushes.
 
+- `TOURNAMENT_STANDINGS_CHANGED`: `competitions.scoring` and `competitions.entries`, after a
+  round scored or a player joined.
+  1. `realtime.bridge.on_tournament_standings_changed`: push the standings (at most once a
+     second per tournament).
+- `TOURNAMENT_CLOSED`: `competitions.closing`, once a period closed (or was cancelled).
+  1. `realtime.bridge.on_tournament_closed`: tell the tournament's room.
+
 `ANY` subscribes to every event (the tests' recorder uses it).
 """
 
@@ -47,6 +54,8 @@ REALITY_CHECK = "reality_check"
 CHAT_BANNED = "chat_banned"
 SESSIONS_ENDED = "sessions_ended"
 LEADERBOARD_PUSH_DUE = "leaderboard_push_due"
+TOURNAMENT_STANDINGS_CHANGED = "tournament_standings_changed"
+TOURNAMENT_CLOSED = "tournament_closed"
 # Every event above, in the docstring's order.
 ALL = (
     ROUND_SETTLED,
@@ -57,6 +66,8 @@ ALL = (
     CHAT_BANNED,
     SESSIONS_ENDED,
     LEADERBOARD_PUSH_DUE,
+    TOURNAMENT_STANDINGS_CHANGED,
+    TOURNAMENT_CLOSED,
 )
 ANY = "*"
 

@@ -8,11 +8,11 @@ power at once). Login lives in `login`, sessions in `sessions`, tokens in `token
 
 import structlog
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ...models import User
+from ...models import TournamentPeriod, User
 from ..core.errors import Conflict, Forbidden, NotFound
 from ..core.unit_of_work import atomic
 from ..money import fairness, wallet
@@ -37,7 +37,7 @@ def signup(username, email, password):
             if taken is not None:
                 field = "username" if taken.username.lower() == username.lower() else "email"
                 raise Conflict(f"that {field} is already registered", code=f"{field}_taken")
-            user = User(username=username, email=email, password_hash=password_hash, balance=0)
+            user = User(username=username, email=email, password_hash=password_hash, balance=0, competing=_race_open())
             session.add(user)
             session.flush()
             # The first seed pair's hash is published before the first round.
@@ -51,6 +51,13 @@ def signup(username, email, password):
         raise Conflict("that username or email is already registered", code="account_taken") from None
     log.info("signup", user_id=user.id)
     return user
+
+
+def _race_open():
+    """True while a tournament every player is in (a race without joining) is open: a new player is in it too."""
+    return select(
+        exists().where(TournamentPeriod.__table__.c.open_to_all, TournamentPeriod.__table__.c.status == "open")
+    ).scalar_subquery()
 
 
 def get_user(user_id):

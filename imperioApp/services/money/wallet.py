@@ -11,8 +11,9 @@ so concurrent debits serialise on the row and can never overdraw; SQLite seriali
 itself (transactions there begin IMMEDIATE). The ledger rows for the movement are inserted
 in one multi-row statement, each with the balance it left behind.
 
-The same UPDATE returns the player's `protection_active` flag (see `apply`), so settlement
-puts a stake to the responsible-gaming check only for the few players who need one.
+The same UPDATE returns the player's `protection_active` and `competing` flags (see
+`apply`), so settlement puts a stake to the responsible-gaming check, and a settled round to
+tournament scoring, only for the few players who need one.
 
 The balance ceiling (MAX_BALANCE) is a condition of that same UPDATE: `balance <= :room`,
 where `room` is the ceiling less the most the movements (and, for a stake, the round it
@@ -45,18 +46,23 @@ _APPLY = driver.Prebuilt(
     update(_users)
     .where(_users.c.id == bindparam("owner"), _users.c.balance >= bindparam("need"), _users.c.balance <= bindparam("room"))
     .values(balance=_users.c.balance + bindparam("net"))
-    .returning(_users.c.balance, _users.c.protection_active)
+    .returning(_users.c.balance, _users.c.protection_active, _users.c.competing)
 )
 _BALANCE = driver.Prebuilt(select(_users.c.balance).where(_users.c.id == bindparam("owner")))
-_LOCK = driver.Prebuilt(select(_users.c.balance).where(_users.c.id == bindparam("owner")).with_for_update())
+_LOCK = driver.Prebuilt(
+    select(_users.c.balance, _users.c.protection_active, _users.c.competing)
+    .where(_users.c.id == bindparam("owner"))
+    .with_for_update()
+)
 
 
 @dataclass(frozen=True)
 class Applied:
-    """What posting movements left: the final balance, and whether the player is under protection."""
+    """What posting movements left: the final balance, and the player's flags (protection, tournaments)."""
 
     balance: int
     protection_active: bool
+    competing: bool = False
 
 
 @dataclass(frozen=True)
@@ -166,7 +172,7 @@ def apply(user_id, movements, *, game_type=None, round_id=None, idempotency_key=
         row = driver.execute(session, _APPLY, {"owner": user_id, "need": need, "net": net, "room": room}).fetchone()
         if row is None:
             refuse(user_id, need, room)
-        balance, protected = row
+        balance, protected, competing = row
         params = {
             "user_id": user_id,
             "game_type": game_type,
@@ -182,7 +188,7 @@ def apply(user_id, movements, *, game_type=None, round_id=None, idempotency_key=
             driver.execute(session, _ENTRIES[len(movements)], params)
         else:
             driver.execute(session, _entries_sql(len(movements)), params)
-        return Applied(balance, bool(protected))
+        return Applied(balance, bool(protected), bool(competing))
 
 
 def debit(user_id, amount, *, type="bet", game_type=None, round_id=None, idempotency_key=None):
@@ -212,4 +218,13 @@ def balance_of(user_id):
 
 def lock(user_id):
     """Lock the wallet row for the rest of the caller's transaction and return its balance."""
-    return _one_balance(_LOCK, user_id)
+    return lock_flags(user_id).balance
+
+
+def lock_flags(user_id):
+    """Lock the wallet row for the rest of the caller's transaction; return Applied (balance and flags)."""
+    with atomic() as session:
+        row = driver.execute(session, _LOCK, {"owner": user_id}).fetchone()
+    if row is None:
+        raise NotFound("user not found", code="user_not_found")
+    return Applied(row[0], bool(row[1]), bool(row[2]))

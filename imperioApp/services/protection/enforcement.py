@@ -29,7 +29,9 @@ _exclusions = PlayerExclusion.__table__
 _checks = RealityCheck.__table__
 _ledger = LedgerEntry.__table__
 
-PLAY_TYPES = ("bet", "win", "refund")
+PLAY_TYPES = ("bet", "win", "refund", "tournament_fee", "tournament_refund", "tournament_prize")
+# What counts as staked against wager and loss limits: bets and tournament entry fees.
+STAKE_TYPES = ("bet", "tournament_fee")
 NOTICE_INFO = "imperio.reality_check"
 
 
@@ -123,7 +125,9 @@ def play_usage(session, user_id, periods, now, posted=None):
     columns = []
     for start in starts.values():
         in_period = _ledger.c.created_at >= start
-        columns.append(func.coalesce(func.sum(case((and_(in_period, _ledger.c.type == "bet"), -_ledger.c.amount), else_=0)), 0))
+        columns.append(
+            func.coalesce(func.sum(case((and_(in_period, _ledger.c.type.in_(STAKE_TYPES)), -_ledger.c.amount), else_=0)), 0)
+        )
         columns.append(func.coalesce(func.sum(case((in_period, _ledger.c.amount), else_=0)), 0))
     row = session.execute(
         select(*columns).where(_earlier_play(user_id, posted), _ledger.c.created_at >= min(starts.values()))
@@ -203,7 +207,7 @@ def check_stake(user_id, movements, *, round_id, posted_at):
     of `round_id` stamped `posted_at` (left out of the usage); a refusal rolls the round back.
     """
     posted = (round_id, posted_at)
-    stake = -sum(m.amount for m in movements if m.type == "bet")
+    stake = -sum(m.amount for m in movements if m.type in STAKE_TYPES)
     now = periods.clock()
     with atomic() as session:
         _refuse_if_blocked(session, user_id, now)

@@ -17,6 +17,11 @@ round costs three round trips. A new round whose draw this process expected
 trips, and if the claim finds the pair moved on, nothing is written and the round draws
 the usual way in the same transaction. SQLite runs the same writes statement by statement.
 
+A settled round of a player whose `competing` flag the balance UPDATE returned (set while
+they may hold a tournament entry) is also scored by the scorers registered with
+`register_scorer` (the competitions wing registers its one statement), in the same
+transaction: a player in no tournament pays nothing for tournaments.
+
 After the commit, one channel: `round_settled` (and `big_win`) on the event bus.
 """
 
@@ -36,6 +41,22 @@ from ..engagement import leaderboards, round_effects, statistics
 from ..identity import accounts
 from ..money import fairness, wallet
 from ..protection import enforcement
+
+_SCORERS = "imperio.round_scorers"
+
+
+def register_scorer(app, scorer):
+    """Have `scorer(result, settled_at)` run inside the transaction of every settled round of a competing player.
+
+    Wings above rounds (competitions) register here; rounds imports none of them.
+    """
+    app.extensions.setdefault(_SCORERS, []).append(scorer)
+
+
+def _score_for_competitions(result, competing, settled_at):
+    if competing and result.settled:
+        for scorer in current_app.extensions.get(_SCORERS, ()):
+            scorer(result, settled_at)
 
 
 @dataclass
@@ -257,11 +278,11 @@ def _settle_statement_by_statement(session, step, params, movements, idempotency
             at=posted_at,
             room=params["room"],
         )
-        balance = applied.balance
         _protect(step, movements, applied.protection_active, round_id, posted_at)
     else:
-        balance = wallet.lock(step.user_id)
-    result = _result(step, balance, round_id)
+        applied = wallet.lock_flags(step.user_id)
+    result = _result(step, applied.balance, round_id)
+    _score_for_competitions(result, applied.competing, posted_at)
     scores = round_effects.record_settled_round(result, now=now) if result.settled else []
     return result, scores
 
@@ -286,7 +307,7 @@ def _one_statement(new_round, scored, winning, claims):
     parts += [
         "moved AS (UPDATE users SET balance = balance + :delta WHERE id = :user_id AND balance >= :need "
         f"AND balance <= :room{claimed} "  # nosec B608  # SQL assembled at import from constant fragments; every value is a bound parameter
-        "RETURNING balance, protection_active)",
+        "RETURNING balance, protection_active, competing)",
         f"played AS ({played})",
         # The bet line leaves the balance before the win; the win line leaves the final balance.
         "posted AS (INSERT INTO transactions (user_id, type, amount, balance_after, game_type, round_id, "
@@ -302,7 +323,7 @@ def _one_statement(new_round, scored, winning, claims):
         parts += [f"stats AS ({stats})", f"board AS ({board})"]
         tail = "(SELECT json_agg(stats) FROM stats), (SELECT json_agg(board) FROM board)"
     sql = _native("WITH " + ", ".join(parts), "postgresql")
-    columns = f"moved.balance, played.id, moved.protection_active, {tail}"
+    columns = f"moved.balance, played.id, moved.protection_active, moved.competing, {tail}"
     # With a claim the statement always answers one row; its last column says whether it claimed.
     select = (
         f"SELECT {columns}, EXISTS (SELECT 1 FROM claimed) FROM (VALUES (1)) AS answer "  # nosec B608  # SQL assembled at import from constant fragments; every value is a bound parameter
@@ -342,8 +363,9 @@ def _settle_in_one_statement(session, step, params, movements, posted_at, now, c
         wallet.refuse(step.user_id, params["need"], params["room"])
     # From here to COMMIT the wallet row is locked; the flag the `moved` UPDATE returned
     # beside the balance selects the few players whose stake needs the protection check.
-    result.balance, result.round_id, protected, stats, scores = row
+    result.balance, result.round_id, protected, competing, stats, scores = row
     _protect(step, movements, protected, result.round_id, posted_at)
+    _score_for_competitions(result, competing, posted_at)
     if not scored:
         return result, []
     by_game = {item["game_type"]: SimpleNamespace(**item) for item in stats}

@@ -39,6 +39,8 @@ def test_the_constants_are_the_wire_names_and_each_is_documented():
         "chat_banned",
         "sessions_ended",
         "leaderboard_push_due",
+        "tournament_standings_changed",
+        "tournament_closed",
     )
 
 

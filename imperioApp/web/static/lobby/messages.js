@@ -111,6 +111,16 @@ export const ERROR_MESSAGES = {
   betting_closed: "Betting on this spin has closed; bet on the next one.",
   try_again: "The spin is opening: try again in a moment.",
   unknown_event: "The server did not understand that.",
+  // tournaments
+  tournament_not_found: "No such tournament.",
+  period_not_found: "That tournament has no such period.",
+  tournament_closed: "That tournament takes no more entries or changes.",
+  tournament_full: "That tournament is full.",
+  already_joined: "You are already in that tournament.",
+  not_entered: "You are not in that tournament.",
+  period_not_closed: "Results come when the tournament closes.",
+  tournament_cancelled: "That tournament was cancelled.",
+  tournament_has_entrants: "Players have joined: the entry fee stays as it is.",
   // player protection and operators
   limit_reached: "That bet would pass one of your limits.",
   timed_out: "You are taking a break: no bets, chat or tables until it ends.",
