@@ -193,7 +193,9 @@ def settings_rows(app, user_id):
 
 def test_an_operator_lifts_an_exclusion_made_in_error_within_24_hours_audited(app, client, player, make_admin, clock):
     admin = make_admin()
-    taken = client.post("/protection/self-exclusion", json={"permanent": True, "password": player.password}, headers=player.headers)
+    taken = client.post(
+        "/protection/self-exclusion", json={"permanent": True, "password": player.password}, headers=player.headers
+    )
     assert taken.status_code == 201
     again = log_in_again(app, player)
     assert_error(spin(client, again), 403, "self_excluded")

@@ -238,6 +238,7 @@ def test_limits_a_reality_check_and_a_time_out_in_the_page(player_page, live_ser
     row.locator(".amount:has-text('50')").wait_for()
     # A raise waits a day: the page counts down to it, in local time.
     form.get_by_label("Coins").fill("80")
+    form.get_by_label("Password").fill(PASSWORD)
     form.get_by_role("button", name="Set limit").click()
     row.locator(".pending:has-text('80 in 2')").wait_for()
     assert "T" not in row.locator(".pending").inner_text().split("(")[1]  # no raw ISO timestamp

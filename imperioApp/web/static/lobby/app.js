@@ -1343,11 +1343,15 @@ $("#limit-form").addEventListener("submit", async (event) => {
   const amount = raw === "" ? null : Number(raw);
   if (amount !== null && !(Number.isInteger(amount) && amount >= 1)) { box.textContent = "A limit is a whole number of coins, at least 1 (leave it empty to remove it)."; return; }
   try {
-    const limit = await api.call("PUT", "/protection/limits", { kind: form.kind.value, period: form.period.value, amount });
+    // Raising or removing a limit in force needs the current password (a lower one does not).
+    const body = { kind: form.kind.value, period: form.period.value, amount };
+    if (form.password.value) body.password = form.password.value;
+    const limit = await api.call("PUT", "/protection/limits", body);
     toast(limit.pending_at
       ? `Your ${form.kind.value} limit changes ${untilText(limit.pending_at)} (${localTime(limit.pending_at)}).`
       : `Your ${form.kind.value} limit ${PERIOD_WORDS[form.period.value]} is now ${limit.amount === null ? "none" : fmt(limit.amount)} coins.`);
     form.amount.value = "";
+    form.password.value = "";
     await loadProtection();
   } catch (error) { showError(error, box); }
 });

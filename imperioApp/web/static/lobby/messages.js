@@ -132,7 +132,6 @@ export const ERROR_MESSAGES = {
   invalid_months: "A self-exclusion lasts 6 to 60 months, or for good.",
   invalid_hours: "A break lasts 24 hours to 6 weeks.",
   no_reality_check: "No reality check is set.",
-  wrong_password: "That password is not right.",
   csrf_failed: "This page could not prove it is yours: reload it and log in again.",
   reason_required: "Give a reason of 3 to 500 characters.",
   idempotency_key_required: "This action needs a request key.",
