@@ -295,7 +295,7 @@ def test_self_exclusion_needs_the_password(player_page, live_server, size):
     page.get_by_label("Your password").fill("not-the-password")
     page.get_by_role("button", name="Exclude me").click()
     page.wait_for_function("() => document.querySelector('#break-error').textContent.length > 0")
-    assert page.locator("#break-error").inner_text() == "That password is not right."
+    assert page.locator("#break-error").inner_text() == "That is not your current password."
     page.keyboard.press("Escape")
     page.wait_for_selector("#break-dialog:not([open])", state="attached")
     assert page.locator("#auth").is_hidden()  # still playing
