@@ -5,7 +5,7 @@ card for card, over many random seeds, every bet type and every kind of blackjac
 import random
 
 from imperioApp.games import blackjack, roulette, verify
-from imperioApp.games.fairness import FairRNG, generate_client_seed, generate_server_seed
+from imperioApp.games.fairness import FairRNG, generate_server_seed
 
 WORKED_SEED = "61a8cad2a0ba37e1f68c3400dc45cf5e2f33fc022fdc04ddf106d3cda4daaaaa"
 
@@ -59,7 +59,9 @@ def cases(count=150, seed=20261201):
         },
     ]
     for i in range(count):
-        server_seed, client_seed = generate_server_seed(), rnd.choice([generate_client_seed(), "~!odd:seed|", "x"])
+        # Seeds from the seeded generator: the sample, and so what it covers, is the same every run.
+        server_seed = rnd.randbytes(32).hex()
+        client_seed = rnd.choice([rnd.randbytes(16).hex(), "~!odd:seed|", "x"])
         nonce = rnd.choice([i, rnd.randint(0, 10**9), 2**40 + i])
         made.append(
             {
