@@ -10,6 +10,8 @@ blackjack actions a hand allows, `from` not after `to`), the rule is stated in t
 description and its refusal has a code of its own.
 """
 
+import copy
+
 from ..games import blackjack, roulette, slots
 from ..games.fairness import CLIENT_SEED_MAX_LENGTH
 from ..services.engagement import leaderboards
@@ -38,6 +40,7 @@ def document_input_rules(api, config):
     _protection_rules(schemas, config)
     _operator_rules(schemas, paths, config)
     _query_rules(paths)
+    _browser_pages(paths, api.spec.components.responses)
     for operation in _operations(paths):
         _no_plain_text_gaps(operation, schemas)
     api.spec.options.setdefault("info", {})["description"] = (
@@ -186,6 +189,60 @@ def _operator_rules(schemas, paths, config):
     minutes = {"minimum": 1, "maximum": config["CHAT_MAX_MUTE_MINUTES"]}
     schemas["Mute"]["properties"]["minutes"].update(minutes)
     schemas["Ban"]["properties"]["minutes"].update(minutes)
+
+
+# POST /signup, /login and /logout are also the browser pages' form posts (web/pages.py): a
+# form-encoded body is the page's, answered in HTML; GET renders the form. Both are stated so
+# a client that follows the document finds every method these paths answer.
+_HTML = {"text/html": {"schema": {"type": "string"}}}
+_REDIRECT = {"description": "To the next page (HTML).", "headers": {"Location": {"schema": {"type": "string"}}}}
+_CSRF = {"type": "string", "description": "The token of the form the page rendered (its hidden field)."}
+_PAGE_FORMS = {
+    "/signup": (
+        "The sign-up page.",
+        {"username": {"type": "string"}, "email": {"type": "string"}, "password": {"type": "string"}},
+        {"409": "The username or email is taken (the form again)."},
+    ),
+    "/login": (
+        "The login page (username or email).",
+        {"login": {"type": "string"}, "password": {"type": "string"}, "next": {"type": "string"}},
+        {"401": "Wrong credentials (the form again)."},
+    ),
+    "/logout": ("Asks before logging out; without a browser session, a redirect to the login page.", {}, {}),
+}
+
+
+def _browser_pages(paths, shared_responses):
+    for path, (summary, fields, refusals) in _PAGE_FORMS.items():
+        paths[path]["get"] = {
+            "tags": ["pages"],
+            "summary": summary,
+            "security": [],
+            "responses": {"200": {"description": "The page (HTML).", "content": _HTML}, "302": _REDIRECT},
+        }
+        post = paths[path]["post"]
+        form = {"type": "object", "properties": {**fields, "csrf_token": _CSRF}, "required": ["csrf_token", *fields]}
+        form["required"] = [name for name in form["required"] if name != "next"]
+        post["requestBody"].setdefault("content", {})["application/x-www-form-urlencoded"] = {"schema": form}
+        post["description"] = (
+            post.get("description", "") + "\n\nA form-encoded body is the browser page's form post: it is answered "
+            "in HTML, with a redirect on success and the form again, with the error, otherwise "
+            "(403 without the page's own CSRF token)."
+        ).lstrip()
+        responses = post["responses"]
+        responses["303"] = _REDIRECT
+        for status, description in {
+            "403": "Not the page's own form (CSRF).",
+            "422": "Invalid fields (the form again).",
+            "429": "Too many attempts (the form again).",
+            **refusals,
+        }.items():
+            # The JSON API may answer the same status with its error shape.
+            error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+            response = responses.setdefault(status, {"description": description, "content": error})
+            if "$ref" in response:  # a $ref takes no siblings: the shared answer, copied, gains HTML
+                response = responses[status] = copy.deepcopy(shared_responses[response["$ref"].rsplit("/", 1)[-1]])
+            response.setdefault("content", {}).update(_HTML)
 
 
 def _query_rules(paths):

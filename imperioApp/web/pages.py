@@ -133,7 +133,8 @@ def _csrf_refused(template, **context):
         csrf.protect()
     except CSRFError:
         error = "This form has expired or did not come from this site. Reload the page and try again."
-        return _page(template, 400, error=error, **context)
+        # 403, not Flask-WTF's 400: the form is well formed, the browser is just not entitled to post it.
+        return _page(template, 403, error=error, **context)
     return None
 
 

@@ -56,3 +56,35 @@ def test_interactive_docs_page(client):
     response = client.get("/docs")
     assert response.status_code == 200
     assert "swagger" in response.get_data(as_text=True).lower()
+
+
+HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def test_every_method_a_documented_path_answers_is_documented_and_the_rest_are_405(client):
+    """GET /login renders a page, a form post to it is the page's: the document says both; PUT is 405."""
+    spec = client.get("/openapi.json").get_json()
+    for path, operations in spec["paths"].items():
+        url = re.sub(r"\{[^}]+\}", "1", path)
+        for method in HTTP_METHODS:
+            if method in operations:
+                continue
+            response = client.open(url, method=method.upper())
+            assert response.status_code == 405, f"{method.upper()} {path} answers {response.status_code}, undocumented"
+            assert response.get_json()["error"]["code"] == "method_not_allowed"
+            documented = {name.upper() for name in operations if name in HTTP_METHODS}
+            assert documented <= set(response.headers["Allow"].split(", ")), path
+
+
+def test_the_pages_form_posts_are_documented_with_their_html_answers(client):
+    spec = client.get("/openapi.json").get_json()
+    for path in ("/signup", "/login", "/logout"):
+        assert spec["paths"][path]["get"]["responses"]["200"]["content"] == {"text/html": {"schema": {"type": "string"}}}
+        post = spec["paths"][path]["post"]
+        form = post["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+        assert "csrf_token" in form["required"]
+        assert "text/html" in post["responses"]["403"]["content"]
+    # A form post without the page's token is answered as documented: 403 in HTML, nothing written.
+    response = client.post("/signup", data={"username": "formless", "email": "f@example.com", "password": "x" * 12})
+    assert response.status_code == 403 and response.mimetype == "text/html"
+    assert client.post("/login", json={"username": "formless", "password": "x" * 12}).status_code == 401

@@ -22,7 +22,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 ROULETTE_MAX_TOTAL_BET = "1000"
 MAX_SECONDS = int(os.environ.get("FUZZ_MAX_SECONDS", "90"))
 CHECKS = (
-    "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,positive_data_acceptance"
+    "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,positive_data_acceptance,"
+    "unsupported_method"
 )
 
 

@@ -167,7 +167,7 @@ def test_a_form_with_a_wrong_csrf_token_is_refused(servers, page):
     page.fill("#password", "correct-horse-battery")
     with page.expect_response(f"{api.url}/signup") as answer:
         page.click("button[type=submit]")
-    assert answer.value.status == 400
+    assert answer.value.status == 403
     expect(page.locator(".error")).to_contain_text("did not come from this site")
     page.goto(f"{api.url}/dashboard")
     expect(page).to_have_url(f"{api.url}/login?next=/dashboard")

@@ -133,7 +133,7 @@ def test_form_posts_without_the_right_csrf_token_are_refused(client, path, data,
     if csrf is not None:
         data = {**data, "csrf_token": csrf}
     response = client.post(path, data=data)
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert "did not come from this site" in response.get_data(as_text=True)
     if path == "/logout":
         assert client.get("/dashboard").status_code == 200  # still logged in
@@ -146,7 +146,7 @@ def test_another_browsers_csrf_token_is_refused(app, client):
     foreign = csrf_of(other.get("/login"))
     sign_up(client, "two_browsers")
     response = client.post("/logout", data={"csrf_token": foreign})
-    assert response.status_code == 400 and client.get("/dashboard").status_code == 200
+    assert response.status_code == 403 and client.get("/dashboard").status_code == 200
 
 
 def test_the_json_api_keeps_its_paths_and_needs_no_cookie_or_csrf(client, player):
