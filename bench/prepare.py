@@ -1,9 +1,13 @@
 """Create a clean benchmark database and N players with long-lived tokens.
 
     python bench/prepare.py --users 256 --tokens bench/results/tokens.txt
+    python bench/prepare.py --users 64 --tournament-entrants 1000   # and a running tournament
 
 Reads DATABASE_URL (PostgreSQL, or a SQLite file) and REDIS_URL from the environment. Players get their
-coins through the ledger like everyone else (a large sign-up bonus).
+coins through the ledger like everyone else (a large sign-up bonus). With --tournament-entrants N,
+a tournament runs through the whole bench (every game counts, a free entry, a fixed pool) with N
+entrants: the players with tokens first, then more players signed up to make up N, so every
+round the bench plays is an entrant's round and runs the scoring statement.
 """
 
 import argparse
@@ -19,6 +23,7 @@ from sqlalchemy import text  # noqa: E402
 
 from imperioApp import create_app  # noqa: E402
 from imperioApp.extensions import db, redis_store  # noqa: E402
+from imperioApp.services.competitions import entries, tournaments  # noqa: E402
 from imperioApp.services.identity import accounts, sessions  # noqa: E402
 
 
@@ -27,6 +32,7 @@ def main():
     parser.add_argument("--users", type=int, default=256)
     parser.add_argument("--tokens", default="bench/results/tokens.txt")
     parser.add_argument("--bonus", type=int, default=10_000_000)
+    parser.add_argument("--tournament-entrants", type=int, default=0, help="players in a running tournament (0: none)")
     args = parser.parse_args()
 
     app = create_app(
@@ -49,17 +55,41 @@ def main():
         upgrade()
         if redis_store.client is not None:
             redis_store.client.flushdb()
-        lines = []
+        lines, user_ids = [], []
         for n in range(args.users):
             user = accounts.signup(f"bench{n}", f"bench{n}@example.com", "bench-password")
+            user_ids.append(user.id)
             session_id, _ = sessions.open_session(user.id, lifetime=timedelta(hours=3), user_agent="bench")
             token = sessions.issue_access_token(
                 user.id, session_id, {"username": user.username, "role": "player"}, expires_delta=timedelta(hours=3)
             )
             lines.append(token)
+        if args.tournament_entrants:
+            running_tournament(user_ids, args.tournament_entrants)
     Path(args.tokens).parent.mkdir(parents=True, exist_ok=True)
     Path(args.tokens).write_text("\n".join(lines) + "\n")
     print(f"prepared {args.users} players; tokens in {args.tokens}")
+
+
+def running_tournament(user_ids, entrants):
+    """A tournament running for the next six hours with `entrants` entrants, the bench's players among them."""
+    for n in range(len(user_ids), entrants):
+        user_ids.append(accounts.signup(f"entrant{n}", f"entrant{n}@example.com", "bench-password").id)
+    now = tournaments.clock()
+    definition = tournaments.validate_definition(
+        {
+            "title": "Bench tournament",
+            "metric": "wagered",
+            "starts_at": now - timedelta(minutes=1),
+            "duration_seconds": 6 * 3600,
+            "prize_pool": {"mode": "fixed", "amount": 1000},
+            "payouts": [50, 30, 20],
+        }
+    )
+    tournament_id = tournaments.create(definition, created_by=user_ids[0])
+    for user_id in user_ids[:entrants]:
+        entries.join(user_id, tournament_id)
+    print(f"tournament {tournament_id} running with {entrants} entrants")
 
 
 if __name__ == "__main__":

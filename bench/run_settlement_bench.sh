@@ -3,6 +3,7 @@
 #
 #   bash bench/run_settlement_bench.sh            # defaults below
 #   ROUNDS=3 DURATION=20 SPIN_CONNECTIONS=32 MIX_CONNECTIONS=64 bash bench/run_settlement_bench.sh
+#   TOURNAMENT_ENTRANTS=1000 bash bench/run_settlement_bench.sh   # every player an entrant of a running tournament
 #
 # Starts the project (Gunicorn, WORKERS gevent workers, PostgreSQL + Redis) and the
 # reference app bench/bare_tx_app.py (same stack, same database and players), then for each
@@ -24,6 +25,7 @@ DURATION="${DURATION:-20}"
 SPIN_CONNECTIONS="${SPIN_CONNECTIONS:-32}"
 MIX_CONNECTIONS="${MIX_CONNECTIONS:-64}"
 USERS="${USERS:-$MIX_CONNECTIONS}"
+TOURNAMENT_ENTRANTS="${TOURNAMENT_ENTRANTS:-0}"
 OUT=bench/results
 mkdir -p "$OUT"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
@@ -33,7 +35,7 @@ APP_PORT=$(free_port); REF_PORT=$(free_port)
 
 psql "$PGHOST_URL/postgres" -qtAc "SELECT 1 FROM pg_database WHERE datname='$DB_NAME'" | grep -q 1 \
   || psql "$PGHOST_URL/postgres" -qc "CREATE DATABASE $DB_NAME"
-.venv/bin/python bench/prepare.py --users "$USERS" --tokens "$OUT/tokens.txt" >/dev/null
+.venv/bin/python bench/prepare.py --users "$USERS" --tokens "$OUT/tokens.txt" --tournament-entrants "$TOURNAMENT_ENTRANTS"
 
 GUNICORN_BIND=127.0.0.1:$APP_PORT .venv/bin/gunicorn -c deployment/gunicorn_config.py imperioApp.wsgi:app > "$OUT/app.log" 2>&1 &
 APP=$!
@@ -85,7 +87,7 @@ PY
   tail -1 "$OUT/runs.txt"
 }
 
-echo "=== $(date -u +%FT%TZ) $(nproc) cores; load before: $(cat /proc/loadavg)"
+echo "=== $(date -u +%FT%TZ) $(nproc) cores; load before: $(cat /proc/loadavg); tournament entrants: $TOURNAMENT_ENTRANTS"
 : > "$OUT/runs.txt"
 echo "--- warm-up"
 TOKENS="$OUT/tokens.txt" wrk -t8 -c8 -d3s -s bench/games.lua "http://127.0.0.1:$APP_PORT" >/dev/null

@@ -19,7 +19,11 @@ class LeaderboardQuerySchema(ma.Schema):
     cursor = ma.fields.Integer(
         load_default=0,
         validate=validate.Range(min=0, max=leaderboards.MAX_DEPTH - 1),
-        metadata={"description": "next_cursor of the previous page (entries already seen)"},
+        metadata={"description": "next_cursor of the previous page (entries already seen); not with around"},
+    )
+    around = ma.fields.String(
+        validate=validate.OneOf(["me"]),
+        metadata={"description": "me: the `limit` places around yours, yours in the middle where it can be (and your rank)"},
     )
 
 
@@ -36,6 +40,9 @@ class LeaderboardPageSchema(ma.Schema):
     period = ma.fields.String(required=True, metadata={"description": "e.g. 2026-11-27, 2026-W48, all"})
     items = ma.fields.List(ma.fields.Nested(LeaderboardEntrySchema), required=True)
     next_cursor = ma.fields.Integer(allow_none=True, required=True)
+    rank = ma.fields.Integer(
+        allow_none=True, metadata={"description": "around=me: yours (null, with no items, if not on the board)"}
+    )
 
 
 class StandingSchema(ma.Schema):
@@ -53,7 +60,9 @@ class StandingSchema(ma.Schema):
 @blp.arguments(LeaderboardQuerySchema, location="query")
 @blp.response(200, LeaderboardPageSchema)
 def board(query):
-    """One board, best first: score descending, ties to the earlier account (lower user id)."""
+    """One board, best first: score descending, ties to the earlier account (lower user id); around=me: your window."""
+    if query.get("around") == "me":
+        return leaderboards.around(query["metric"], query["timeframe"], current_user_id(), limit=query["limit"])
     return leaderboards.page(query["metric"], query["timeframe"], limit=query["limit"], cursor=query["cursor"])
 
 

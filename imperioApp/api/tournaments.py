@@ -7,7 +7,7 @@ from marshmallow import validate
 
 from ..models import GAME_TYPES, PRIZE_MODES, TOURNAMENT_METRICS
 from ..schemas import ID_IN_PATH, MAX_ID, MAX_PAGE, PageQuerySchema, StrictBoolean, UtcDateTime
-from ..services.competitions import entries, standings, tournaments
+from ..services.competitions import cron, entries, standings, tournaments
 from ..services.competitions.tournaments import (
     DESCRIPTION_LENGTH,
     MAX_COUNT,
@@ -95,6 +95,16 @@ class TournamentInputSchema(ma.Schema):
     duration_seconds = _count(60, MAX_SECONDS, allow_none=True)
     repeat_every_seconds = _count(60, MAX_SECONDS, allow_none=True, metadata={"description": "a new period this often"})
     repeat_count = _count(1, MAX_COUNT, allow_none=True, metadata={"description": "periods in all (default: no end)"})
+    schedule = ma.fields.String(
+        allow_none=True,
+        validate=[validate.Length(min=9, max=cron.MAX_LENGTH), validate.Regexp(cron.SHAPE)],
+        metadata={
+            "description": "a five-field cron expression in UTC (e.g. '0 20 * * *'): each occurrence from starts_at on "
+            "starts a period of duration_seconds, which may not exceed the shortest gap between two occurrences "
+            "(422 schedule_overlap); instead of repeat_every_seconds",
+            "example": "0 20 * * *",
+        },
+    )
 
 
 class TournamentChangeSchema(TournamentInputSchema):
@@ -135,6 +145,7 @@ class TournamentSchema(ma.Schema):
     duration_seconds = ma.fields.Integer(allow_none=True, required=True)
     repeat_every_seconds = ma.fields.Integer(allow_none=True, required=True)
     repeat_count = ma.fields.Integer(allow_none=True, required=True)
+    schedule = ma.fields.String(allow_none=True, required=True, metadata={"description": "cron expression (UTC), if scheduled"})
     status = ma.fields.String(required=True, metadata={"description": "upcoming, running, finished or cancelled"})
     period = ma.fields.Nested(PeriodSchema, required=True)
 
@@ -203,6 +214,20 @@ class CancelResultSchema(ma.Schema):
     period = ma.fields.Integer(required=True)
     refunded = ma.fields.Integer(required=True)
     audit_id = ma.fields.Integer(required=True)
+
+
+class PreviewPeriodSchema(ma.Schema):
+    index = ma.fields.Integer(required=True, metadata={"description": "the period's number"})
+    starts_at = ma.fields.DateTime(required=True)
+    ends_at = ma.fields.DateTime(allow_none=True, required=True)
+
+
+class PreviewSchema(ma.Schema):
+    periods = ma.fields.List(
+        ma.fields.Nested(PreviewPeriodSchema),
+        required=True,
+        metadata={"description": f"the next up to {tournaments.PREVIEW_PERIODS} periods, were it created now"},
+    )
 
 
 class DifferenceSchema(ma.Schema):
@@ -292,6 +317,16 @@ ADMIN_TOURNAMENT = f"/tournaments/<{ID_IN_PATH}:tournament_id>"
 def create(data):
     """Define a tournament (audited)."""
     return operator_tournaments.create(operator(), data)
+
+
+@admin_blp.route("/tournaments/preview", methods=["POST"])
+@jwt_required()
+@admin_only
+@admin_blp.arguments(TournamentInputSchema)
+@admin_blp.response(200, PreviewSchema)
+def preview(data):
+    """The periods a definition would have (validated as for creating it; nothing is written)."""
+    return operator_tournaments.preview(operator(), data)
 
 
 @admin_blp.route(ADMIN_TOURNAMENT, methods=["PATCH"])

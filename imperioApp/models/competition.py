@@ -64,6 +64,8 @@ class Tournament(db.Model):
     duration_seconds: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     repeat_every_seconds: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     repeat_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # A five-field cron expression (UTC); each occurrence starts a period of duration_seconds.
+    schedule: Mapped[str | None] = mapped_column(String(100), nullable=True)
     status: Mapped[str] = mapped_column(String(10), nullable=False)
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)

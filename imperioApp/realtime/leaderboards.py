@@ -8,8 +8,6 @@ LEADERBOARD_PUSH_INTERVAL, reads the board once and emits it to the board's room
 the message queue to every process, and repeats while the window stays open.
 """
 
-import threading
-
 import marshmallow as ma
 import structlog
 from flask import current_app
@@ -18,7 +16,8 @@ from flask_socketio import emit, join_room, leave_room
 from .. import metrics
 from ..extensions import socketio
 from ..services.engagement import board_pushes, leaderboards
-from .protocol import event, scheduler
+from .coalescing import PushCoalescer
+from .protocol import event
 
 log = structlog.get_logger(__name__)
 
@@ -54,39 +53,30 @@ class LeaderboardPusher:
 
     def __init__(self, app):
         self.app = app
-        self.interval = app.config["LEADERBOARD_PUSH_INTERVAL"]
         self.limit = app.config["LEADERBOARD_PUSH_SIZE"]
-        self.stopped = False
-        # Held across the stopped check and the push, so that once stop() returns no task
-        # of this pusher emits again, not even one that had already woken up.
-        self._pushing = threading.Lock()
+        self._windows = PushCoalescer(app, app.config["LEADERBOARD_PUSH_INTERVAL"], self._push_window)
+
+    @property
+    def stopped(self):
+        return self._windows.stopped
 
     def stop(self):
         """End pushing for good: a push under way finishes, sleeping tasks exit when they wake."""
-        with self._pushing:
-            self.stopped = True
+        self._windows.stop()
 
     def schedule(self, boards):
-        """Start one push task per board whose window this process owns."""
-        if self.stopped:
-            return
+        """Open a push window for each board whose shared window this process owns."""
         for board in boards:
-            scheduler(self.app).start_background_task(self._run, tuple(board))
+            self._windows.open(tuple(board))
 
-    def _run(self, board):
-        while True:
-            scheduler(self.app).sleep(self.interval)
-            with self._pushing:
-                if self.stopped:
-                    return
-                with self.app.app_context():
-                    try:
-                        board_pushes.call("begin", board)
-                        self.push(board)
-                    except Exception:
-                        log.exception("leaderboard_push_failed", board=":".join(board))
-                    if not board_pushes.call("finish", board):
-                        return
+    def _push_window(self, board):
+        """One push of a board; True while its shared window stays open for another."""
+        try:
+            board_pushes.call("begin", board)
+            self.push(board)
+        except Exception:
+            log.exception("leaderboard_push_failed", board=":".join(board))
+        return board_pushes.call("finish", board)
 
     def push(self, board):
         """Read one board now and emit it to its room (through the queue: every process)."""

@@ -2,12 +2,12 @@
 
 A scored round or a join publishes `tournament_standings_changed`; this process then pushes
 the tournament's standings (the first page) to its room at most once per
-TOURNAMENT_PUSH_INTERVAL: the first change opens a window, and the changes inside it are
-pushed once, at its end. A closed (or cancelled) period is announced with `tournament_closed`.
-Each process coalesces its own rounds' changes.
+TOURNAMENT_PUSH_INTERVAL, through the same coalescer as the leaderboards
+(`realtime.coalescing`): the first change opens a window, the changes inside it are pushed
+once, at its end, and a change during the push keeps it open for one more. A closed (or
+cancelled) period is announced with `tournament_closed`. Each process coalesces its own
+rounds' changes.
 """
-
-import threading
 
 import marshmallow as ma
 import structlog
@@ -19,7 +19,8 @@ from ..extensions import socketio
 from ..schemas import MAX_ID
 from ..services.competitions import standings, tournaments
 from ..services.core.errors import NotFound
-from .protocol import event, scheduler
+from .coalescing import PushCoalescer
+from .protocol import event
 
 log = structlog.get_logger(__name__)
 
@@ -35,38 +36,25 @@ class StandingsPusher:
     """Coalesces standings pushes: at most one per tournament per interval, from this process."""
 
     def __init__(self, app):
-        self.app = app
-        self.interval = app.config["TOURNAMENT_PUSH_INTERVAL"]
-        self._lock = threading.Lock()
-        self._pending = set()
-        self.stopped = False
+        self._windows = PushCoalescer(app, app.config["TOURNAMENT_PUSH_INTERVAL"], self._push)
 
     def stop(self):
         """Push no more: windows still open end without a push."""
-        with self._lock:
-            self.stopped = True
+        self._windows.stop()
 
     def changed(self, tournament_id):
-        """Open the tournament's window unless one is open: one push at its end."""
-        with self._lock:
-            if self.stopped or tournament_id in self._pending:
-                return
-            self._pending.add(tournament_id)
-        scheduler(self.app).start_background_task(self._push_after, tournament_id)
+        """Open the tournament's window, or mark the open one changed: one push at its end."""
+        self._windows.open(tournament_id)
 
-    def _push_after(self, tournament_id):
-        scheduler(self.app).sleep(self.interval)
-        with self._lock:
-            self._pending.discard(tournament_id)
-            if self.stopped:
-                return
-        with self.app.app_context():
-            try:
-                socketio.emit("tournament_standings", standings_body(tournament_id), to=tournament_room(tournament_id))
-            except NotFound:
-                pass  # the tournament is gone (a test's tables were emptied)
-            except Exception:
-                log.exception("tournament_push_failed", tournament_id=tournament_id)
+    @staticmethod
+    def _push(tournament_id):
+        try:
+            socketio.emit("tournament_standings", standings_body(tournament_id), to=tournament_room(tournament_id))
+        except NotFound:
+            pass  # the tournament is gone (a test's tables were emptied)
+        except Exception:
+            log.exception("tournament_push_failed", tournament_id=tournament_id)
+        return False
 
 
 def standings_body(tournament_id):

@@ -328,6 +328,7 @@ BASE_REQUESTS = {
     ("GET", "/tournaments/{tournament_id}/standings"): _tournament_read(),
     ("GET", "/tournaments/{tournament_id}/results"): _tournament_read(),
     ("POST", "/admin/tournaments"): _create_tournament,
+    ("POST", "/admin/tournaments/preview"): _create_tournament,
     ("PATCH", "/admin/tournaments/{tournament_id}"): _change_tournament,
     ("GET", "/admin/tournaments/{tournament_id}/check"): _tournament_read(admin=True),
 }

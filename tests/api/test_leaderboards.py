@@ -234,3 +234,34 @@ def test_the_rebuild_command(app, runner):
         assert result.output.count(": rebuilt") == 9
     else:
         assert "nothing to rebuild" in result.output
+
+
+def _around(client, player, limit, **query):
+    body = board(client, player, metric="total_winnings", timeframe="all_time", around="me", limit=limit, **query)
+    return body["rank"], [entry["rank"] for entry in body["items"]]
+
+
+def test_around_me_is_the_window_of_places_around_yours_at_the_top_middle_and_bottom(client, make_player, reels):
+    """Nakama #224/#755: records around the owner, at rank 1 and at the bottom too."""
+    reels("three_lemons")
+    players = [make_player() for _ in range(7)]
+    for bet, player in enumerate(players, 1):
+        spin(client, player, 8 - bet)  # players[0] first with 7, players[6] last with 1
+    top, middle, bottom = players[0], players[3], players[6]
+    assert _around(client, top, 3) == (1, [1, 2, 3])
+    assert _around(client, middle, 3) == (4, [3, 4, 5])
+    assert _around(client, middle, 4) == (4, [3, 4, 5, 6])
+    assert _around(client, bottom, 3) == (7, [6, 7])
+    assert _around(client, bottom, 1) == (7, [7])
+    assert _around(client, middle, 100) == (4, [1, 2, 3, 4, 5, 6, 7])
+    window = board(client, middle, metric="total_winnings", timeframe="all_time", around="me", limit=1)
+    assert window["items"] == [{"rank": 4, "user_id": middle.id, "username": middle.username, "score": 4}]
+    assert window["next_cursor"] is None and window["period"] == "all"
+
+
+def test_around_me_off_the_board_and_bad_windows(client, make_player, player):
+    assert _around(client, player, 5) == (None, [])
+    for query in ("around=you", "around=me&limit=0", "around=me&limit=101", "around=me&limit=1.5", "around=me&limit=-3"):
+        assert_error(client.get(f"/leaderboard?{query}", headers=player.headers), 422)
+    assert_error(client.get("/leaderboard?around=me&metric=luck", headers=player.headers), 400, "invalid_metric")
+    assert_error(client.get("/leaderboard?around=me"), 401)

@@ -241,3 +241,47 @@ def test_joining_what_does_not_exist_or_with_a_bad_key(app, client, make_player,
     assert_error(join(client, player, tournament["id"], key="a key with spaces"), 400, "invalid_idempotency_key")
     assert_error(client.get(f"/tournaments/{tournament['id']}/standings?around=me", headers=player.headers), 404, "not_entered")
     assert_error(client.post(f"/admin/tournaments/{tournament['id']}/end", headers=player.headers), 403)
+
+
+def test_around_me_at_rank_one_and_at_the_bottom(app, client, make_player, make_admin, reels):
+    """Nakama #224/#755: the window stays full at the edges of the standings."""
+    tournament = create(app, make_admin())
+    players = [make_player(balance=100) for _ in range(5)]
+    reels(None)
+    for bet, player in enumerate(players, 1):
+        assert join(client, player, tournament["id"]).status_code == 201
+        spin(client, player, 6 - bet)  # players[0] first
+
+    def window(player, limit):
+        body = client.get(f"/tournaments/{tournament['id']}/standings?around=me&limit={limit}", headers=player.headers)
+        assert body.status_code == 200, body.get_json()
+        return body.get_json()["rank"], [item["rank"] for item in body.get_json()["items"]]
+
+    assert window(players[0], 3) == (1, [1, 2, 3])
+    assert window(players[4], 3) == (5, [4, 5])
+    assert window(players[4], 1) == (5, [5])
+    assert window(players[2], 100) == (3, [1, 2, 3, 4, 5])
+
+
+def test_mine_lists_the_tournaments_you_entered_whatever_their_state(app, client, make_player, make_admin, monkeypatch):
+    """Nakama #654: "my tournaments", finished ones included, nobody else's."""
+    admin, me, other = make_admin(), make_player(balance=100), make_player(balance=100)
+    entered = create(app, admin, title="Entered race")
+    finished = create(app, admin, title="Finished race")
+    create(app, admin, title="Someone else's race")
+    upcoming = create(app, admin, title="Upcoming race", starts_at=now() + timedelta(days=1), ends_at=now() + timedelta(days=2))
+    for tournament in (entered, finished, upcoming):
+        assert join(client, me, tournament["id"]).status_code == 201
+    assert join(client, other, upcoming["id"]).status_code == 201
+    assert client.post(f"/admin/tournaments/{finished['id']}/end", headers=admin.headers).status_code == 200
+
+    def mine(query=""):
+        body = client.get(f"/tournaments?mine=true{query}", headers=me.headers).get_json()
+        return [item["title"] for item in body["items"]]
+
+    assert mine() == ["Upcoming race", "Finished race", "Entered race"]
+    assert mine("&status=finished") == ["Finished race"]
+    assert mine("&status=upcoming") == ["Upcoming race"]
+    assert mine("&limit=1") == ["Upcoming race"]
+    others = client.get("/tournaments?mine=true", headers=other.headers).get_json()["items"]
+    assert [item["title"] for item in others] == ["Upcoming race"]

@@ -132,11 +132,12 @@ def _claim_and_rank(period_id, now):
 
 
 def _open_next(session, definition, period):
-    every, count = definition["repeat_every_seconds"], definition["repeat_count"]
-    number = period["number"] + 1
-    if definition["status"] != "active" or every is None or (count is not None and number > count):
+    if definition["status"] != "active":
         return
-    tournaments.open_period(session, definition["id"], definition, number)
+    # From the period's scheduled start: an end-now moved its end, not the schedule.
+    bounds = tournaments.next_bounds(definition, period["number"], period["starts_at"], tournaments.clock())
+    if bounds is not None:
+        tournaments.open_period(session, definition["id"], definition, period["number"] + 1, bounds)
 
 
 def _pay_prizes(period):

@@ -4,6 +4,7 @@ from sqlalchemy import and_, func, or_, select
 
 from ...models import TournamentEntry, User
 from ..core.errors import Conflict, NotFound
+from ..core.paging import window_offset
 from ..core.unit_of_work import atomic
 from . import tournaments
 
@@ -100,7 +101,7 @@ def around(tournament_id, user_id, *, number=None, limit=11):
             raise NotFound("you are not in this tournament", code="not_entered")
         if rank is None:
             return {**_header(definition, period), "rank": None, "items": [], "next_cursor": None}
-        offset = max(0, rank - 1 - (limit - 1) // 2)
+        offset = window_offset(rank, limit)
         rows = _rows(session, period["id"], definition["min_rounds"], offset, limit)
     items = [_item(offset + n, row) for n, row in enumerate(rows, 1)]
     return {**_header(definition, period), "rank": rank, "items": items, "next_cursor": None}

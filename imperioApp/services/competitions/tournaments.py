@@ -17,6 +17,7 @@ from ..core.errors import Conflict, NotFound, ValidationFailed
 from ..core.paging import keyset_page
 from ..core.unit_of_work import atomic
 from ..money.wallet import MAX_COINS
+from . import cron
 
 _tournaments = Tournament.__table__
 _periods = TournamentPeriod.__table__
@@ -30,6 +31,7 @@ MAX_PAYOUT_PLACES = 100
 MAX_SECONDS = 366 * 24 * 3600
 MAX_COUNT = 1_000_000
 LISTING_STATUSES = ("upcoming", "running", "finished")
+PREVIEW_PERIODS = 5
 
 
 def clock():
@@ -109,11 +111,14 @@ def validate_definition(data):
             raise ValidationFailed("a period lasts at most 366 days")
     repeat_every = _int(data, "repeat_every_seconds", low=60, high=MAX_SECONDS)
     repeat_count = _int(data, "repeat_count", low=1, high=MAX_COUNT)
+    schedule = _schedule(data, duration=duration, ends_at=ends_at, repeat_every=repeat_every)
     if repeat_every is not None:
         if duration is None or duration > repeat_every:
-            raise ValidationFailed("a recurring tournament needs a duration no longer than repeat_every_seconds")
-    elif repeat_count is not None:
-        raise ValidationFailed("repeat_count needs repeat_every_seconds")
+            raise ValidationFailed(
+                "a recurring tournament needs a duration no longer than repeat_every_seconds", code="schedule_overlap"
+            )
+    elif repeat_count is not None and schedule is None:
+        raise ValidationFailed("repeat_count needs repeat_every_seconds or a schedule")
     join_required = data.get("join_required", True)
     if not isinstance(join_required, bool):
         raise ValidationFailed("join_required must be true or false")
@@ -170,16 +175,99 @@ def validate_definition(data):
         "duration_seconds": duration,
         "repeat_every_seconds": repeat_every,
         "repeat_count": repeat_count,
+        "schedule": schedule,
     }
 
 
+def _schedule(data, *, duration, ends_at, repeat_every):
+    """The normalised cron expression of a scheduled tournament, or None; refuses a period longer than a gap.
+
+    A period must be over before the next occurrence starts (a period running into the next
+    would end one early or race its reset), so the duration may not exceed the shortest gap
+    between two occurrences of the schedule anywhere in the calendar.
+    """
+    text = data.get("schedule")
+    if text is None:
+        return None
+    try:
+        expression = cron.parse(text)
+    except cron.CronError as exc:
+        raise ValidationFailed(f"schedule: {exc}", code="invalid_schedule", details={"schedule": [str(exc)]}) from None
+    if repeat_every is not None:
+        raise ValidationFailed("give a schedule or repeat_every_seconds, not both")
+    if ends_at is not None or duration is None:
+        raise ValidationFailed("a scheduled tournament gives each period's length as duration_seconds")
+    gap = expression.shortest_gap()
+    if gap is None:
+        raise ValidationFailed(f"the schedule {expression} never fires", code="invalid_schedule")
+    if duration > gap.total_seconds():
+        raise ValidationFailed(
+            f"each period lasts {duration} s but two occurrences of {expression} can be only "
+            f"{int(gap.total_seconds())} s apart: a period would still be running when the next starts",
+            code="schedule_overlap",
+            details={"duration_seconds": [f"at most {int(gap.total_seconds())}"]},
+        )
+    return str(expression)
+
+
 def period_bounds(definition, number):
-    """(starts_at, ends_at) of period `number` (1-based) of a definition."""
+    """(starts_at, ends_at) of period `number` (1-based) of a definition without a schedule."""
     starts = definition["starts_at"]
     if number > 1:
         starts = starts + timedelta(seconds=definition["repeat_every_seconds"] * (number - 1))
+    return starts, _end(definition, starts)
+
+
+def _end(definition, starts):
     duration = definition["duration_seconds"]
-    return starts, None if duration is None else starts + timedelta(seconds=duration)
+    return None if duration is None else starts + timedelta(seconds=duration)
+
+
+def _scheduled_start(definition, after, now, *, inclusive):
+    """The first occurrence after `after` whose period has not already ended by `now`.
+
+    An occurrence that was wholly over before its period could be opened (the previous close
+    ran very late) is skipped rather than opened ended; periods are numbered as opened.
+    """
+    expression = cron.parse(definition["schedule"])
+    starts = expression.next_after(after, inclusive=inclusive)
+    if starts is not None and starts + timedelta(seconds=definition["duration_seconds"]) <= now:
+        # The first occurrence later than now - duration is the first whose end is later than now.
+        starts = expression.next_after(now - timedelta(seconds=definition["duration_seconds"]))
+    return starts
+
+
+def first_bounds(definition, now):
+    """(starts_at, ends_at) of a definition's first period."""
+    if definition.get("schedule") is None:
+        return period_bounds(definition, 1)
+    starts = _scheduled_start(definition, definition["starts_at"], now, inclusive=True)
+    return starts, _end(definition, starts)
+
+
+def next_bounds(definition, number, starts_at, now):
+    """(starts_at, ends_at) of the period after period `number` (which started at `starts_at`); None if none."""
+    count = definition["repeat_count"]
+    if count is not None and number + 1 > count:
+        return None
+    if definition.get("schedule") is not None:
+        starts = _scheduled_start(definition, starts_at, now, inclusive=False)
+        return None if starts is None else (starts, _end(definition, starts))
+    if definition["repeat_every_seconds"] is None:
+        return None
+    return period_bounds(definition, number + 1)
+
+
+def preview(definition, now, count=PREVIEW_PERIODS):
+    """The first `count` periods of a validated definition created now: [{index, starts_at, ends_at}]."""
+    periods = []
+    bounds = first_bounds(definition, now)
+    while bounds is not None and len(periods) < count:
+        periods.append({"index": len(periods) + 1, "starts_at": bounds[0], "ends_at": bounds[1]})
+        # Later periods are opened by the previous close, after its end: ask as of then.
+        later = bounds[1] or bounds[0]
+        bounds = next_bounds(definition, len(periods), bounds[0], max(now, later))
+    return periods
 
 
 # --- writes (operators call these through services.operators.tournaments) ----------------
@@ -193,13 +281,13 @@ def create(definition, *, created_by):
             insert(_tournaments).returning(_tournaments.c.id),
             {**definition, "status": "active", "created_by": created_by, "created_at": now, "updated_at": now},
         ).scalar_one()
-        open_period(session, tournament_id, definition, 1)
+        open_period(session, tournament_id, definition, 1, first_bounds(definition, now))
     return tournament_id
 
 
-def open_period(session, tournament_id, definition, number):
-    """Insert period `number`; a race every player is in flags every player as competing."""
-    starts, ends = period_bounds(definition, number)
+def open_period(session, tournament_id, definition, number, bounds):
+    """Insert period `number` with its (starts_at, ends_at); a race every player is in flags every player as competing."""
+    starts, ends = bounds
     open_to_all = not definition["join_required"]
     session.execute(
         insert(_periods),
@@ -245,7 +333,7 @@ def change_before_start(tournament_id, changes):
         ):
             raise Conflict("players have joined: the entry fee and joining stay as they are", code="tournament_has_entrants")
         session.execute(update(_tournaments).where(_tournaments.c.id == tournament_id).values(**definition, updated_at=now))
-        starts, ends = period_bounds(definition, 1)
+        starts, ends = first_bounds(definition, now)
         session.execute(
             update(_periods)
             .where(_periods.c.id == first.id)
@@ -282,6 +370,7 @@ def _as_input(row):
         "duration_seconds": row["duration_seconds"],
         "repeat_every_seconds": row["repeat_every_seconds"],
         "repeat_count": row["repeat_count"],
+        "schedule": row["schedule"],
     }
 
 

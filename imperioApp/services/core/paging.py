@@ -1,4 +1,4 @@
-"""Keyset pages: the shape every "newest first, follow next_cursor" listing returns, and their periods."""
+"""Keyset pages: the shape every "newest first, follow next_cursor" listing returns, their periods, and "around me" windows."""
 
 from .errors import DomainError
 
@@ -17,3 +17,8 @@ def keyset_page(rows, limit, shape=_as_dict, key="id"):
     """{items, next_cursor} from up to `limit` + 1 rows fetched in page order (the extra row says more follow)."""
     items = [shape(row) for row in rows[:limit]]
     return {"items": items, "next_cursor": items[-1][key] if len(rows) > limit else None}
+
+
+def window_offset(rank, limit):
+    """How many places precede a window of `limit` places around `rank` (1-based): theirs in the middle where it can be."""
+    return max(0, rank - 1 - (limit - 1) // 2)

@@ -25,6 +25,7 @@ from ...games.numbers import is_integer
 from ...models import ALL_GAMES, LEADERBOARD_METRICS, LeaderboardEntry, User, UserStats
 from ...models.base import utcnow
 from ..core.errors import ValidationFailed, require_choice
+from ..core.paging import window_offset
 from ..core.unit_of_work import atomic
 from ..identity import accounts
 
@@ -249,6 +250,23 @@ def page(metric, timeframe, *, limit=10, cursor=0):
     return caching.remember(key, caching.ttl("LEADERBOARD_CACHE_TTL", CACHE_TTL), compute)
 
 
+def around(metric, timeframe, user_id, *, limit=10):
+    """The `limit` places of the current board around the player's (theirs in the middle where it can be).
+
+    `rank` is the player's, or null (and no items) if they are not on the board.
+    """
+    validate_board(metric, timeframe)
+    _check_page(limit, 0)
+    period = period_key(timeframe, clock())
+    rank = _find_standings([(metric, period)], user_id, False).get((metric, period), (None,))[0]
+    items = []
+    if rank is not None:
+        offset = window_offset(rank, limit)
+        rows = _range(metric, timeframe, period, offset, limit)
+        items = [_entry(place, *row) for place, row in enumerate(rows, start=offset + 1)]
+    return {"metric": metric, "timeframe": timeframe, "period": period, "rank": rank, "items": items, "next_cursor": None}
+
+
 # --- one player's standing -------------------------------------------------------------
 
 
@@ -333,10 +351,8 @@ def _index_standings(boards, user_id):
     return result
 
 
-def standing(user_id, *, neighbours=True):
-    """The player's rank and score on every current board, with the entries just above and below."""
-    periods = current_periods()
-    boards = [(metric, periods[timeframe]) for timeframe in TIMEFRAMES for metric in METRICS]
+def _find_standings(boards, user_id, neighbours):
+    """{(metric, period): (rank, score, above, below)} from the index where loaded, else the database."""
     found = {}
     if leaderboard_index.available():
         try:
@@ -346,6 +362,14 @@ def standing(user_id, *, neighbours=True):
     missing = [board for board in boards if board not in found]
     if missing:
         found.update(_db_standings(missing, user_id, neighbours))
+    return found
+
+
+def standing(user_id, *, neighbours=True):
+    """The player's rank and score on every current board, with the entries just above and below."""
+    periods = current_periods()
+    boards = [(metric, periods[timeframe]) for timeframe in TIMEFRAMES for metric in METRICS]
+    found = _find_standings(boards, user_id, neighbours)
     names = _names({entry[0] for rank, score, *around in found.values() for entry in around if entry}) if neighbours else {}
 
     def neighbour(entry, rank):

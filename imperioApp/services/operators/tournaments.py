@@ -1,4 +1,4 @@
-"""What operators do with tournaments: define, change before start, end now, cancel, check.
+"""What operators do with tournaments: define (and preview), change before start, end now, cancel, check.
 
 Each action checks the stored role, then acts and appends its audit row (action
 `tournament_*`, the tournament in the details) in one transaction: a refused action writes
@@ -20,6 +20,13 @@ def create(operator, data):
         tournament_id = tournaments.create(definition, created_by=operator.admin_id)
         audit.record(operator, "tournament_create", details={"tournament_id": tournament_id, "title": definition["title"]})
     return tournaments.detail(tournament_id)
+
+
+def preview(operator, data):
+    """The next periods a definition would have if created now; validated as `create` does, nothing written."""
+    accounts.require_admin(operator.admin_id)
+    definition = tournaments.validate_definition(data)
+    return {"periods": tournaments.preview(definition, tournaments.clock())}
 
 
 def change(operator, tournament_id, changes):

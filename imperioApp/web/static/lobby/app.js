@@ -115,6 +115,9 @@ const state = {
   tablesTimer: null,
   limitsTimer: null,
   cardCounts: {},
+  tournament: null,
+  tournamentTimer: null,
+  standingsMode: "top",
 };
 
 // Another tab logging in or out: follow it at once.
@@ -291,6 +294,7 @@ function selectTab(tab) {
   if (pane === "pane-fairness") loadFairness();
   if (pane === "pane-me") loadMe();
   if (pane === "pane-protect") loadProtection();
+  if (pane === "pane-tournaments") { if (state.tournament) openTournament(state.tournament.id); else loadTournaments(); }
   placeBoard();
   if (pane === "pane-table") watchTables(); else unwatchTables();
 }
@@ -693,6 +697,7 @@ function connectSocket() {
     if (state.room) socket.emit("join_multiplayer_room", { room_id: state.room.room_id, invite_code: state.room.invite_code || null });
     else if (state.pendingInvite) joinInvite();
     if (!$("#pane-table").hidden) socket.emit("watch_tables");
+    if (state.tournament) socket.emit("join_tournament", { tournament_id: state.tournament.id });
   });
   socket.on("disconnect", async (reason) => {
     status.textContent = reason === "io client disconnect" ? "offline" : "reconnecting…";
@@ -722,6 +727,10 @@ function connectSocket() {
   socket.on("leaderboard_update", renderBoardUpdate);
   socket.on("reality_check", showRealityCheck);
   socket.on("tables_update", renderTables);
+  socket.on("tournament_standings", onTournamentStandings);
+  socket.on("tournament_closed", (closed) => {
+    if (state.tournament && closed.tournament_id === state.tournament.id) openTournament(closed.tournament_id);
+  });
   socket.on("chat_history", (data) => {
     if (data.room !== state.chatRoom) return;
     $("#chat-log").replaceChildren(...data.messages.map(chatLine));
@@ -735,6 +744,7 @@ function connectSocket() {
   socket.on("new_notification", ({ notification }) => {
     $("#unread").textContent = String(Number($("#unread").textContent) + 1);
     prependNotification(notification);
+    if (notification.type === "tournament_prize") { toast(notificationText(notification), "win"); refreshWallet(); return; }
     if (notification.type !== "achievement" && !(state.excluded && notification.type === "big_win")) toast(notificationText(notification));
   });
   socket.on("achievement_unlocked", (achievement) => {
@@ -1015,6 +1025,7 @@ function notificationText(notification) {
   const p = notification.payload || {};
   if (notification.type === "achievement") return `Achievement unlocked: ${(p.achievement && p.achievement.name) || ""}`;
   if (notification.type === "big_win") return `Big win: ${fmt(p.amount)} coins at ${p.game_type || "the tables"}`;
+  if (notification.type === "tournament_prize") return `You won ${fmt(p.prize)} coins: #${p.rank} in ${p.title}`;
   return p.message || p.text || notification.type;
 }
 
@@ -1470,6 +1481,238 @@ $("#logout-everywhere").addEventListener("click", async () => {
   if (tabs) tabs.postMessage("logout");
   showLoggedOut(SESSION_ENDINGS.logout_everywhere);
 });
+
+// --- tournaments ---------------------------------------------------------------------------------
+// Lists by state, one tournament's rules, prize table, countdown and live standings (the socket's
+// `tournament_standings`, or the places around yours), joining behind a confirmation that shows
+// the fee and the prizes, and the results. Every score, rank and prize is the server's.
+
+const METRIC_WORDS = {
+  wagered: "coins wagered",
+  net_win: "net winnings",
+  multiplier_points: "multiplier points (2.5× scores 250)",
+  best_multiplier: "best multiplier (2.5× scores 250)",
+};
+const LISTS = ["running", "upcoming", "finished"];
+const plural = (n, word) => `${fmt(n)} ${word}${n === 1 ? "" : "s"}`;
+
+function span(ms) {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (d) return `${d} d ${h} h`;
+  if (h) return `${h} h ${m} min`;
+  return `${m} min ${s % 60} s`;
+}
+
+function countdownText(period) {
+  if (period.phase === "upcoming") return `Starts in ${span(Date.parse(period.starts_at) - Date.now())}`;
+  if (period.phase === "running") {
+    return period.ends_at ? `Ends in ${span(Date.parse(period.ends_at) - Date.now())}` : "Runs until the operators end it";
+  }
+  if (period.phase === "ended" || period.phase === "closing") return "Ended: the results are being counted";
+  if (period.phase === "cancelled") return "Cancelled: entry fees are refunded";
+  return `Ended ${when(period.ends_at)}`;
+}
+
+function feeText(t) {
+  if (!t.join_required) return "Every player is in: just play";
+  return t.entry_fee ? `Entry ${fmt(t.entry_fee)} coins` : "Free entry";
+}
+
+function poolText(t) {
+  if (t.period.pool !== null && t.period.pool !== undefined) return `Pool: ${fmt(t.period.pool)} coins.`;
+  const pool = t.prize_pool;
+  if (pool.mode === "fixed") return `Pool: ${fmt(pool.amount)} coins, paid by the house.`;
+  const least = pool.guaranteed ? `, at least ${fmt(pool.guaranteed)} coins` : "";
+  return `Pool: the entry fees less ${pool.rake_percent}%${least}; it is fixed when the tournament closes.`;
+}
+
+function prizeRows(t) {
+  return t.payouts.map((share, index) => el("tr", {}, el("td", {}, `#${index + 1}`), el("td", {}, `${share}%`)));
+}
+
+// The countdowns on screen, every second while the tab is open; a period whose time is up is read again.
+function tickTournaments() {
+  for (const node of $$("[data-countdown]")) {
+    const period = JSON.parse(node.dataset.countdown);
+    node.textContent = countdownText(period);
+    const edge = period.phase === "upcoming" ? period.starts_at : period.phase === "running" ? period.ends_at : null;
+    if (edge && Date.parse(edge) <= Date.now() && !node.dataset.stale) {
+      node.dataset.stale = "true";
+      setTimeout(() => (state.tournament ? openTournament(state.tournament.id) : loadTournaments()), 1500);
+    }
+  }
+}
+
+function startTournamentClock() {
+  clearInterval(state.tournamentTimer);
+  state.tournamentTimer = setInterval(() => {
+    if ($("#pane-tournaments").hidden) clearInterval(state.tournamentTimer);
+    else tickTournaments();
+  }, 1000);
+}
+
+function tournamentItem(t) {
+  const countdown = el("span", { class: "countdown-small", "data-countdown": JSON.stringify(t.period) }, countdownText(t.period));
+  return el("li", { "data-tournament-id": String(t.id) },
+    el("div", {},
+      el("strong", {}, t.title),
+      el("span", { class: "meta" }, ` · ${METRIC_WORDS[t.metric]} · ${feeText(t)} · ${fmt(t.period.entrants)} in · `),
+      countdown),
+    el("button", { type: "button", "aria-label": `Open ${t.title}`, onclick: () => openTournament(t.id) },
+      t.status === "finished" ? "Results" : "Open"));
+}
+
+async function loadTournaments() {
+  $("#tournament").hidden = true;
+  $("#tournament-lists").hidden = false;
+  try {
+    const pages = await Promise.all(LISTS.map((status) => api.call("GET", `/tournaments?status=${status}&limit=20`)));
+    LISTS.forEach((status, index) => {
+      const items = pages[index].items;
+      $(`#tournaments-${status}`).replaceChildren(...(items.length
+        ? items.map(tournamentItem)
+        : [el("li", { class: "empty" }, `No ${status} tournaments.`)]));
+    });
+  } catch (error) { showError(error); }
+  startTournamentClock();
+}
+
+async function openTournament(id) {
+  let t;
+  try { t = await api.call("GET", `/tournaments/${id}`); } catch (error) { showError(error); return; }
+  const changed = !state.tournament || state.tournament.id !== id;
+  state.tournament = t;
+  $("#tournament-lists").hidden = true;
+  $("#tournament").hidden = false;
+  $("#tournament-title").textContent = t.title;
+  const games = t.game_types.join(", ");
+  const schedule = t.schedule ? ` Runs on the schedule “${t.schedule}” (UTC), period ${t.period.number}.` : "";
+  $("#tournament-rules").textContent = `Scores ${METRIC_WORDS[t.metric]} on ${games}, rounds of at least ${plural(t.min_bet, "coin")}; `
+    + `${plural(t.min_rounds, "round")} to be ranked. ${feeText(t)}.${schedule}`;
+  const countdown = $("#tournament-countdown");
+  countdown.dataset.countdown = JSON.stringify(t.period);
+  delete countdown.dataset.stale;
+  countdown.textContent = countdownText(t.period);
+  const open = t.period.phase === "upcoming" || t.period.phase === "running";
+  $("#tournament-join").hidden = !(open && t.join_required && !t.entry);
+  $("#tournament-join").disabled = state.excluded;
+  $("#tournament-join").textContent = t.entry_fee ? `Join for ${fmt(t.entry_fee)} coins` : "Join for free";
+  $("#tournament-entry").textContent = t.entry
+    ? `You are in: score ${fmt(t.entry.score)}, ${t.entry.rank ? `rank #${t.entry.rank}` : "not ranked yet"}, ${plural(t.entry.rounds, "round")}.`
+    : (t.join_required ? "You have not joined this one." : "Every player is in: your rounds count.");
+  $("#tournament-prizes").replaceChildren(...prizeRows(t));
+  $("#tournament-pool").textContent = poolText(t);
+  $("#standings-around").disabled = !t.entry;
+  if (!t.entry) setStandingsMode("top", false);
+  if (changed && state.socket) state.socket.emit("join_tournament", { tournament_id: id });
+  else refreshStandings();
+  loadResults(t);
+  startTournamentClock();
+}
+
+function standingsRow(row) {
+  const mine = row.username === state.username;
+  return el("li", { class: mine ? "me" : "", "aria-current": mine ? "true" : null, "data-username": row.username },
+    el("span", { class: "rank" }, `#${row.rank}`), el("span", { class: "name" }, row.username), el("span", { class: "score" }, fmt(row.score)));
+}
+
+function drawStandings(rows) {
+  $("#tournament-standings").replaceChildren(...(rows.length
+    ? rows.map(standingsRow)
+    : [el("li", { class: "empty" }, "Nobody is ranked yet.")]));
+}
+
+function setStandingsMode(mode, refresh = true) {
+  state.standingsMode = mode;
+  $("#standings-top").setAttribute("aria-pressed", String(mode === "top"));
+  $("#standings-around").setAttribute("aria-pressed", String(mode === "around"));
+  if (refresh) refreshStandings();
+}
+
+async function refreshStandings(pushed = null) {
+  const t = state.tournament;
+  if (!t) return;
+  try {
+    if (state.standingsMode === "around" && t.entry) {
+      const page = await api.call("GET", `/tournaments/${t.id}/standings?around=me&limit=11`);
+      drawStandings(page.items);
+    } else {
+      drawStandings(pushed || (await api.call("GET", `/tournaments/${t.id}/standings?limit=20`)).items);
+    }
+  } catch (error) { showError(error); }
+}
+
+function onTournamentStandings(update) {
+  if (!state.tournament || update.tournament_id !== state.tournament.id) return;
+  $("#tournament-standings").dataset.pushedAt = String(Date.now());
+  refreshStandings(update.standings);
+}
+
+async function loadResults(t) {
+  const box = $("#tournament-results-box");
+  const finished = ["closing", "closed", "cancelled"].includes(t.period.phase);
+  const number = finished ? t.period.number : t.period.number - 1;
+  if (number < 1) { box.hidden = true; return; }
+  try {
+    const results = await api.call("GET", `/tournaments/${t.id}/results?period=${number}`);
+    $("#tournament-results-title").textContent = finished ? "Results" : `Results of period ${number}`;
+    $("#tournament-results").replaceChildren(...(results.items.length
+      ? results.items.map((row) => el("tr", { class: row.username === state.username ? "me" : "" },
+        el("td", {}, `#${row.rank}`), el("td", {}, row.username), el("td", {}, fmt(row.score)),
+        el("td", {}, row.prize ? `${fmt(row.prize)} coins${row.paid ? "" : " (being paid)"}` : "—")))
+      : [el("tr", {}, el("td", { colspan: "4" }, "Nobody was ranked: entry fees were refunded."))]));
+    box.hidden = false;
+  } catch (error) {
+    box.hidden = true;
+    if (error.code !== "period_not_closed") showError(error);
+  }
+}
+
+function leaveTournament() {
+  if (state.tournament && state.socket) state.socket.emit("leave_tournament", { tournament_id: state.tournament.id });
+  state.tournament = null;
+  loadTournaments();
+}
+
+function confirmJoin() {
+  const t = state.tournament;
+  if (!t) return;
+  $("#join-title").textContent = `Join ${t.title}`;
+  $("#join-fee").textContent = t.entry_fee
+    ? `The entry fee, ${fmt(t.entry_fee)} coins, is taken from your balance now (it counts toward your wager and loss limits).`
+    : "Entry is free.";
+  $("#join-prizes").replaceChildren(...prizeRows(t));
+  $("#join-pool").textContent = poolText(t);
+  $("#join-error").textContent = "";
+  $("#join-dialog").showModal();
+}
+
+$("#join-confirm").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const t = state.tournament;
+  const button = $("#join-ok");
+  button.disabled = true;
+  try {
+    const joined = await api.money(`join:${t.id}:${t.period.id}`, `/tournaments/${t.id}/join`);
+    setBalance(joined.balance);
+    $("#join-dialog").close();
+    toast(`You joined ${t.title}.`, "win");
+    await openTournament(t.id);
+  } catch (error) {
+    showError(error, $("#join-error"));
+  } finally {
+    button.disabled = false;
+  }
+});
+$("#join-cancel").addEventListener("click", () => $("#join-dialog").close());
+$("#tournament-join").addEventListener("click", confirmJoin);
+$("#tournament-back").addEventListener("click", leaveTournament);
+$("#tournaments-refresh").addEventListener("click", loadTournaments);
+$("#standings-top").addEventListener("click", () => setStandingsMode("top"));
+$("#standings-around").addEventListener("click", () => setStandingsMode("around"));
 
 // --- start -------------------------------------------------------------------------------------------
 

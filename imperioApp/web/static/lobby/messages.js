@@ -121,6 +121,8 @@ export const ERROR_MESSAGES = {
   period_not_closed: "Results come when the tournament closes.",
   tournament_cancelled: "That tournament was cancelled.",
   tournament_has_entrants: "Players have joined: the entry fee stays as it is.",
+  invalid_schedule: "That schedule is not a five-field cron expression that ever fires.",
+  schedule_overlap: "Each period must end before the schedule starts the next one.",
   // player protection and operators
   limit_reached: "That bet would pass one of your limits.",
   timed_out: "You are taking a break: no bets, chat or tables until it ends.",
