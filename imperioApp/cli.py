@@ -38,7 +38,7 @@ def seed():
 @blp.cli.command("create-admin")
 @click.argument("username")
 @click.argument("email")
-@click.password_option(help="asked for when not given (8+ characters); unused with --promote on an existing account")
+@click.option("--password", help="8+ characters; asked for when a new account needs it")
 @click.option("--role", type=click.Choice(OPERATOR_ROLES), default="admin", show_default=True, help="the operator role")
 @click.option("--promote", is_flag=True, help="give the role to the existing account USERNAME instead of failing")
 def create_admin(username, email, password, role, promote):
@@ -48,13 +48,15 @@ def create_admin(username, email, password, role, promote):
 
 def _create_admin(username, email, password, *, role="admin", promote=False):
     """Create the operator, or promote the existing account when asked; exit non-zero when neither can be done."""
-    if "@" not in email or (len(password) < 8 and not promote):
-        raise click.ClickException("an operator needs an email address and a password of 8+ characters")
+    if "@" not in email:
+        raise click.ClickException("an operator needs an email address")
     try:
         existing = accounts.get_user_by_username(username)
     except DomainError:
         existing = None
     if existing is None:
+        if password is None:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
         if len(password) < 8:
             raise click.ClickException("a new operator needs a password of 8+ characters")
         try:
