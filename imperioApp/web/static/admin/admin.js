@@ -7,6 +7,8 @@ const ACCESS_KEY = "imperio.admin.token";
 const REFRESH_KEY = "imperio.admin.refresh";
 const ROLES = ["player", "support", "risk", "admin"];
 const DASHBOARD_EVERY_MS = 5000;
+// The 401s that mean the session is over (a wrong code or password is only a refusal).
+const SESSION_OVER = new Set(["authorization_required", "invalid_token", "token_expired", "token_revoked", "token_scope"]);
 const state = {
   me: null, player: null, tab: null, tabCursor: null, playersCursor: null, query: "",
   auditCursor: null, chatCursor: null, approvalsCursor: null, tournamentsCursor: null,
@@ -77,7 +79,7 @@ async function api(method, path, body, headers = {}, retried = false) {
       await refreshTokens();
       return api(method, path, body, headers, true);
     }
-    if (response.status === 401 && path !== "/login") signedOut("your session ended: sign in again");
+    if (response.status === 401 && SESSION_OVER.has(error.code)) signedOut("your session ended: sign in again");
     throw error;
   }
   return data;
@@ -329,9 +331,10 @@ async function loadDashboard() {
   const data = await api("GET", "/admin/dashboard");
   $("#dash-at").textContent = when(data.at).slice(11);
   $("#kpi-rounds").textContent = coins(data.today.rounds);
-  const minute = Math.floor(Date.parse(data.at) / 60000);
-  const recent = data.rounds_per_minute.filter((p) => Math.floor(Date.parse(p.at) / 60000) === minute);
-  $("#kpi-rpm").textContent = String(recent.length ? recent[0].rounds : 0);
+  // The average over the last five minutes: the current minute alone reads 0 just after it starts.
+  const since = Date.parse(data.at) - 5 * 60000;
+  const recent = data.rounds_per_minute.filter((p) => Date.parse(p.at) + 60000 > since).reduce((sum, p) => sum + p.rounds, 0);
+  $("#kpi-rpm").textContent = (recent / 5).toFixed(1);
   $("#kpi-wagered").textContent = coins(data.today.wagered);
   $("#kpi-paid").textContent = coins(data.today.paid);
   $("#kpi-ggr").textContent = coins(data.today.gross_gaming_revenue);
