@@ -29,6 +29,7 @@ from .admin import (
     operator,
     requires,
 )
+from .auth import TokenPairSchema
 from .blueprint import Blueprint
 
 blp = Blueprint("back_office", __name__, url_prefix="/admin", description="Operators: sign-in, roles, approvals, dashboard")
@@ -37,13 +38,6 @@ AUDIT_EXPORT_MAX_ROWS = 10_000
 
 
 # --- schemas ---------------------------------------------------------------------------
-
-
-class OperatorTokensSchema(ma.Schema):
-    access_token = ma.fields.String(required=True)
-    refresh_token = ma.fields.String(required=True)
-    token_type = ma.fields.String(required=True)
-    expires_in = ma.fields.Integer(required=True)
 
 
 class OperatorStatusSchema(ma.Schema):
@@ -76,7 +70,7 @@ class SecondFactorProofSchema(ma.Schema):
             raise ma.ValidationError("give either code or recovery_code", "_schema")
 
 
-class EnrolledSchema(OperatorTokensSchema):
+class EnrolledSchema(TokenPairSchema):
     recovery_codes = ma.fields.List(ma.fields.String(), required=True, metadata={"description": "shown once"})
 
 
@@ -219,7 +213,7 @@ def confirm_enrolment(data):
 @blp.route("/second-factor/verify", methods=["POST"])
 @requires("support", second_factor=False)
 @blp.arguments(SecondFactorProofSchema)
-@blp.response(200, OperatorTokensSchema)
+@blp.response(200, TokenPairSchema)
 def verify(data):
     """Prove the second factor for this session (a code, or a recovery code, used once): tokens saying so, kept across refresh."""
     return operator_factor.verify(

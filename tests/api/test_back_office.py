@@ -25,21 +25,7 @@ from imperioApp.models.base import utcnow
 from imperioApp.services.money import wallet
 from tests.factories import Player
 
-from .helpers import assert_error, assert_ledger_holds
-
-
-def set_role(app, user_id, role):
-    with app.app_context():
-        db.session.execute(update(User).where(User.id == user_id).values(role=role))
-        db.session.commit()
-        db.session.remove()
-
-
-def audit_actions(app):
-    with app.app_context():
-        rows = db.session.execute(select(AdminAudit.action).order_by(AdminAudit.id)).scalars().all()
-        db.session.remove()
-    return rows
+from .helpers import assert_error, assert_ledger_holds, audit_actions, set_role
 
 
 def with_tokens(player, tokens):

@@ -7,10 +7,11 @@ from urllib.parse import urlsplit
 
 import pyotp
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from imperioApp.extensions import db
-from imperioApp.models import AdminAudit, LedgerEntry, User
+from imperioApp.models import LedgerEntry, User
+from tests.api.helpers import audit_actions, set_role
 
 try:
     from playwright.sync_api import expect
@@ -54,20 +55,6 @@ def open_console(browser, live_server):
 @pytest.fixture
 def console(open_console):
     return open_console()
-
-
-def set_role(app, user_id, role):
-    with app.app_context():
-        db.session.execute(update(User).where(User.id == user_id).values(role=role))
-        db.session.commit()
-        db.session.remove()
-
-
-def audit_actions(app):
-    with app.app_context():
-        actions = db.session.execute(select(AdminAudit.action).order_by(AdminAudit.id)).scalars().all()
-        db.session.remove()
-    return actions
 
 
 def sign_in(page, who):

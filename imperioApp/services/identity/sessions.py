@@ -80,6 +80,16 @@ def start_session(user, *, user_agent="", client_address="", role=None):
     return _token_pair(user.id, session_id, refresh_jti, claims)
 
 
+def _live(session_id, user_id, now):
+    """The conditions of the user's session row while it has neither ended nor expired."""
+    return (
+        _sessions.c.id == session_id,
+        _sessions.c.user_id == user_id,
+        _sessions.c.ended_at.is_(None),
+        _sessions.c.expires_at > now,
+    )
+
+
 def _claims_of(username, role, second_factor_at):
     """A session's token claims; `mfa` once its operator proved the second factor (kept across refresh)."""
     claims = {"username": username, "role": role}
@@ -98,12 +108,7 @@ def prove_second_factor(user_id, session_id):
     with atomic() as session:
         claimed = session.execute(
             update(_sessions)
-            .where(
-                _sessions.c.id == session_id,
-                _sessions.c.user_id == user_id,
-                _sessions.c.ended_at.is_(None),
-                _sessions.c.expires_at > now,
-            )
+            .where(*_live(session_id, user_id, now))
             .values(second_factor_at=now, refresh_jti=new_jti, previous_refresh_jti=None, rotated_at=now, last_used_at=now)
         ).rowcount
         user = session.execute(select(_users.c.username, _users.c.role).where(_users.c.id == user_id)).first()
@@ -138,13 +143,7 @@ def refresh(refresh_claims):
     with atomic() as session:
         claimed = session.execute(
             update(_sessions)
-            .where(
-                _sessions.c.id == session_id,
-                _sessions.c.user_id == user_id,
-                _sessions.c.refresh_jti == presented,
-                _sessions.c.ended_at.is_(None),
-                _sessions.c.expires_at > now,
-            )
+            .where(*_live(session_id, user_id, now), _sessions.c.refresh_jti == presented)
             .values(
                 refresh_jti=new_jti,
                 previous_refresh_jti=presented,
