@@ -485,3 +485,24 @@ def test_the_audit_export_is_csv_with_the_filters(client, app, make_operator, ma
     assert [row["action"] for row in rows] == ["account_lock"]
     assert rows[0]["reason"] == "'=HYPERLINK(1)"  # never a formula in a spreadsheet
     assert client.get("/admin/audit/export?admin_id=abc", headers=admin.headers).status_code == 422
+
+
+def test_a_player_excluded_from_rankings_takes_no_place_or_prize_in_a_tournament(app, client, admin, make_player, reels):
+    from tests import tournaments
+
+    tournament = tournaments.create(app, admin, join_required=False)
+    cheat, honest = make_player(balance=100), make_player(balance=100)
+    reels("two_bananas")
+    tournaments.spin(client, cheat, 5)
+    reels(None)
+    tournaments.spin(client, honest, 5)
+    excluded = client.post(f"/admin/players/{cheat.id}/rankings/exclude", json={"reason": "collusion"}, headers=admin.headers)
+    assert excluded.status_code == 200
+    board = client.get(f"/tournaments/{tournament['id']}/standings", headers=honest.headers).get_json()
+    assert [item["username"] for item in board["items"]] == [honest.username]
+    assert client.post(f"/admin/tournaments/{tournament['id']}/end", headers=admin.headers).get_json()["closed"]
+    results = client.get(f"/tournaments/{tournament['id']}/results", headers=honest.headers).get_json()
+    assert [(item["username"], item["rank"], item["prize"]) for item in results["items"]] == [
+        (honest.username, 1, 100)
+    ]  # the only ranked player takes the pool
+    assert_ledger_holds(app)
