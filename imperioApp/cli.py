@@ -185,7 +185,7 @@ def admin():
 def _operator(username):
     try:
         user = accounts.get_user_by_username(username)
-        accounts.require_admin(user.id)
+        accounts.require_role(user.id, "support")  # each action checks the role it needs
     except DomainError as exc:
         raise click.ClickException(f"{username!r} cannot act as an operator: {exc.message}") from None
     return Operator(user.id, f"cli-{uuid.uuid4().hex}")
