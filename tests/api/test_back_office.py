@@ -506,3 +506,61 @@ def test_a_player_excluded_from_rankings_takes_no_place_or_prize_in_a_tournament
         (honest.username, 1, 100)
     ]  # the only ranked player takes the pool
     assert_ledger_holds(app)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/players/{id}/rankings/exclude",
+        "/admin/players/{id}/rankings/include",
+        "/admin/players/{id}/second-factor/reset",
+        "/admin/players/{id}/role",
+    ],
+)
+@pytest.mark.parametrize(
+    "body",
+    [None, {}, {"reason": 12345}, {"reason": "no"}, {"reason": "a" * 501}, {"reason": ["list"]}, {"reason": 1.5}],
+)
+def test_reasoned_actions_refuse_bad_input_and_write_nothing(client, app, admin, make_player, path, body):
+    target = make_player()
+    response = client.post(path.format(id=target.id), json=body, headers=admin.headers)
+    assert 400 <= response.status_code < 500 and "error" in response.get_json()
+    assert audit_actions(app) == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/admin/players/{id}/rankings/exclude", "/admin/players/{id}/second-factor/reset", "/admin/players/{id}/role"],
+)
+@pytest.mark.parametrize("user_id", ["999999", "0", "-1", "9" * 25, "abc"])
+def test_reasoned_actions_refuse_unknown_or_malformed_players(client, app, admin, path, user_id):
+    body = {"reason": "checking", **({"role": "risk"} if path.endswith("/role") else {})}
+    response = client.post(path.format(id=user_id), json=body, headers=admin.headers)
+    assert response.status_code == 404
+    assert audit_actions(app) == []
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"code": 123456}, {"code": "1234567"}, {"code": "12345x"}, {"code": None}, {"code": "123456", "extra": 1}]
+)
+def test_enrolment_confirmation_refuses_bad_input(client, app, admin, body):
+    assert client.post("/admin/second-factor/enrol", headers=admin.headers).status_code == 200
+    response = client.post("/admin/second-factor/enrol/confirm", json=body, headers=admin.headers)
+    assert response.status_code == 422
+    with app.app_context():
+        assert db.session.execute(select(OperatorSecondFactor.confirmed_at)).scalar_one() is None
+
+
+def test_confirmation_needs_an_enrolment_and_a_malformed_body_is_a_400(client, admin):
+    assert_error(
+        client.post("/admin/second-factor/enrol/confirm", json={"code": "123456"}, headers=admin.headers), 409, "not_enrolling"
+    )
+    response = client.post(
+        "/admin/second-factor/verify", data="{bad", headers={**admin.headers, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("query", ["room=casino", "user_id=abc", "user_id=0", "limit=1000", "cursor=0", "limit=-5"])
+def test_the_chat_viewer_refuses_bad_queries(client, admin, query):
+    assert client.get(f"/admin/chat/messages?{query}", headers=admin.headers).status_code == 422

@@ -25,7 +25,7 @@ from ..core.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
 from ..core.unit_of_work import atomic
 from ..identity import accounts, passwords, sessions
 from . import audit
-from .actions import validate_reason
+from .actions import require_player, validate_reason
 from .audit import Operator
 
 _factors = OperatorSecondFactor.__table__
@@ -167,6 +167,7 @@ def reset(operator, user_id, reason):
         raise ValidationFailed("another admin must reset your second factor", code="invalid_target")
     reason = validate_reason(reason)
     with atomic() as session:
+        require_player(operator, user_id)
         removed = session.execute(delete(_factors).where(_factors.c.user_id == user_id)).rowcount
         session.execute(delete(_codes).where(_codes.c.user_id == user_id))
         if not removed:
