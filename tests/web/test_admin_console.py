@@ -73,7 +73,8 @@ def confirm(page, reason, **fields):
             field.select_option(value)
         else:
             field.fill(str(value))
-    page.fill("#confirm-form input[name=reason]", reason)
+    if reason is not None:
+        page.fill("#confirm-form input[name=reason]", reason)
     page.click("#confirm-ok")
     page.wait_for_selector("#confirm:not([open])", state="attached")
     return what
@@ -298,16 +299,41 @@ def test_tournaments_are_created_checked_and_ended_from_the_console(app, console
     form.locator("input[name=starts_at]").fill(time.strftime("%Y-%m-%dT%H:%M", time.gmtime(time.time() - 120)))
     form.locator("input[name=duration_minutes]").fill("60")
     form.locator("button[type=submit]").click()
-    what = confirm(page, "weekly promo")
+    what = confirm(page, None)  # a tournament's routes keep no reason: none is asked
     assert "Friday sprint" in what
     row = page.locator("#tournaments-table tbody tr")
     expect(row).to_contain_text("Friday sprint")
     row.locator("button >> text=Check").click()
     expect(page.locator("#tournament-check")).to_contain_text("standings match the rounds")
     row.locator("button >> text=End now").click()
-    confirm(page, "ended early")
+    confirm(page, None)
     expect(page.locator("#status")).to_contain_text("End tournament period: done")
     assert audit_actions(app) == ["tournament_create", "tournament_end"]
+
+    # Before a tournament starts, its rounds can be changed.
+    from datetime import timedelta
+
+    from tests import tournaments
+
+    upcoming = tournaments.create(
+        app,
+        admin,
+        title="Next week",
+        starts_at=tournaments.now() + timedelta(days=7),
+        ends_at=tournaments.now() + timedelta(days=8),
+    )
+    page.click("#nav button[data-view=dashboard]")
+    page.click("#nav button[data-view=tournaments]")
+    row = page.locator("#tournaments-table tbody tr", has_text="Next week")
+    row.locator("button >> text=Rounds").click()
+    confirm(page, None, max_rounds=10, min_rounds=3)
+    expect(page.locator("#status")).to_contain_text("rounds of Next week changed")
+    with app.app_context():
+        from imperioApp.services.competitions import tournaments as engine
+
+        changed = engine.detail(upcoming["id"])
+        db.session.remove()
+    assert (changed["min_rounds"], changed["max_rounds"]) == (3, 10)
 
 
 def test_the_create_page_previews_the_next_periods(app, console, make_admin):

@@ -151,9 +151,12 @@ function newKey() {
 // --- the confirmation every action goes through -------------------------------------
 
 // fields: [{name, label, type ("number" | "select"), options, required, min}]; resolves to the values, or null if cancelled.
-function confirmAction({ title, what, fields = [], confirm = "Confirm" }) {
+// reason: false for the actions whose endpoint keeps none (tournaments).
+function confirmAction({ title, what, fields = [], confirm = "Confirm", reason = true }) {
   const dialog = $("#confirm");
   const form = $("#confirm-form");
+  form.reason.required = reason;
+  form.reason.closest("label").hidden = !reason;
   $("#confirm-title").textContent = title;
   $("#confirm-what").textContent = what;
   $("#confirm-ok").textContent = confirm;
@@ -201,7 +204,7 @@ function confirmAction({ title, what, fields = [], confirm = "Confirm" }) {
     $("#confirm-cancel").addEventListener("click", onCancel);
     dialog.addEventListener("cancel", onCancel);
     dialog.showModal();
-    form.reason.focus();
+    (reason ? form.reason : form.querySelector("input, select, button")).focus();
   });
 }
 
@@ -654,6 +657,7 @@ async function loadTournaments(append) {
     (t) => t.period.entrants,
     (t) => group(
       button("Check", () => checkTournament(t)),
+      button("Rounds", () => changeRounds(t)),
       button("End now", () => tournamentAction(t, "end")),
       button("Cancel", () => tournamentAction(t, "cancel")),
     )], null, append);
@@ -673,10 +677,28 @@ async function tournamentAction(tournament, act) {
     ? `End the running period of “${tournament.title}” now: standings become final and prizes are paid once.`
     : `Cancel “${tournament.title}”: no more periods, and every entry fee of the current period is refunded.`;
   const title = act === "end" ? "End tournament period" : "Cancel tournament";
-  const values = await confirmAction({ title, what, confirm: title });
+  const values = await confirmAction({ title, what, confirm: title, reason: false });
   if (!values) return status("cancelled");
   const result = await api("POST", `/admin/tournaments/${tournament.id}/${act}`);
   status(`${title}: done (audit #${result.audit_id})`);
+  await loadTournaments(false);
+}
+
+async function changeRounds(tournament) {
+  const values = await confirmAction({
+    title: "Change rounds",
+    what: `Set how many rounds count per entrant in “${tournament.title}” (now ${tournament.max_rounds || "no limit"}), and how many rank them (now ${tournament.min_rounds}). Only before it starts.`,
+    fields: [
+      { name: "max_rounds", label: "Rounds that count (empty: no limit)", type: "number", min: 1 },
+      { name: "min_rounds", label: "Rounds to be ranked", type: "number", min: 1, required: true },
+    ],
+    confirm: "Change",
+    reason: false,
+  });
+  if (!values) return status("cancelled");
+  const body = { min_rounds: Number(values.min_rounds), max_rounds: values.max_rounds ? Number(values.max_rounds) : null };
+  await api("PATCH", `/admin/tournaments/${tournament.id}`, body);
+  status(`rounds of ${tournament.title} changed`);
   await loadTournaments(false);
 }
 
@@ -731,6 +753,7 @@ async function createTournament(event) {
     title: "Create tournament",
     what: `Create “${body.title}” (${body.metric}), starting ${when(body.starts_at)}${body.repeat_every_seconds ? `, repeating every ${body.repeat_every_seconds / 60} minutes` : ""}.`,
     confirm: "Create",
+    reason: false,
   });
   if (!values) return status("cancelled");
   const created = await api("POST", "/admin/tournaments", body, { "Idempotency-Key": newKey() });
