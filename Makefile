@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export FLASK_APP := imperioApp:create_app
 
-.PHONY: run test coverage install install-dev migrate lint bandit format-check serve-production bench clean
+.PHONY: run admin test coverage install install-dev migrate lint bandit format-check serve-production bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ migrate: install
 run: migrate
 	$(BIN)/flask seed
 	$(BIN)/python run.py
+
+## The first operator, in one step on a fresh clone: make admin USERNAME=ops EMAIL=ops@example.com
+## (asks for the password; ROLE=support|risk|admin, default admin; PROMOTE=1 gives an existing account the role).
+admin: migrate
+	@test -n "$(USERNAME)" -a -n "$(EMAIL)" || { echo "usage: make admin USERNAME=ops EMAIL=ops@example.com [ROLE=admin] [PROMOTE=1]"; exit 2; }
+	$(BIN)/flask create-admin "$(USERNAME)" "$(EMAIL)" --role $(or $(ROLE),admin) $(if $(PROMOTE),--promote)
 
 ## The whole suite. TEST_DATABASE_URL / TEST_REDIS_URL select PostgreSQL and Redis.
 test: install-dev

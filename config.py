@@ -160,6 +160,19 @@ class Config:
     ROOM_TTL_SECONDS = _env_int("ROOM_TTL_SECONDS", 6 * 3600)
     TABLE_BETTING_SECONDS = float(_env("TABLE_BETTING_SECONDS", "15"))
 
+    # Operators prove a TOTP second factor before any admin route answers. Off only outside
+    # production (which refuses to start without it), for local work and black-box tests.
+    OPERATOR_2FA_REQUIRED = _env("OPERATOR_2FA_REQUIRED", "1") != "0"
+    # An adjustment of more coins than this (either way), or any to one's own account, waits
+    # for a second admin's approval.
+    ADJUSTMENT_APPROVAL_THRESHOLD = _env_int("ADJUSTMENT_APPROVAL_THRESHOLD", 10_000)
+    # The console's dashboard alerts when a game's RTP today is this many percentage points
+    # or more from its published RTP (once it has ADMIN_RTP_ALERT_MIN_ROUNDS rounds).
+    ADMIN_RTP_ALERT_BAND = float(_env("ADMIN_RTP_ALERT_BAND", "5.0"))
+    ADMIN_RTP_ALERT_MIN_ROUNDS = _env_int("ADMIN_RTP_ALERT_MIN_ROUNDS", 200)
+    # ... and when this share of the service's requests answered 5xx.
+    ADMIN_ERROR_RATE_ALERT = float(_env("ADMIN_ERROR_RATE_ALERT", "0.01"))
+
     # Responsible gaming: how long a raised or removed limit waits, the reality-check
     # intervals a player may choose, and the pause in play that starts a new session.
     LIMIT_RAISE_DELAY_HOURS = 24
@@ -218,6 +231,8 @@ class TestingConfig(Config):
     TOURNAMENT_CLOSE_GRACE_SECONDS = 0.0
     TOURNAMENT_PUSH_INTERVAL = 0.2
     LOG_LEVEL = "INFO"
+    # The suite signs operators in with the password; the second-factor tests turn it on.
+    OPERATOR_2FA_REQUIRED = _env("OPERATOR_2FA_REQUIRED", "0") != "0"
 
 
 class ProductionConfig(Config):

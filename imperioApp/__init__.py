@@ -41,7 +41,7 @@ def create_app(config=None, **overrides):
 
 
 def check_production_secrets(app):
-    """Refuse to run production with the development secrets or none at all."""
+    """Refuse to run production with the development secrets, none at all, or operators without a second factor."""
     if app.config.get("ENV_NAME") != "production":
         return
     weak = [
@@ -54,6 +54,8 @@ def check_production_secrets(app):
             f"production refuses to start: set {', '.join(weak)} to random values of at least "
             "32 characters (python -c 'import secrets; print(secrets.token_urlsafe(48))')"
         )
+    if not app.config.get("OPERATOR_2FA_REQUIRED"):
+        raise RuntimeError("production refuses to start with OPERATOR_2FA_REQUIRED off: operators sign in with TOTP")
 
 
 def register_logging(app):

@@ -11,7 +11,7 @@ import click
 from flask import Blueprint
 from sqlalchemy import update
 
-from .models import User
+from .models import OPERATOR_ROLES, User
 from .services.competitions import closing, scoring
 from .services.core.errors import Conflict, DomainError
 from .services.core.unit_of_work import atomic
@@ -32,29 +32,58 @@ def seed():
     if not username:
         click.echo("seed: nothing to do (set ADMIN_USERNAME, ADMIN_EMAIL, ADMIN_PASSWORD for an admin)")
         return
-    _create_admin(username, os.environ.get("ADMIN_EMAIL", ""), os.environ.get("ADMIN_PASSWORD", ""))
+    _create_admin(username, os.environ.get("ADMIN_EMAIL", ""), os.environ.get("ADMIN_PASSWORD", ""), promote=True)
 
 
 @blp.cli.command("create-admin")
 @click.argument("username")
 @click.argument("email")
-@click.password_option()
-def create_admin(username, email, password):
-    """Create an operator account with the admin role."""
-    _create_admin(username, email, password)
+@click.option("--password", help="8+ characters; asked for when a new account needs it")
+@click.option("--role", type=click.Choice(OPERATOR_ROLES), default="admin", show_default=True, help="the operator role")
+@click.option("--promote", is_flag=True, help="give the role to the existing account USERNAME instead of failing")
+def create_admin(username, email, password, role, promote):
+    """Create an operator account (role admin unless --role), or with --promote give an existing one the role."""
+    _create_admin(username, email, password, role=role, promote=promote)
 
 
-def _create_admin(username, email, password):
-    if len(password) < 8 or "@" not in email:
-        raise click.ClickException("an admin needs an email address and a password of 8+ characters")
+def _create_admin(username, email, password, *, role="admin", promote=False):
+    """Create the operator, or promote the existing account when asked; exit non-zero when neither can be done."""
+    if "@" not in email:
+        raise click.ClickException("an operator needs an email address")
     try:
-        user = accounts.signup(username, email, password)
-    except Conflict:
-        click.echo(f"admin {username!r} already exists")
+        existing = accounts.get_user_by_username(username)
+    except DomainError:
+        existing = None
+    if existing is None:
+        if password is None:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        if len(password) < 8:
+            raise click.ClickException("a new operator needs a password of 8+ characters")
+        try:
+            existing = accounts.signup(username, email, password)
+        except Conflict as exc:
+            raise click.ClickException(f"{exc.message}: no account was created or promoted") from None
+        action = "created"
+    elif existing.role == role:
+        click.echo(f"{username!r} already has the role {role}")
         return
+    elif not promote:
+        raise click.ClickException(
+            f"the account {username!r} already exists (role {existing.role}); run again with --promote to give it the role {role}"
+        )
+    else:
+        action = "promoted"
     with atomic() as session:
-        session.execute(update(User.__table__).where(User.__table__.c.id == user.id).values(role="admin"))
-    click.echo(f"admin {username!r} created")
+        session.execute(update(User.__table__).where(User.__table__.c.id == existing.id).values(role=role))
+        # The bootstrap has no acting operator: the audit row names the account itself, from the CLI.
+        audit.record(
+            Operator(existing.id, f"cli-{uuid.uuid4().hex}"),
+            "role_change",
+            target_user_id=existing.id,
+            reason=f"flask create-admin ({action})",
+            details={"from": existing.role, "to": role},
+        )
+    click.echo(f"operator {username!r} {action} with the role {role}")
 
 
 @blp.cli.command("grant-runtime-role")
@@ -156,7 +185,7 @@ def admin():
 def _operator(username):
     try:
         user = accounts.get_user_by_username(username)
-        accounts.require_admin(user.id)
+        accounts.require_role(user.id, "support")  # each action checks the role it needs
     except DomainError as exc:
         raise click.ClickException(f"{username!r} cannot act as an operator: {exc.message}") from None
     return Operator(user.id, f"cli-{uuid.uuid4().hex}")

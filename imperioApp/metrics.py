@@ -242,3 +242,24 @@ def metric_names():
             else:
                 names.add(base)
     return names
+
+
+def _samples(metric_name):
+    """Every sample named `metric_name` this service has: all workers' under Gunicorn, else this process's."""
+    directory = os.environ.get(MULTIPROCESS_DIR_VARIABLE)
+    if directory:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=directory)
+    else:
+        registry = REGISTRY
+    return [sample for family in registry.collect() for sample in family.samples if sample.name == metric_name]
+
+
+def service_totals():
+    """What the operators' dashboard shows of this service: sockets connected, requests answered, 5xx among them."""
+    requests = _samples("imperio_http_requests_total")
+    return {
+        "sockets": int(sum(sample.value for sample in _samples("imperio_socketio_sockets_connected"))),
+        "requests": int(sum(sample.value for sample in requests)),
+        "server_errors": int(sum(sample.value for sample in requests if sample.labels.get("status", "").startswith("5"))),
+    }

@@ -7,6 +7,7 @@ from . import (
     achievements,
     admin,
     auth,
+    back_office,
     browser_session,
     compat,
     fairness,
@@ -45,6 +46,7 @@ BLUEPRINTS = (
     tables.blp,
     tournaments.blp,
     admin.blp,
+    back_office.blp,
     tournaments.admin_blp,
 )
 

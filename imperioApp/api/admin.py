@@ -1,12 +1,14 @@
 """The operators' API under /admin: players, ledgers, rounds, adjustments, locks, moderation,
-game integrity and the audit trail. Every route needs the stored role admin."""
+game integrity and the audit trail. Every route declares the stored operator role it needs
+(`requires`, exported to OpenAPI as `x-required-role`) and, with OPERATOR_2FA_REQUIRED, a
+token of a session whose operator proved the second factor."""
 
 import datetime as dt
 from functools import wraps
 
 import marshmallow as ma
-from flask import g, request
-from flask_jwt_extended import jwt_required
+from flask import g, jsonify, request
+from flask_jwt_extended import get_jwt, jwt_required
 from marshmallow import validate
 
 from ..models import GAME_TYPES
@@ -15,7 +17,8 @@ from ..services.identity import accounts
 from ..services.identity.tokens import current_user_id
 from ..services.money import ledger
 from ..services.money.idempotency import InvalidIdempotencyKey
-from ..services.operators import actions, audit
+from ..services.operators import actions, adjustments, audit
+from ..services.operators import second_factor as operator_factor
 from ..services.operators.audit import Operator
 from ..services.protection import settings
 from ..services.rounds import recall
@@ -31,15 +34,29 @@ blp = Blueprint("admin", __name__, url_prefix="/admin", description="Operators (
 PLAYER = f"/players/<{ID_IN_PATH}:user_id>"
 
 
-def admin_only(view):
-    """Refuse (403) anyone whose stored role is not admin, before the request is even parsed."""
+def requires(role, *, second_factor=True):
+    """Let the route answer only a bearer of the stored operator `role` or above (403 otherwise).
 
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        accounts.require_admin(current_user_id())
-        return view(*args, **kwargs)
+    Checked before the request is parsed, from the database on every request (a demoted
+    operator loses the power at once). With `second_factor` (every route but the sign-in's
+    own), the token must also carry the proof of the second factor when it is required.
+    The role goes into the OpenAPI operation as `x-required-role` and into its description.
+    """
 
-    return wrapper
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            accounts.require_role(current_user_id(), role)
+            if second_factor:
+                operator_factor.require_proved(get_jwt())
+            return view(*args, **kwargs)
+
+        summary, _, rest = (view.__doc__ or "").partition("\n")
+        note = f"Needs the operator role `{role}` or above" + (" and the second factor." if second_factor else ".")
+        wrapper.__doc__ = f"{summary}\n\n{rest.strip()}\n\n{note}".replace("\n\n\n\n", "\n\n")
+        return blp.doc(**{"x-required-role": role})(jwt_required()(wrapper))
+
+    return decorate
 
 
 def operator():
@@ -89,6 +106,7 @@ class PlayerSummarySchema(ma.Schema):
     failed_logins = ma.fields.Integer(required=True)
     locked_until = ma.fields.DateTime(allow_none=True, metadata={"description": "login lockout after failures"})
     suspended_at = ma.fields.DateTime(allow_none=True, metadata={"description": "locked by an operator"})
+    ranking_excluded = ma.fields.Boolean(required=True, metadata={"description": "left out of leaderboards and tournaments"})
 
 
 class PlayerPageSchema(ma.Schema):
@@ -128,6 +146,13 @@ class AdjustmentResultSchema(ma.Schema):
     amount = ma.fields.Integer(required=True)
     balance = ma.fields.Integer(required=True)
     transaction_id = ma.fields.Integer(required=True)
+    audit_id = ma.fields.Integer(required=True)
+
+
+class PendingAdjustmentResultSchema(ma.Schema):
+    pending_id = ma.fields.Integer(required=True)
+    user_id = ma.fields.Integer(required=True)
+    amount = ma.fields.Integer(required=True)
     audit_id = ma.fields.Integer(required=True)
 
 
@@ -238,8 +263,7 @@ class AuditPageSchema(ma.Schema):
 
 
 @blp.route("/players", methods=["GET"])
-@jwt_required()
-@admin_only
+@requires("support")
 @blp.arguments(PlayerQuerySchema, location="query")
 @blp.response(200, PlayerPageSchema)
 def find_players(query):
@@ -248,8 +272,7 @@ def find_players(query):
 
 
 @blp.route(PLAYER, methods=["GET"])
-@jwt_required()
-@admin_only
+@requires("support")
 @blp.response(200, PlayerDetailSchema)
 def player(user_id):
     """One player: account, balance, lockout, suspension, protection settings and chat sanctions."""
@@ -257,8 +280,7 @@ def player(user_id):
 
 
 @blp.route(f"{PLAYER}/ledger", methods=["GET"])
-@jwt_required()
-@admin_only
+@requires("support")
 @blp.arguments(TransactionQuerySchema, location="query")
 @blp.response(200, TransactionPageSchema)
 def player_ledger(query, user_id):
@@ -276,8 +298,7 @@ def player_ledger(query, user_id):
 
 
 @blp.route(f"{PLAYER}/rounds", methods=["GET"])
-@jwt_required()
-@admin_only
+@requires("support")
 @blp.arguments(HistoryQuerySchema, location="query")
 @blp.response(200, HistoryPageSchema)
 def player_rounds(query, user_id):
@@ -289,8 +310,7 @@ def player_rounds(query, user_id):
 
 
 @blp.route(f"{PLAYER}/rounds/<{ID_IN_PATH}:round_id>", methods=["GET"])
-@jwt_required()
-@admin_only
+@requires("support")
 @blp.response(200, RoundDetailSchema)
 def player_round(user_id, round_id):
     """Recall one of the player's rounds in full: bets, steps, outcome and fairness inputs."""
@@ -299,8 +319,7 @@ def player_round(user_id, round_id):
 
 
 @blp.route(f"{PLAYER}/statistics", methods=["GET"])
-@jwt_required()
-@admin_only
+@requires("support")
 @blp.response(200, StatisticsOverviewSchema)
 def player_statistics(user_id):
     """The player's statistics overall and per game."""
@@ -308,8 +327,7 @@ def player_statistics(user_id):
 
 
 @blp.route(f"{PLAYER}/limits", methods=["GET"])
-@jwt_required()
-@admin_only
+@requires("risk")
 @blp.response(200, ProtectionStatusSchema)
 def player_limits(user_id):
     """The player's limits, exclusion and reality check."""
@@ -318,8 +336,7 @@ def player_limits(user_id):
 
 
 @blp.route(f"{PLAYER}/limits/history", methods=["GET"])
-@jwt_required()
-@admin_only
+@requires("risk")
 @blp.arguments(PageQuerySchema, location="query")
 @blp.response(200, LimitChangePageSchema)
 def player_limit_history(query, user_id):
@@ -334,8 +351,7 @@ class PlayerSessionSchema(SessionSchema):
 
 
 @blp.route(f"{PLAYER}/sessions", methods=["GET"])
-@jwt_required()
-@admin_only
+@requires("support")
 @blp.response(200, PlayerSessionSchema(many=True))
 def player_sessions(user_id):
     """The player's live login sessions (device, address, last use), newest first."""
@@ -343,8 +359,7 @@ def player_sessions(user_id):
 
 
 @blp.route(f"{PLAYER}/sanctions", methods=["GET"])
-@jwt_required()
-@admin_only
+@requires("support")
 @blp.response(200, SanctionSchema(many=True))
 def player_sanctions(user_id):
     """Every chat mute and ban the player had, newest first."""
@@ -356,18 +371,28 @@ def player_sanctions(user_id):
 
 
 @blp.route(f"{PLAYER}/adjustments", methods=["POST"])
-@jwt_required()
-@admin_only
+@requires("admin")
 @require_idempotency_key
 @idempotent
 @blp.arguments(AdjustmentSchema)
 @blp.response(201, AdjustmentResultSchema)
+@blp.alt_response(202, schema=PendingAdjustmentResultSchema, description="kept for a second admin's approval")
 def adjust(data, user_id, idempotency_key):
-    """Correct a balance through the ledger (type adjustment) with a reason; never below zero."""
-    return actions.adjust_balance(operator(), user_id, data["amount"], data["reason"], idempotency_key=idempotency_key)
+    """Correct a balance through the ledger (type adjustment) with a reason; never below zero.
+
+    Past ADJUSTMENT_APPROVAL_THRESHOLD coins either way, or to your own account, nothing moves
+    yet: 202 with the pending request, which another admin approves or rejects.
+    """
+    result = adjustments.request(operator(), user_id, data["amount"], data["reason"], idempotency_key=idempotency_key)
+    if result.pop("status") == "pending":
+        # A response of its own: the route's schema is the 201's.
+        response = jsonify(PendingAdjustmentResultSchema().dump(result))
+        response.status_code = 202
+        return response
+    return result
 
 
-def _account_route(suffix, action, summary):
+def _account_route(suffix, action, summary, role):
     def view(data, user_id):
         return action(operator(), user_id, data["reason"])
 
@@ -375,26 +400,32 @@ def _account_route(suffix, action, summary):
     view.__doc__ = summary
     decorated = blp.response(200, AccountActionResultSchema)(view)
     decorated = blp.arguments(ReasonSchema)(decorated)
-    decorated = admin_only(decorated)
-    decorated = jwt_required()(decorated)
+    decorated = requires(role)(decorated)
     blp.route(f"{PLAYER}/{suffix}", methods=["POST"], endpoint=view.__name__)(decorated)
 
 
-_account_route("lock", actions.lock_account, "Suspend the account: no login or play; live sockets are ended.")
-_account_route("unlock", actions.unlock_account, "Lift an operator's suspension.")
-_account_route("sessions/end", actions.end_sessions, "End the player's live sessions (sockets disconnected).")
-_account_route("lockout/reset", actions.reset_lockout, "Clear failed logins and the login lockout.")
+_account_route("lock", actions.lock_account, "Suspend the account: no login or play; live sockets are ended.", "risk")
+_account_route("unlock", actions.unlock_account, "Lift an operator's suspension.", "risk")
+_account_route("sessions/end", actions.end_sessions, "End the player's live sessions (sockets disconnected).", "support")
+_account_route("lockout/reset", actions.reset_lockout, "Clear failed logins and the login lockout.", "support")
 _account_route(
     "exclusion/lift",
     actions.lift_exclusion,
     "Lift a time-out or self-exclusion made in error, within 24 hours of it (EXCLUSION_LIFT_WINDOW_HOURS); "
     "409 nothing_to_lift otherwise. Audited with its reason.",
+    "risk",
 )
+_account_route(
+    "rankings/exclude",
+    actions.exclude_from_rankings,
+    "Leave the player out of leaderboards and tournament standings and prizes until included again.",
+    "risk",
+)
+_account_route("rankings/include", actions.include_in_rankings, "Undo an exclusion from rankings.", "risk")
 
 
 @blp.route(f"{PLAYER}/chat/mute", methods=["POST"])
-@jwt_required()
-@admin_only
+@requires("support")
 @blp.arguments(MuteSchema)
 @blp.response(200, SanctionResultSchema)
 def chat_mute(data, user_id):
@@ -403,8 +434,7 @@ def chat_mute(data, user_id):
 
 
 @blp.route(f"{PLAYER}/chat/ban", methods=["POST"])
-@jwt_required()
-@admin_only
+@requires("risk")
 @blp.arguments(BanSchema)
 @blp.response(200, SanctionResultSchema)
 def chat_ban(data, user_id):
@@ -413,8 +443,7 @@ def chat_ban(data, user_id):
 
 
 @blp.route(f"{PLAYER}/chat/unmute", methods=["POST"])
-@jwt_required()
-@admin_only
+@requires("support")
 @blp.arguments(ReasonSchema)
 @blp.response(200, LiftResultSchema)
 def chat_unmute(data, user_id):
@@ -423,8 +452,7 @@ def chat_unmute(data, user_id):
 
 
 @blp.route(f"{PLAYER}/chat/unban", methods=["POST"])
-@jwt_required()
-@admin_only
+@requires("risk")
 @blp.arguments(ReasonSchema)
 @blp.response(200, LiftResultSchema)
 def chat_unban(data, user_id):
@@ -436,8 +464,7 @@ def chat_unban(data, user_id):
 
 
 @blp.route("/games/rtp", methods=["GET"])
-@jwt_required()
-@admin_only
+@requires("support")
 @blp.arguments(PeriodQuerySchema, location="query")
 @blp.response(200, RtpReportSchema)
 def game_rtp(query):
@@ -446,8 +473,7 @@ def game_rtp(query):
 
 
 @blp.route("/games/biggest-wins", methods=["GET"])
-@jwt_required()
-@admin_only
+@requires("support")
 @blp.arguments(WinsQuerySchema, location="query")
 @blp.response(200, BigWinSchema(many=True))
 def biggest_wins(query):
@@ -458,8 +484,7 @@ def biggest_wins(query):
 
 
 @blp.route("/ledger/check", methods=["POST"])
-@jwt_required()
-@admin_only
+@requires("risk")
 @blp.response(200, LedgerCheckSchema)
 def ledger_check():
     """Check balance == SUM(ledger) for every player now, and list any offender."""
@@ -467,8 +492,7 @@ def ledger_check():
 
 
 @blp.route("/audit", methods=["GET"])
-@jwt_required()
-@admin_only
+@requires("risk")
 @blp.arguments(AuditQuerySchema, location="query")
 @blp.response(200, AuditPageSchema)
 def audit_trail(query):

@@ -18,7 +18,7 @@ from ..services.competitions.tournaments import (
 from ..services.identity.tokens import current_user_id
 from ..services.money.wallet import MAX_COINS
 from ..services.operators import tournaments as operator_tournaments
-from .admin import admin_only, operator
+from .admin import operator, requires
 from .blueprint import Blueprint
 from .idempotency import idempotent
 
@@ -310,8 +310,7 @@ ADMIN_TOURNAMENT = f"/tournaments/<{ID_IN_PATH}:tournament_id>"
 
 
 @admin_blp.route("/tournaments", methods=["POST"])
-@jwt_required()
-@admin_only
+@requires("admin")
 @admin_blp.arguments(TournamentInputSchema)
 @admin_blp.response(201, TournamentSchema)
 def create(data):
@@ -330,8 +329,7 @@ def preview(data):
 
 
 @admin_blp.route(ADMIN_TOURNAMENT, methods=["PATCH"])
-@jwt_required()
-@admin_only
+@requires("admin")
 @admin_blp.arguments(TournamentChangeSchema(partial=True))
 @admin_blp.response(200, TournamentSchema)
 def change(data, tournament_id):
@@ -340,8 +338,7 @@ def change(data, tournament_id):
 
 
 @admin_blp.route(f"{ADMIN_TOURNAMENT}/end", methods=["POST"])
-@jwt_required()
-@admin_only
+@requires("admin")
 @admin_blp.response(200, EndResultSchema)
 def end(tournament_id):
     """End the running period now: final standings from the rounds table, prizes paid once."""
@@ -349,8 +346,7 @@ def end(tournament_id):
 
 
 @admin_blp.route(f"{ADMIN_TOURNAMENT}/cancel", methods=["POST"])
-@jwt_required()
-@admin_only
+@requires("admin")
 @admin_blp.response(200, CancelResultSchema)
 def cancel(tournament_id):
     """Cancel the tournament: no prizes, every entry fee refunded."""
@@ -358,8 +354,7 @@ def cancel(tournament_id):
 
 
 @admin_blp.route(f"{ADMIN_TOURNAMENT}/check", methods=["GET"])
-@jwt_required()
-@admin_only
+@requires("risk")
 @admin_blp.arguments(PeriodQuerySchema, location="query")
 @admin_blp.response(200, CheckSchema)
 def check(query, tournament_id):

@@ -21,6 +21,7 @@ from .engagement import (
 )
 from .game import GAME_TYPES, FairnessSeed, GameRound
 from .ledger import LEDGER_TYPES, TOURNAMENT_LEDGER_TYPES, IdempotencyRecord, LedgerEntry
+from .operators import ADJUSTMENT_STATUSES, OperatorRecoveryCode, OperatorSecondFactor, PendingAdjustment
 from .protection import (
     EXCLUSION_KINDS,
     LIMIT_KINDS,
@@ -32,9 +33,14 @@ from .protection import (
     RealityCheck,
 )
 from .session import AuthSession
-from .user import ROLES, User
+from .user import OPERATOR_ROLES, ROLES, User
 
 __all__ = [
+    "ADJUSTMENT_STATUSES",
+    "OPERATOR_ROLES",
+    "OperatorRecoveryCode",
+    "OperatorSecondFactor",
+    "PendingAdjustment",
     "PERIOD_STATUSES",
     "PRIZE_MODES",
     "TOURNAMENT_LEDGER_TYPES",

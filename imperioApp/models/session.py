@@ -28,6 +28,8 @@ class AuthSession(db.Model):
     rotated_at = mapped_column(UTCDateTime, nullable=True)
     ended_at = mapped_column(UTCDateTime, nullable=True)
     end_reason: Mapped[str] = mapped_column(String(32), nullable=True)
+    # When an operator proved their second factor in this session: its tokens say so from then on.
+    second_factor_at = mapped_column(UTCDateTime, nullable=True)
 
 
 Index("ix_sessions_user_id_ended_at", AuthSession.user_id, AuthSession.ended_at)

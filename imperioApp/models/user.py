@@ -6,7 +6,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..extensions import db
 from .base import BigIntegerPK, UTCDateTime, utcnow
 
-ROLES = ("player", "admin")
+# Ordered: each operator role may do everything the roles before it may.
+ROLES = ("player", "support", "risk", "admin")
+OPERATOR_ROLES = ROLES[1:]
 
 
 class User(db.Model):
@@ -15,7 +17,7 @@ class User(db.Model):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint("balance >= 0", name="balance_non_negative"),
-        CheckConstraint("role IN ('player', 'admin')", name="role_known"),
+        CheckConstraint("role IN ('player', 'support', 'risk', 'admin')", name="role_known"),
     )
 
     id: Mapped[int] = mapped_column(BigIntegerPK, primary_key=True)
@@ -38,6 +40,8 @@ class User(db.Model):
     competing: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
     # An operator's lock: no login, no play, until lifted.
     suspended_at = mapped_column(UTCDateTime, nullable=True)
+    # An operator's exclusion from rankings: left out of leaderboards and tournament standings.
+    ranking_excluded: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
 
     def __repr__(self):
         return f"<User {self.id} {self.username}>"

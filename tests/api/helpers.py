@@ -4,10 +4,10 @@ import threading
 from contextlib import contextmanager
 
 import marshmallow as ma
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 
 from imperioApp.extensions import db
-from imperioApp.models import FairnessSeed, GameRound, LedgerEntry
+from imperioApp.models import AdminAudit, FairnessSeed, GameRound, LedgerEntry, User
 from tests.ledger import ledger_drift
 
 
@@ -86,3 +86,19 @@ def count_queries(app):
         yield counter
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+def set_role(app, user_id, role):
+    """Store `role` on the account, as an operator's grant would."""
+    with app.app_context():
+        db.session.execute(update(User).where(User.id == user_id).values(role=role))
+        db.session.commit()
+        db.session.remove()
+
+
+def audit_actions(app):
+    """The audit trail's actions, oldest first."""
+    with app.app_context():
+        actions = db.session.execute(select(AdminAudit.action).order_by(AdminAudit.id)).scalars().all()
+        db.session.remove()
+    return actions

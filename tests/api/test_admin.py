@@ -10,7 +10,7 @@ from imperioApp.services.operators import audit
 from tests.factories import access_token
 from tests.web.forms import bearer
 
-from .helpers import assert_error
+from .helpers import assert_error, set_role
 
 ADMIN_GETS = [
     "/admin/players",
@@ -46,13 +46,6 @@ def audit_rows(app):
         rows = db.session.execute(select(AdminAudit.__table__)).all()
         db.session.remove()
     return rows
-
-
-def set_role(app, user_id, role):
-    with app.app_context():
-        db.session.execute(update(User).where(User.id == user_id).values(role=role))
-        db.session.commit()
-        db.session.remove()
 
 
 def adjust(client, admin, user_id, body, key="k1"):

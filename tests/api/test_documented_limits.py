@@ -284,6 +284,16 @@ def _tournament_read(admin=False):
     return build
 
 
+def _pending_adjustment(ctx, field):
+    """A second admin's view of an adjustment another admin asked for (to their own account: it waits)."""
+    requester, approver = ctx.make_admin(), ctx.make_admin()
+    response = ctx.client.post(
+        f"/admin/players/{requester.id}/adjustments", json={"amount": 5, **REASON}, headers=_headers(requester)
+    )
+    assert response.status_code == 202, response.get_json()
+    return {"json": dict(REASON), "headers": _headers(approver), "path": {"pending_id": response.get_json()["pending_id"]}}
+
+
 BASE_REQUESTS = {
     ("POST", "/signup"): _signup,
     ("POST", "/login"): _login,
@@ -324,6 +334,16 @@ BASE_REQUESTS = {
     ("POST", "/admin/players/{user_id}/chat/unban"): _as_admin(REASON),
     ("GET", "/admin/games/biggest-wins"): _as_admin(target=False),
     ("GET", "/admin/audit"): _as_admin(target=False),
+    ("GET", "/admin/audit/export"): _as_admin(target=False),
+    ("GET", "/admin/chat/messages"): _as_admin(target=False),
+    ("GET", "/admin/adjustments"): _as_admin(target=False),
+    ("POST", "/admin/adjustments/{pending_id}/approve"): _pending_adjustment,
+    ("POST", "/admin/adjustments/{pending_id}/reject"): _pending_adjustment,
+    ("POST", "/admin/players/{user_id}/rankings/exclude"): _as_admin(REASON),
+    ("POST", "/admin/players/{user_id}/rankings/include"): _as_admin(REASON),
+    ("POST", "/admin/players/{user_id}/role"): _as_admin({"role": "support", **REASON}),
+    ("POST", "/admin/players/{user_id}/second-factor/reset"): _as_admin(REASON),
+    ("POST", "/admin/second-factor/verify"): _as_admin({}, target=False),
     ("GET", "/tournaments"): _as_player(),
     ("GET", "/tournaments/{tournament_id}/standings"): _tournament_read(),
     ("GET", "/tournaments/{tournament_id}/results"): _tournament_read(),

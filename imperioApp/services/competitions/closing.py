@@ -29,6 +29,7 @@ from ..core import events
 from ..core.errors import Conflict
 from ..core.unit_of_work import atomic
 from ..engagement import notifications
+from ..identity import accounts
 from ..money import wallet
 from . import entries, scoring, tournaments
 
@@ -91,7 +92,9 @@ def _claim_and_rank(period_id, now):
         # Final first: waits for rounds scoring these entries and shuts out any later one.
         session.execute(update(_entries).where(_entries.c.period_id == period_id).values(final=True))
         scores = scoring.recompute(session, definition, period)
-        ranked = scoring.ranking(scores, definition["min_rounds"])
+        # A player an operator excluded from rankings keeps their entry but takes no place or prize.
+        excluded = set(session.execute(accounts.excluded_from_rankings().where(User.__table__.c.id.in_(list(scores)))).scalars())
+        ranked = scoring.ranking({k: v for k, v in scores.items() if k not in excluded}, definition["min_rounds"])
         pool = pool_of(definition, period["fees"]) if ranked else 0
         prizes = split_pool(pool, definition["payouts"], len(ranked))
         places = {user_id: (rank, prizes[rank - 1] if rank <= len(prizes) else 0) for rank, (user_id, _) in enumerate(ranked, 1)}

@@ -6,6 +6,7 @@ from ...models import TournamentEntry, User
 from ..core.errors import Conflict, NotFound
 from ..core.paging import window_offset
 from ..core.unit_of_work import atomic
+from ..identity import accounts
 from . import tournaments
 
 _entries = TournamentEntry.__table__
@@ -21,7 +22,11 @@ _ORDER = (
 
 
 def _ranked(period_id, min_rounds):
-    return and_(_entries.c.period_id == period_id, _entries.c.rounds >= min_rounds)
+    return and_(
+        _entries.c.period_id == period_id,
+        _entries.c.rounds >= min_rounds,
+        _entries.c.user_id.not_in(accounts.excluded_from_rankings()),
+    )
 
 
 def _rows(session, period_id, min_rounds, offset, limit):

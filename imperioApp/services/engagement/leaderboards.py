@@ -160,7 +160,8 @@ def index_writes(result, scores, *, now, version):
 
 
 def _names(user_ids):
-    return accounts.usernames(user_ids) if user_ids else {}
+    # Players excluded from rankings have no name here, so an index page leaves them out.
+    return accounts.ranked_usernames(user_ids) if user_ids else {}
 
 
 def _entry(rank, user_id, username, score):
@@ -171,7 +172,11 @@ def _db_range(metric, period, offset, count):
     # The page is cut from the rank index first, so only its rows are joined to users.
     page = (
         select(_entries.c.user_id, _entries.c.score)
-        .where(_entries.c.metric == metric, _entries.c.period == period)
+        .where(
+            _entries.c.metric == metric,
+            _entries.c.period == period,
+            _entries.c.user_id.not_in(accounts.excluded_from_rankings()),
+        )
         .order_by(_entries.c.score.desc(), _entries.c.user_id)
         .offset(offset)
         .limit(count)
@@ -192,7 +197,11 @@ def _board_snapshot(metric, period):
         rows = session.execute(
             select(_entries.c.user_id, _entries.c.score, func.coalesce(_stats.c.games_played, 0))
             .outerjoin(_stats, and_(_stats.c.user_id == _entries.c.user_id, _stats.c.game_type == ALL_GAMES))
-            .where(_entries.c.metric == metric, _entries.c.period == period)
+            .where(
+                _entries.c.metric == metric,
+                _entries.c.period == period,
+                _entries.c.user_id.not_in(accounts.excluded_from_rankings()),
+            )
         ).all()
     return [tuple(row) for row in rows]
 

@@ -12,7 +12,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ...models import TournamentPeriod, User
+from ...models import ROLES, TournamentPeriod, User
 from ..core.errors import Conflict, Forbidden, NotFound
 from ..core.unit_of_work import atomic
 from ..money import fairness, wallet
@@ -75,6 +75,23 @@ def usernames(user_ids):
         return dict(session.execute(select(_users.c.id, _users.c.username).where(_users.c.id.in_(list(user_ids)))).all())
 
 
+def ranked_usernames(user_ids):
+    """{user_id: username} for these users, leaving out those an operator excluded from rankings."""
+    with atomic() as session:
+        return dict(
+            session.execute(
+                select(_users.c.id, _users.c.username).where(
+                    _users.c.id.in_(list(user_ids)), _users.c.ranking_excluded.is_(False)
+                )
+            ).all()
+        )
+
+
+def excluded_from_rankings():
+    """A select of the ids of the players an operator excluded from leaderboards and tournament standings."""
+    return select(_users.c.id).where(_users.c.ranking_excluded.is_(True))
+
+
 def get_user_by_username(username):
     """The user with this username (any case), or NotFound."""
     with atomic() as session:
@@ -90,9 +107,31 @@ def refuse_if_suspended(suspended_at):
         raise Forbidden("this account is suspended by an operator", code="account_suspended")
 
 
+def role_rank(role):
+    """The role's place in ROLES (player 0 < support < risk < admin); -1 for no role."""
+    return ROLES.index(role) if role in ROLES else -1
+
+
+def stored_role(user_id):
+    """The account's role as stored now (None for no such account)."""
+    with atomic() as session:
+        return session.execute(select(_users.c.role).where(_users.c.id == user_id)).scalar_one_or_none()
+
+
+def require_role(user_id, needed, message=None):
+    """Raise Forbidden unless the account's stored role is `needed` or above; return the role.
+
+    A player (or no account) gets `admin_required`: operators only; an operator whose role is
+    below the one needed gets `role_required`, naming it.
+    """
+    role = stored_role(user_id)
+    if role_rank(role) >= role_rank(needed):
+        return role
+    if role_rank(role) <= 0:
+        raise Forbidden(message or "only operators can do this", code="admin_required")
+    raise Forbidden(f"this needs the operator role {needed} (yours is {role})", code="role_required")
+
+
 def require_admin(user_id, message="only admins can do this"):
     """Raise Forbidden unless the account exists and its stored role is admin."""
-    with atomic() as session:
-        role = session.execute(select(_users.c.role).where(_users.c.id == user_id)).scalar_one_or_none()
-    if role != "admin":
-        raise Forbidden(message, code="admin_required")
+    require_role(user_id, "admin", message)

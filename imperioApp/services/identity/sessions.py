@@ -80,6 +80,43 @@ def start_session(user, *, user_agent="", client_address="", role=None):
     return _token_pair(user.id, session_id, refresh_jti, claims)
 
 
+def _live(session_id, user_id, now):
+    """The conditions of the user's session row while it has neither ended nor expired."""
+    return (
+        _sessions.c.id == session_id,
+        _sessions.c.user_id == user_id,
+        _sessions.c.ended_at.is_(None),
+        _sessions.c.expires_at > now,
+    )
+
+
+def _claims_of(username, role, second_factor_at):
+    """A session's token claims; `mfa` once its operator proved the second factor (kept across refresh)."""
+    claims = {"username": username, "role": role}
+    if second_factor_at is not None:
+        claims["mfa"] = True
+    return claims
+
+
+def prove_second_factor(user_id, session_id):
+    """Record that the session's operator proved their second factor; return a new token pair saying so.
+
+    The refresh token is rotated too, so the chain goes on from tokens that carry the claim.
+    """
+    now = utcnow()
+    new_jti = secrets.token_urlsafe(18)
+    with atomic() as session:
+        claimed = session.execute(
+            update(_sessions)
+            .where(*_live(session_id, user_id, now))
+            .values(second_factor_at=now, refresh_jti=new_jti, previous_refresh_jti=None, rotated_at=now, last_used_at=now)
+        ).rowcount
+        user = session.execute(select(_users.c.username, _users.c.role).where(_users.c.id == user_id)).first()
+    if claimed != 1 or user is None:
+        raise Unauthorized("the session has ended", code="token_revoked")
+    return _token_pair(user_id, session_id, new_jti, _claims_of(user.username, user.role, now))
+
+
 def issue_access_token(user_id, session_id, claims, expires_delta=None):
     """A signed access token of this session carrying `claims` (sub and sid are added)."""
     return create_access_token(
@@ -106,13 +143,7 @@ def refresh(refresh_claims):
     with atomic() as session:
         claimed = session.execute(
             update(_sessions)
-            .where(
-                _sessions.c.id == session_id,
-                _sessions.c.user_id == user_id,
-                _sessions.c.refresh_jti == presented,
-                _sessions.c.ended_at.is_(None),
-                _sessions.c.expires_at > now,
-            )
+            .where(*_live(session_id, user_id, now), _sessions.c.refresh_jti == presented)
             .values(
                 refresh_jti=new_jti,
                 previous_refresh_jti=presented,
@@ -122,12 +153,14 @@ def refresh(refresh_claims):
             )
         ).rowcount
         user = session.execute(
-            select(_users.c.username, _users.c.role, _users.c.suspended_at).where(_users.c.id == user_id)
+            select(_users.c.username, _users.c.role, _users.c.suspended_at, _sessions.c.second_factor_at)
+            .join(_sessions, _sessions.c.user_id == _users.c.id)
+            .where(_users.c.id == user_id, _sessions.c.id == session_id)
         ).first()
         if claimed == 1 and user is not None:
             accounts.refuse_if_suspended(user.suspended_at)  # raising here undoes the rotation
     if claimed == 1 and user is not None:
-        return _token_pair(user_id, session_id, new_jti, {"username": user.username, "role": user.role})
+        return _token_pair(user_id, session_id, new_jti, _claims_of(user.username, user.role, user.second_factor_at))
     if claimed == 0:
         _refused_refresh(session_id, user_id, presented, now)
     raise Unauthorized("the account no longer exists", code="invalid_token")

@@ -10,12 +10,12 @@ from flask import current_app
 from sqlalchemy import func, or_, select, update
 
 from ...games import GAMES
-from ...models import ChatSanction, GameRound, LedgerEntry, User
+from ...models import ROLES, ChatMessage, ChatSanction, GameRound, LedgerEntry, User
 from ...models.base import utcnow
 from ..core.errors import Conflict, NotFound, ValidationFailed
 from ..core.paging import check_period, keyset_page
 from ..core.unit_of_work import atomic
-from ..engagement import statistics
+from ..engagement import leaderboards, statistics
 from ..identity import accounts, login, sessions
 from ..money import wallet
 from ..money.wallet import Movement
@@ -27,8 +27,18 @@ _users = User.__table__
 _rounds = GameRound.__table__
 _ledger = LedgerEntry.__table__
 _sanctions = ChatSanction.__table__
+_messages = ChatMessage.__table__
 
 REASON_LENGTH = (3, 500)
+# The operator role each account action needs (docs/operators.md#roles).
+ACCOUNT_ACTION_ROLES = {
+    "account_lock": "risk",
+    "account_unlock": "risk",
+    "sessions_end": "support",
+    "lockout_reset": "support",
+    "ranking_exclude": "risk",
+    "ranking_include": "risk",
+}
 _PLAYER_COLUMNS = (
     _users.c.id,
     _users.c.username,
@@ -40,6 +50,7 @@ _PLAYER_COLUMNS = (
     _users.c.failed_logins,
     _users.c.locked_until,
     _users.c.suspended_at,
+    _users.c.ranking_excluded,
 )
 
 
@@ -70,7 +81,7 @@ def _lock_player(session, user_id):
 
 def find_players(operator, query=None, *, before=None, limit=20):
     """Players whose username or email contains `query`, or whose id is it; newest first."""
-    accounts.require_admin(operator.admin_id)
+    accounts.require_role(operator.admin_id, "support")
     statement = select(*_PLAYER_COLUMNS)
     if query:
         pattern = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -90,7 +101,7 @@ def find_players(operator, query=None, *, before=None, limit=20):
 
 def player(operator, user_id):
     """Everything about one player: account, balance, protection and chat sanctions."""
-    accounts.require_admin(operator.admin_id)
+    accounts.require_role(operator.admin_id, "support")
     with atomic() as session:
         row = _player_row(session, user_id)
     return {**dict(row._mapping), "protection": settings.status(user_id), "sanctions": sanctions(operator, user_id)}
@@ -98,7 +109,7 @@ def player(operator, user_id):
 
 def player_statistics(operator, user_id):
     """The player's statistics, as they see them."""
-    accounts.require_admin(operator.admin_id)
+    accounts.require_role(operator.admin_id, "support")
     with atomic() as session:
         _player_row(session, user_id)
     return statistics.overview(user_id)
@@ -106,7 +117,7 @@ def player_statistics(operator, user_id):
 
 def sanctions(operator, user_id):
     """Every chat sanction the player ever had, newest first, with whether it is in force."""
-    accounts.require_admin(operator.admin_id)
+    accounts.require_role(operator.admin_id, "support")
     now = utcnow()
     with atomic() as session:
         rows = session.execute(
@@ -125,7 +136,7 @@ def player_sessions(operator, user_id):
 
 def require_player(operator, user_id):
     """Check the operator, and that the player exists (for reads served by other services)."""
-    accounts.require_admin(operator.admin_id)
+    accounts.require_role(operator.admin_id, "support")
     with atomic() as session:
         _player_row(session, user_id)
 
@@ -133,19 +144,37 @@ def require_player(operator, user_id):
 # --- actions ---------------------------------------------------------------------------
 
 
-def adjust_balance(operator, user_id, amount, reason, *, idempotency_key=None):
-    """Credit (amount > 0) or debit (amount < 0) a balance as a ledger `adjustment`; never below zero."""
-    accounts.require_admin(operator.admin_id)
+def validate_adjustment(amount, reason):
+    """The trimmed reason; raise unless `amount` is a non-zero integer within the balance ceiling."""
     if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0:
         raise ValidationFailed("amount must be a non-zero integer number of coins", code="invalid_amount")
     wallet.validate_amount(abs(amount))
-    reason = validate_reason(reason)
+    return validate_reason(reason)
+
+
+def post_adjustment(operator, user_id, amount, *, idempotency_key=None, details=None):
+    """Write the adjustment's ledger row under the player's row lock, in the caller's transaction.
+
+    Return (balance, transaction id); `details` go into the audit row the caller writes.
+    """
     with atomic() as session:
         _lock_player(session, user_id)
         balance = wallet.post(user_id, [Movement("adjustment", amount)], idempotency_key=idempotency_key)
         entry = session.execute(
             select(_ledger.c.id).where(_ledger.c.user_id == user_id).order_by(_ledger.c.id.desc()).limit(1)
         ).scalar_one()
+    return balance, entry
+
+
+def adjust_balance(operator, user_id, amount, reason, *, idempotency_key=None):
+    """Credit (amount > 0) or debit (amount < 0) a balance as a ledger `adjustment`; never below zero.
+
+    No second approver is asked here: `adjustments.request` decides when one is needed.
+    """
+    accounts.require_role(operator.admin_id, "admin")
+    reason = validate_adjustment(amount, reason)
+    with atomic():
+        balance, entry = post_adjustment(operator, user_id, amount, idempotency_key=idempotency_key)
         audit_id = audit.record(
             operator,
             "balance_adjustment",
@@ -158,7 +187,7 @@ def adjust_balance(operator, user_id, amount, reason, *, idempotency_key=None):
 
 def _account_action(operator, user_id, action, reason, values=None, *, end_sessions=False, details=None):
     """`values(now)`: the player's columns to set, from the moment the action takes effect (under the row lock)."""
-    accounts.require_admin(operator.admin_id)
+    accounts.require_role(operator.admin_id, ACCOUNT_ACTION_ROLES[action])
     reason = validate_reason(reason)
     with atomic() as session:
         _lock_player(session, user_id)
@@ -209,7 +238,7 @@ def lift_exclusion(operator, user_id, reason):
     original end in the audit row); an exclusion older than EXCLUSION_LIFT_WINDOW_HOURS is
     never lifted (409 nothing_to_lift when none can be).
     """
-    accounts.require_admin(operator.admin_id)
+    accounts.require_role(operator.admin_id, "risk")
     reason = validate_reason(reason)
     with atomic() as session:
         _lock_player(session, user_id)
@@ -224,13 +253,63 @@ def lift_exclusion(operator, user_id, reason):
     return {**dict(row._mapping), "audit_id": audit_id}
 
 
+def exclude_from_rankings(operator, user_id, reason):
+    """Leave the player out of leaderboards and tournament standings (and prizes) until included again."""
+    return _ranking_exclusion(operator, user_id, reason, excluded=True)
+
+
+def include_in_rankings(operator, user_id, reason):
+    """Undo an exclusion from rankings: the player's scores show again."""
+    return _ranking_exclusion(operator, user_id, reason, excluded=False)
+
+
+def _ranking_exclusion(operator, user_id, reason, *, excluded):
+    action = "ranking_exclude" if excluded else "ranking_include"
+    accounts.require_role(operator.admin_id, ACCOUNT_ACTION_ROLES[action])
+    with atomic() as session:
+        _lock_player(session, user_id)
+        if _player_excluded(session, user_id) == excluded:
+            raise Conflict(
+                "the player is already " + ("excluded from" if excluded else "in") + " the rankings", code="nothing_to_change"
+            )
+        result = _account_action(operator, user_id, action, reason, lambda now: {"ranking_excluded": excluded})
+    # The Redis index is rebuilt from the database, which now leaves the player out (or in).
+    leaderboards.rebuild_index()
+    return result
+
+
+def _player_excluded(session, user_id):
+    return session.execute(select(_users.c.ranking_excluded).where(_users.c.id == user_id)).scalar_one()
+
+
+def set_role(operator, user_id, role, reason):
+    """Grant or remove an operator role (player removes every one); audited; never one's own."""
+    accounts.require_role(operator.admin_id, "admin")
+    if role not in ROLES:
+        raise ValidationFailed(f"role must be one of {', '.join(ROLES)}", code="invalid_role")
+    if user_id == operator.admin_id:
+        raise ValidationFailed("another admin must change your role", code="invalid_target")
+    reason = validate_reason(reason)
+    with atomic() as session:
+        _lock_player(session, user_id)
+        before = _player_row(session, user_id).role
+        if before == role:
+            raise Conflict(f"the account already has the role {role}", code="nothing_to_change")
+        session.execute(update(_users).where(_users.c.id == user_id).values(role=role))
+        audit_id = audit.record(
+            operator, "role_change", target_user_id=user_id, reason=reason, details={"from": before, "to": role}
+        )
+        row = _player_row(session, user_id)
+    return {**dict(row._mapping), "audit_id": audit_id}
+
+
 def _iso(moment):
     return moment.isoformat() if moment is not None else None
 
 
 def chat_sanction(operator, user_id, kind, minutes, reason):
     """Mute or ban the player in chat through the chat service the Socket.IO events use."""
-    accounts.require_admin(operator.admin_id)
+    accounts.require_role(operator.admin_id, chat.SANCTION_ROLES[kind])
     reason = validate_reason(reason)
     with atomic() as session:
         username = _player_row(session, user_id).username
@@ -248,13 +327,30 @@ def chat_sanction(operator, user_id, kind, minutes, reason):
 
 def chat_lift(operator, user_id, kind, reason):
     """Lift the player's chat mutes or bans."""
-    accounts.require_admin(operator.admin_id)
+    accounts.require_role(operator.admin_id, chat.SANCTION_ROLES[kind])
     reason = validate_reason(reason)
     with atomic() as session:
         username = _player_row(session, user_id).username
         lifted = chat.lift(operator.admin_id, username, kind)
         audit_id = audit.record(operator, f"chat_un{kind}", target_user_id=user_id, reason=reason, details={"lifted": lifted})
     return {"user_id": user_id, "username": username, "kind": kind, "lifted": lifted, "audit_id": audit_id}
+
+
+def chat_messages(operator, *, room=None, user_id=None, before=None, limit=50):
+    """Stored chat messages, newest first, with their authors (filter by room or player)."""
+    accounts.require_role(operator.admin_id, "support")
+    query = select(
+        _messages.c.id, _messages.c.room, _messages.c.user_id, _users.c.username, _messages.c.message, _messages.c.created_at
+    ).join(_users, _users.c.id == _messages.c.user_id)
+    if room:
+        query = query.where(_messages.c.room == room)
+    if user_id is not None:
+        query = query.where(_messages.c.user_id == user_id)
+    if before is not None:
+        query = query.where(_messages.c.id < before)
+    with atomic() as session:
+        rows = session.execute(query.order_by(_messages.c.id.desc()).limit(limit + 1)).all()
+    return keyset_page(rows, limit)
 
 
 # --- game integrity --------------------------------------------------------------------
@@ -271,7 +367,7 @@ def _settled_between(since, until):
 
 def game_rtp(operator, since=None, until=None):
     """Per game: rounds settled, coins wagered and paid in [since, until), the RTP, and the published RTP."""
-    accounts.require_admin(operator.admin_id)
+    accounts.require_role(operator.admin_id, "support")
     check_period(since, until)
     with atomic() as session:
         rows = session.execute(
@@ -307,7 +403,7 @@ def game_rtp(operator, since=None, until=None):
 
 def biggest_wins(operator, since=None, until=None, *, game_type=None, limit=20):
     """The settled rounds with the largest net wins in [since, until), largest first."""
-    accounts.require_admin(operator.admin_id)
+    accounts.require_role(operator.admin_id, "support")
     check_period(since, until)
     net = (_rounds.c.payout - _rounds.c.bet).label("net")
     query = (
@@ -333,7 +429,7 @@ def biggest_wins(operator, since=None, until=None, *, game_type=None, limit=20):
 
 def check_ledger(operator):
     """Check balance == SUM(ledger) for every player now; audited; return the offenders."""
-    accounts.require_admin(operator.admin_id)
+    accounts.require_role(operator.admin_id, "risk")
     sums = select(_ledger.c.user_id, func.sum(_ledger.c.amount).label("total")).group_by(_ledger.c.user_id).subquery()
     ledger_total = func.coalesce(sums.c.total, 0)
     with atomic() as session:

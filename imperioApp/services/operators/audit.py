@@ -125,3 +125,17 @@ def listing(*, admin_id=None, target_user_id=None, action=None, before=None, lim
     with atomic() as session:
         rows = session.execute(query.order_by(_audit.c.id.desc()).limit(limit + 1)).all()
     return keyset_page(rows, limit)
+
+
+def export(*, admin_id=None, target_user_id=None, action=None, before=None, max_rows=10_000):
+    """The filtered trail, newest first, as rows (mappings), at most `max_rows` of them."""
+    rows = []
+    while len(rows) < max_rows:
+        page = listing(
+            admin_id=admin_id, target_user_id=target_user_id, action=action, before=before, limit=min(500, max_rows - len(rows))
+        )
+        rows += page["items"]
+        before = page["next_cursor"]
+        if before is None:
+            return rows
+    return rows

@@ -65,5 +65,5 @@ def cancel(operator, tournament_id):
 
 def check(operator, tournament_id, number=None):
     """Compare a period's live standings with their recomputation from the rounds table."""
-    accounts.require_admin(operator.admin_id)
+    accounts.require_role(operator.admin_id, "risk")
     return scoring.check(tournament_id, number)

@@ -126,8 +126,8 @@ def active_sanctions(user_id):
 
 
 def sanction(admin_id, username, kind, minutes=None):
-    """Mute or ban a player for `minutes` (a ban: for good when None); admins only."""
-    _require_admin(admin_id)
+    """Mute (support and above) or ban (risk and above) a player for `minutes` (a ban: for good when None)."""
+    _require_moderator(admin_id, kind)
     if minutes is not None:
         limit = current_app.config["CHAT_MAX_MUTE_MINUTES"]
         if not is_integer(minutes, 1, limit):
@@ -148,15 +148,19 @@ def sanction(admin_id, username, kind, minutes=None):
 
 
 def lift(admin_id, username, kind):
-    """Lift a player's mutes or bans; admins only. Return how many were lifted."""
-    _require_admin(admin_id)
+    """Lift a player's mutes (support and above) or bans (risk and above). Return how many were lifted."""
+    _require_moderator(admin_id, kind)
     target = _target(username, admin_id)
     with atomic() as session:
         return session.execute(delete(_sanctions).where(_sanctions.c.user_id == target.id, _sanctions.c.kind == kind)).rowcount
 
 
-def _require_admin(user_id):
-    accounts.require_admin(user_id, "only admins can moderate chat")
+# The operator role each kind of sanction needs (docs/operators.md#roles).
+SANCTION_ROLES = {"mute": "support", "ban": "risk"}
+
+
+def _require_moderator(user_id, kind):
+    accounts.require_role(user_id, SANCTION_ROLES.get(kind, "admin"), "only operators can moderate chat")
 
 
 def _target(username, admin_id):
