@@ -11,7 +11,6 @@ import json
 import os
 import pwd
 import re
-import signal
 import socket
 import ssl
 import subprocess
@@ -25,7 +24,7 @@ import requests
 import websocket
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.deployment.tools import require_tools
+from tests.deployment.tools import Process, require_tools
 from tests.integration.test_realtime_processes import PASSWORD, Listener, production_environment
 from tests.processes import free_port
 
@@ -50,49 +49,6 @@ def ipv6_loopback():
         return True
     except OSError:
         return False
-
-
-class Process:
-    """One service in its own process group, its output in a log file."""
-
-    def __init__(self, name, args, env, log_dir):
-        self.name = name
-        self.log_path = log_dir / f"{name}.log"
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-    def log(self):
-        return self.log_path.read_text(errors="replace")
-
-    def running(self):
-        return self.process.poll() is None
-
-    def wait_until(self, ready, deadline):
-        while time.monotonic() < deadline:
-            if not self.running():
-                raise RuntimeError(f"{self.name} exited:\n{self.log()[-3000:]}")
-            try:
-                if ready():
-                    return
-            except (requests.RequestException, OSError):
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.name} not ready:\n{self.log()[-3000:]}")
-
-    def kill(self):
-        """SIGKILL the whole group: the master and its workers die at once, as in a crash."""
-        if self.running():
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self):
-        if not self.running():
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.kill()
 
 
 def make_certificate(directory):
