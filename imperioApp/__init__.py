@@ -25,6 +25,8 @@ def create_app(config=None, **overrides):
     app.config.from_object(get_config(config) if config is None or isinstance(config, str) else config)
     app.config.update(overrides)
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if app.config.get("DATABASE_REPLICA_URL"):
+        app.config["DATABASE_REPLICA_URL"] = normalise_database_url(app.config["DATABASE_REPLICA_URL"])
     check_production_secrets(app)
     speedups.install(app)
     register_logging(app)

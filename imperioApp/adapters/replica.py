@@ -1,16 +1,16 @@
 """The streaming replica: a second engine for reads that may lag, used only while it keeps up.
 
-How far behind it is, without privileges on either server: a process samples the
-primary's WAL position (`pg_current_wal_lsn()`) at most every REPLICA_CHECK_SECONDS and
-asks the replica how far it has replayed (`pg_last_wal_replay_lsn()`). The replica then
-holds every commit made before the newest sample it has replayed past, so its data is at
-most that sample's age old. A replica that has stopped streaming (or whose server is down)
-falls behind by this measure too: no separate liveness probe is needed.
+How far behind it is, without privileges on either server: a process asks, at most every
+REPLICA_CHECK_SECONDS, the primary for its WAL position and its clock, then the replica for
+how far it has replayed and the commit time of the last transaction it replayed (a time
+on the primary's clock, so no clock skew between hosts enters). A replica that has
+replayed the primary's position is current; one behind it is as old as that commit. A
+replica that stopped streaming (or whose server is down) falls behind by this measure too:
+no separate liveness probe is needed.
 """
 
 import threading
 import time
-from collections import deque
 
 import structlog
 from flask import current_app
@@ -20,7 +20,6 @@ from sqlalchemy.exc import SQLAlchemyError
 log = structlog.get_logger(__name__)
 
 _EXTENSION = "imperio.replica"
-_SAMPLES = 64  # primary positions kept: at one per check, more than any usable lag spans
 
 
 def lsn_number(lsn):
@@ -40,7 +39,6 @@ class Replica:
         self.retry_after = retry_after
         self.lag = None  # seconds behind at the last check; None before one or after a failure
         self.marks = {}  # user id → monotonic time until which their own reads avoid the replica
-        self._samples = deque(maxlen=_SAMPLES)  # (monotonic time, primary LSN)
         self._checked_at = None
         self._usable = False
         self._down_until = 0.0
@@ -62,19 +60,20 @@ class Replica:
         if not self._checking.acquire(blocking=False):
             return self._usable
         try:
-            self._usable = self._check(now)
+            self._usable = self._check()
             self._checked_at = time.monotonic()
         finally:
             self._checking.release()
         return self._usable
 
-    def _check(self, now):
+    def _check(self):
         try:
             with self.primary.connect() as connection:
-                position = connection.exec_driver_sql("SELECT pg_current_wal_lsn()::text").scalar()
-            self._samples.append((now, lsn_number(position)))
+                position, clock = connection.exec_driver_sql("SELECT pg_current_wal_lsn()::text, clock_timestamp()").one()
             with self.engine.connect() as connection:
-                replayed = connection.exec_driver_sql("SELECT pg_last_wal_replay_lsn()::text").scalar()
+                replayed, replayed_commit = connection.exec_driver_sql(
+                    "SELECT pg_last_wal_replay_lsn()::text, pg_last_xact_replay_timestamp()"
+                ).one()
         except SQLAlchemyError as exc:
             self.failed(exc)
             return False
@@ -82,12 +81,12 @@ class Replica:
             log.error("replica_not_in_recovery", detail="DATABASE_REPLICA_URL is not a streaming replica")
             self.failed(None)
             return False
-        replayed = lsn_number(replayed)
-        reached = [moment for moment, position in self._samples if position <= replayed]
-        self.lag = now - (max(reached) if reached else self._samples[0][0])
-        if reached:  # older samples can no longer be the newest one reached
-            while self._samples[0][0] < max(reached):
-                self._samples.popleft()
+        if lsn_number(replayed) >= lsn_number(position):
+            self.lag = 0.0
+        elif replayed_commit is None:  # behind, and nothing replayed since it started
+            self.lag = float("inf")
+        else:
+            self.lag = max(0.0, (clock - replayed_commit).total_seconds())
         if self.lag > self.max_lag:
             log.warning("replica_lagging", lag_seconds=round(self.lag, 3), bound_seconds=self.max_lag)
             return False

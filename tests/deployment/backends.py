@@ -110,7 +110,17 @@ class PostgresTopology:
     def _postgres(self, name, data, port, deadline, ready_sql):
         process = Process(
             name,
-            [str(self.binaries / "postgres"), "-D", str(data), "-p", str(port), "-k", str(self.home), "-c", "listen_addresses=127.0.0.1"],
+            [
+                str(self.binaries / "postgres"),
+                "-D",
+                str(data),
+                "-p",
+                str(port),
+                "-k",
+                str(self.home),
+                "-c",
+                "listen_addresses=127.0.0.1",
+            ],
             dict(os.environ),
             self.log_dir,
             user=self.user,
@@ -125,7 +135,9 @@ class PostgresTopology:
         self._run(self.binaries / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
         with open(data / "postgresql.conf", "a") as conf:
             # A test cluster: durability is not what is under test, speed on a shared machine is.
-            conf.write("fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nwal_level = replica\nmax_connections = 200\n")
+            conf.write(
+                "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nwal_level = replica\nmax_connections = 200\n"
+            )
         with open(data / "pg_hba.conf", "a") as hba:
             hba.write("host replication all 127.0.0.1/32 trust\n")
         self._postgres("postgres-primary", data, self.primary_port, deadline, "SELECT 1")
@@ -146,22 +158,25 @@ class PostgresTopology:
             "listen_port = 6432": f"listen_port = {self.bouncer_port}",
             "host=10.0.0.21 port=5432": f"host=127.0.0.1 port={self.primary_port}",
             "auth_type = scram-sha-256": "auth_type = trust",
-            "/etc/pgbouncer/userlist.txt": str(self.home / "userlist.txt"),
-            "/var/log/postgresql/pgbouncer.log": str(self.home / "pgbouncer.log"),
-            "/var/run/postgresql/pgbouncer.pid": str(self.home / "pgbouncer.pid"),
-            "unix_socket_dir = /var/run/postgresql": f"unix_socket_dir = {self.home}",
+            "/etc/imperio/pgbouncer-userlist.txt": str(self.home / "userlist.txt"),
+            "unix_socket_dir = /run/imperio-pgbouncer": f"unix_socket_dir = {self.home}",
         }
         for old, new in replacements.items():
             assert old in ini, f"the shipped pgbouncer.ini no longer has {old!r}"
             ini = ini.replace(old, new)
         (self.home / "pgbouncer.ini").write_text(ini)
-        (self.home / "userlist.txt").write_text('"postgres" ""\n')
+        (self.home / "userlist.txt").write_text('"postgres" ""\n"imperio_app" ""\n')
         if self.user is not None:
             entry = pwd.getpwnam(self.user)
             for name in ("pgbouncer.ini", "userlist.txt"):
                 os.chown(self.home / name, entry.pw_uid, entry.pw_gid)
         process = Process(
-            "pgbouncer", ["pgbouncer", str(self.home / "pgbouncer.ini")], dict(os.environ), self.log_dir, user=self.user, stop_signal=signal.SIGINT
+            "pgbouncer",
+            ["pgbouncer", str(self.home / "pgbouncer.ini")],
+            dict(os.environ),
+            self.log_dir,
+            user=self.user,
+            stop_signal=signal.SIGINT,
         )
         self.processes["pgbouncer"] = process
         wait_for(lambda: pg_query(self.bouncer_port, "SELECT 1", "imperio") == 1, process, deadline, "pgbouncer")
@@ -201,7 +216,20 @@ class RedisTopology:
             raise
 
     def _server(self, name, port, *extra):
-        args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(self.home), *extra]
+        args = [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.home),
+            *extra,
+        ]
         self.processes[name] = Process(f"redis-{name}", args, dict(os.environ), self.log_dir)
         return self.processes[name]
 
@@ -233,15 +261,19 @@ class RedisTopology:
                 conf = conf.replace(old, new)
             path = self.home / f"sentinel-{index}.conf"  # a sentinel rewrites its own file
             path.write_text(conf)
-            self.processes[f"sentinel{index}"] = Process(f"sentinel{index}", ["redis-sentinel", str(path)], dict(os.environ), self.log_dir)
+            self.processes[f"sentinel{index}"] = Process(
+                f"sentinel{index}", ["redis-sentinel", str(path)], dict(os.environ), self.log_dir
+            )
         for index, port in enumerate(self.sentinel_ports):
-            wait_for(lambda port=port: self.sentinels_known(port), self.processes[f"sentinel{index}"], deadline, f"sentinel {index}")
+            wait_for(
+                lambda port=port: self.sentinels_known(port), self.processes[f"sentinel{index}"], deadline, f"sentinel {index}"
+            )
 
     def sentinels_known(self, port):
         """True once the sentinel on `port` sees the master, its replica and the two other sentinels."""
         # Asked raw: redis-py's parsing of SENTINEL MASTER does not accept its own reply here.
         reply = redis.Redis(port=port, decode_responses=True).execute_command("SENTINEL", "MASTER", MASTER_NAME)
-        master = dict(zip(reply[::2], reply[1::2]))
+        master = dict(zip(reply[::2], reply[1::2], strict=True))
         return master["num-other-sentinels"] == "2" and master["num-slaves"] == "1"
 
     def master_port(self):

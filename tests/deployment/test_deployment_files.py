@@ -481,6 +481,7 @@ def test_environment_example_is_production_and_leaves_process_settings_to_the_un
         "BACKUP_KEEP_DAYS",
         "BACKUP_CHECKSUM",
         "BACKUP_SIGNING_KEY_FILE",
+        "BACKUP_DATABASE_URL",
     }
     assert set(settings) - {"APP_ENV"} <= config_names | deployment_names
 
