@@ -109,3 +109,14 @@ def test_when_redis_cannot_say_a_players_reads_go_to_the_primary(app, with_repli
         assert lagging.wrote_recently(player.id, standby) is True
         lagging.note_write(player.id)  # logged, not raised
     assert standby.marks[player.id] > time.monotonic()
+
+
+def test_a_blackjack_round_left_open_is_a_write_the_players_reads_follow(app, with_replica, player):
+    _, ran = with_replica()
+    with app.app_context():
+        result = play.start_blackjack(player.id, 5)
+        db.session.remove()
+        ran.clear()
+        assert recall.history(player.id)["items"][0]["id"] == result.round_id
+        assert ran == []
+        db.session.remove()
