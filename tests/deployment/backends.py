@@ -16,7 +16,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import psycopg2
@@ -54,19 +53,8 @@ def own_directory(prefix, user):
     return directory
 
 
-def wait_for(ready, process, deadline, what):
-    """Poll `ready()` until it holds; fail if `process` exits or the deadline passes."""
-    last = None
-    while time.monotonic() < deadline:
-        if not process.running():
-            raise RuntimeError(f"{what} exited:\n{process.log()[-3000:]}")
-        try:
-            if ready():
-                return
-        except Exception as exc:  # not up yet: connection refused, starting up, ...
-            last = exc
-        time.sleep(0.2)
-    raise RuntimeError(f"{what} not ready ({last}):\n{process.log()[-3000:]}")
+# What a server still starting up answers: refused connections, "the database system is starting up".
+STARTING = (OSError, psycopg2.Error, redis.RedisError)
 
 
 def pg_url(port, database="postgres"):
@@ -127,7 +115,7 @@ class PostgresTopology:
             stop_signal=signal.SIGINT,  # fast shutdown: clients are disconnected, not waited for
         )
         self.processes[name] = process
-        wait_for(lambda: pg_query(port, ready_sql), process, deadline, name)
+        process.wait_until(lambda: pg_query(port, ready_sql), deadline, STARTING)
         return process
 
     def _start_primary(self, deadline):
@@ -179,7 +167,7 @@ class PostgresTopology:
             stop_signal=signal.SIGINT,
         )
         self.processes["pgbouncer"] = process
-        wait_for(lambda: pg_query(self.bouncer_port, "SELECT 1", "imperio") == 1, process, deadline, "pgbouncer")
+        process.wait_until(lambda: pg_query(self.bouncer_port, "SELECT 1", "imperio") == 1, deadline, STARTING)
 
     @property
     def primary_url(self):
@@ -235,13 +223,12 @@ class RedisTopology:
 
     def _start(self, deadline):
         master = self._server("master", self.ports["master"])
-        wait_for(lambda: redis.Redis(port=self.ports["master"]).ping(), master, deadline, "redis master")
+        master.wait_until(lambda: redis.Redis(port=self.ports["master"]).ping(), deadline, STARTING)
         replica = self._server("replica", self.ports["replica"], "--replicaof", "127.0.0.1", str(self.ports["master"]))
-        wait_for(
+        replica.wait_until(
             lambda: redis.Redis(port=self.ports["replica"]).info("replication").get("master_link_status") == "up",
-            replica,
             deadline,
-            "redis replica",
+            STARTING,
         )
         template = SENTINEL_CONF.read_text()
         for index, port in enumerate(self.sentinel_ports):
@@ -265,9 +252,7 @@ class RedisTopology:
                 f"sentinel{index}", ["redis-sentinel", str(path)], dict(os.environ), self.log_dir
             )
         for index, port in enumerate(self.sentinel_ports):
-            wait_for(
-                lambda port=port: self.sentinels_known(port), self.processes[f"sentinel{index}"], deadline, f"sentinel {index}"
-            )
+            self.processes[f"sentinel{index}"].wait_until(lambda port=port: self.sentinels_known(port), deadline, STARTING)
 
     def sentinels_known(self, port):
         """True once the sentinel on `port` sees the master, its replica and the two other sentinels."""

@@ -42,17 +42,19 @@ class Process:
     def running(self):
         return self.process.poll() is None
 
-    def wait_until(self, ready, deadline):
+    def wait_until(self, ready, deadline, starting=(requests.RequestException, OSError)):
+        """Poll `ready()` until it holds; `starting` are the errors of a service still starting up."""
+        last = None
         while time.monotonic() < deadline:
             if not self.running():
                 raise RuntimeError(f"{self.name} exited:\n{self.log()[-3000:]}")
             try:
                 if ready():
                     return
-            except (requests.RequestException, OSError):
-                pass
+            except starting as exc:
+                last = exc
             time.sleep(0.2)
-        raise RuntimeError(f"{self.name} not ready:\n{self.log()[-3000:]}")
+        raise RuntimeError(f"{self.name} not ready ({last}):\n{self.log()[-3000:]}")
 
     def kill(self):
         """SIGKILL the whole group: the master and its workers die at once, as in a crash."""
