@@ -1,12 +1,14 @@
 """The settings of a deployment beyond one box: Redis through Sentinel, PgBouncer, a replica."""
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 from flask import Flask
 from redis.exceptions import RedisError
 
 from imperioApp import configure_redis_users
 from imperioApp.adapters import replica
-from imperioApp.adapters.replica import lsn_number
+from imperioApp.adapters.replica import lag_seconds, lsn_number
 from imperioApp.extensions import RedisConnection, SentinelBlockingPool, sentinel_settings
 from imperioApp.realtime import queue_redis_options
 
@@ -72,3 +74,12 @@ def test_a_replica_is_used_only_with_a_postgresql_primary(make_app):
 def test_lsns_compare_as_numbers():
     assert lsn_number("0/16B3748") < lsn_number("0/16B3750") < lsn_number("1/0")
     assert lsn_number("16/B374D848") == (0x16 << 32) + 0xB374D848
+
+
+def test_a_replica_that_replayed_the_primarys_position_is_current_else_as_old_as_its_last_commit():
+    clock = datetime(2026, 12, 8, 1, 0, 0, tzinfo=timezone.utc)
+    assert lag_seconds("0/100", clock, "0/100", None) == 0.0
+    assert lag_seconds("0/100", clock, "0/200", clock - timedelta(hours=1)) == 0.0  # ahead of the sample
+    assert lag_seconds("0/200", clock, "0/100", clock - timedelta(seconds=3)) == 3.0
+    assert lag_seconds("0/200", clock, "0/100", clock + timedelta(seconds=1)) == 0.0  # committed after the sample
+    assert lag_seconds("0/200", clock, "0/100", None) == float("inf")

@@ -28,6 +28,16 @@ def lsn_number(lsn):
     return (int(high, 16) << 32) + int(low, 16)
 
 
+def lag_seconds(position, clock, replayed, replayed_commit):
+    """How stale the replica is: 0 if it has replayed the primary's `position` (read at
+    `clock`), else the age of the last commit it replayed (infinite if none since it started)."""
+    if lsn_number(replayed) >= lsn_number(position):
+        return 0.0
+    if replayed_commit is None:
+        return float("inf")
+    return max(0.0, (clock - replayed_commit).total_seconds())
+
+
 class Replica:
     """The replica's engine and this process's latest verdict on whether it may serve."""
 
@@ -81,12 +91,7 @@ class Replica:
             log.error("replica_not_in_recovery", detail="DATABASE_REPLICA_URL is not a streaming replica")
             self.failed(None)
             return False
-        if lsn_number(replayed) >= lsn_number(position):
-            self.lag = 0.0
-        elif replayed_commit is None:  # behind, and nothing replayed since it started
-            self.lag = float("inf")
-        else:
-            self.lag = max(0.0, (clock - replayed_commit).total_seconds())
+        self.lag = lag_seconds(position, clock, replayed, replayed_commit)
         if self.lag > self.max_lag:
             log.warning("replica_lagging", lag_seconds=round(self.lag, 3), bound_seconds=self.max_lag)
             return False
