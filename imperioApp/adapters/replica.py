@@ -17,6 +17,8 @@ from flask import current_app
 from sqlalchemy import create_engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from .. import metrics
+
 log = structlog.get_logger(__name__)
 
 _EXTENSION = "imperio.replica"
@@ -92,6 +94,7 @@ class Replica:
             self.failed(None)
             return False
         self.lag = lag_seconds(position, clock, replayed, replayed_commit)
+        metrics.replica_checked(self.lag)
         if self.lag > self.max_lag:
             log.warning("replica_lagging", lag_seconds=round(self.lag, 3), bound_seconds=self.max_lag)
             return False
@@ -101,6 +104,7 @@ class Replica:
         """The replica failed a read or a check: leave it alone for REPLICA_RETRY_SECONDS."""
         self._usable = False
         self.lag = None
+        metrics.replica_checked(None)
         self._down_until = time.monotonic() + self.retry_after
         # Its pooled connections are likely dead too; later checkouts reconnect.
         self.engine.dispose(close=False)

@@ -4,6 +4,7 @@ import time
 
 import pytest
 import redis
+from prometheus_client import REGISTRY
 from sqlalchemy import create_engine, event
 
 from imperioApp.adapters import replica as replicas
@@ -99,6 +100,7 @@ def test_a_server_that_is_no_replica_is_never_used(app):
     with app.app_context():
         assert standby.usable() is False
     assert standby._down_until > time.monotonic()
+    assert REGISTRY.get_sample_value("imperio_db_replica_lag_seconds") == float("inf")
 
 
 def test_when_redis_cannot_say_a_players_reads_go_to_the_primary(app, with_replica, player, monkeypatch):
