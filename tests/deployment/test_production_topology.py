@@ -47,6 +47,7 @@ STARTUP_SECONDS = 90
 # How long after the Redis master dies broadcasts may stay lost: the sentinels' 1 s down-after
 # and failover, then the queue subscribers' reconnect backoff (1, 2, 4, 8 s) in python-socketio.
 BROADCAST_RESUME_SECONDS = 45
+REPLICA_MAX_LAG_SECONDS = 2  # the default the services run with
 
 
 def unit_environment(name):
@@ -640,6 +641,16 @@ def test_the_redis_master_and_the_replica_die_under_load(topology):
             lambda: topology.request("POST", "/login", json=login).ok and bool(new_master.keys("*imperio:ratelimit*")),
             "the rate limiter counting on the promoted master",
         )
+
+        # The replica stops replaying while rounds go on: the services see it fall past the
+        # bound (their reads then go to the primary), and back within it once it catches up.
+        replica_lag = lambda: value(topology.scrape(topology.ports["api"]), "imperio_db_replica_lag_seconds")  # noqa: E731
+        pg_query(topology.postgres.replica_port, "SELECT pg_wal_replay_pause()")
+        load.wait(lambda: replica_lag() > REPLICA_MAX_LAG_SECONDS, "the replica's lag seen past its bound")
+        reads_before = load.reads
+        load.wait(lambda: load.reads >= reads_before + 10, "reads while the replica lags")
+        pg_query(topology.postgres.replica_port, "SELECT pg_wal_replay_resume()")
+        load.wait(lambda: replica_lag() <= REPLICA_MAX_LAG_SECONDS, "the replica back within its bound")
 
         # The replica dies: the reads it served go to the primary, without an error.
         reads_before = load.reads
