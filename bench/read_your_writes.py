@@ -13,6 +13,7 @@ and this process's CPU per operation:
 """
 
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
@@ -93,6 +94,7 @@ def main():
         print("lsn: commit + mark + wait for the replica  wall %7.0f µs  cpu %6.0f µs" % timed(lsn_after_commit, n))
     finally:
         postgres.stop()
+        shutil.rmtree(logs, ignore_errors=True)
 
 
 if __name__ == "__main__":
