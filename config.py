@@ -56,6 +56,19 @@ class Config:
     DB_POOL_TIMEOUT = _env_int("DB_POOL_TIMEOUT", 10)
     DB_POOL_RECYCLE = _env_int("DB_POOL_RECYCLE", 1800)
     DB_POOL_PRE_PING = _env("DB_POOL_PRE_PING", "0") == "1"
+    # Server-side prepared statements for the settlement's hot statements (adapters/driver.py).
+    # Set 0 when DATABASE_URL is a pooler in transaction mode (PgBouncer): a statement
+    # prepared in one transaction may be missing on the server connection of the next.
+    DB_PREPARED_STATEMENTS = _env("DB_PREPARED_STATEMENTS", "1") == "1"
+    # A streaming replica for the reads that may lag (services/core/lagging.py); unset: every
+    # read on the primary. It serves only while at most REPLICA_MAX_LAG_SECONDS behind
+    # (checked at most every REPLICA_CHECK_SECONDS per process); after a failure it is left
+    # alone for REPLICA_RETRY_SECONDS.
+    DATABASE_REPLICA_URL = _env("DATABASE_REPLICA_URL")
+    REPLICA_MAX_LAG_SECONDS = float(_env("REPLICA_MAX_LAG_SECONDS", "2"))
+    REPLICA_CHECK_SECONDS = float(_env("REPLICA_CHECK_SECONDS", "1"))
+    REPLICA_RETRY_SECONDS = float(_env("REPLICA_RETRY_SECONDS", "5"))
+    DB_REPLICA_POOL_SIZE = _env_int("DB_REPLICA_POOL_SIZE", 5)
     # SQLite (the embedded default) runs in WAL mode; FULL syncs every commit to disk,
     # NORMAL only at checkpoints (a power cut may then lose the last commits, never corrupt).
     SQLITE_SYNCHRONOUS = _env("SQLITE_SYNCHRONOUS", "FULL")
@@ -212,6 +225,7 @@ class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
     SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL", "sqlite:///:memory:")
+    DATABASE_REPLICA_URL = _env("TEST_DATABASE_REPLICA_URL")
     REDIS_URL = _env("TEST_REDIS_URL")
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8

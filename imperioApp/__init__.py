@@ -8,9 +8,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import DEFAULT_JWT_SECRET_KEY, DEFAULT_SECRET_KEY, get_config, normalise_database_url
 
 from . import metrics, speedups
-from .adapters import driver
+from .adapters import driver, replica
 from .adapters.pool import FairQueuePool
-from .extensions import cache, db, migrate, redis_client_options, redis_store
+from .extensions import cache, db, migrate, redis_client_options, redis_store, sentinel_settings
 from .observability import configure_logging
 from .pipeline import register_request_pipeline
 from .realtime import init_socketio, register_realtime
@@ -25,6 +25,8 @@ def create_app(config=None, **overrides):
     app.config.from_object(get_config(config) if config is None or isinstance(config, str) else config)
     app.config.update(overrides)
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if app.config.get("DATABASE_REPLICA_URL"):
+        app.config["DATABASE_REPLICA_URL"] = normalise_database_url(app.config["DATABASE_REPLICA_URL"])
     check_production_secrets(app)
     speedups.install(app)
     register_logging(app)
@@ -81,22 +83,21 @@ def register_extensions(app):
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     driver.use_driver_sessions(db)
     db.init_app(app)
+    with app.app_context():
+        primary = db.engine
+    if not app.config.get("DB_PREPARED_STATEMENTS", True):
+        driver.unprepared(primary)
+    replica.init_app(app, primary, options)
     migrate.init_app(app, db, render_as_batch=True)
-    redis_url = app.config.get("REDIS_URL")
-    app.config.setdefault("CACHE_TYPE", "RedisCache" if redis_url else "SimpleCache")
-    app.config.setdefault("CACHE_REDIS_URL", redis_url)
-    app.config.setdefault("CACHE_KEY_PREFIX", "imperio:cache:")
-    app.config.setdefault("CACHE_OPTIONS", redis_client_options(app) if redis_url else {})
+    configure_redis_users(app)
     cache.init_app(app)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
-    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", redis_client_options(app) if redis_url else {})
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "imperio:ratelimit")
     # The limiter and CORS are initialised by the request pipeline, where their hooks belong.
     redis_store.init_app(app)
     # Before ProxyFix wraps the app, so Socket.IO requests see the client's real address too.
     init_socketio(app)
     from .services.competitions import scoring
-    from .services.core import events
+    from .services.core import events, lagging
     from .services.engagement import board_pushes
     from .services.identity import passwords, tokens
     from .services.rounds import settlement
@@ -109,6 +110,48 @@ def register_extensions(app):
     settlement.register_scorer(app, scoring.score_round)
     with app.app_context():
         events.bus().subscribe(events.ROUND_SETTLED, metrics.on_round_settled)
+        if replica.current() is not None:
+            events.bus().subscribe(events.ROUND_SETTLED, lagging.on_round_settled)
+
+
+def configure_redis_users(app):
+    """Point the cache and the rate limiter at REDIS_URL: one server, or a master found through sentinels."""
+    redis_url = app.config.get("REDIS_URL")
+    app.config.setdefault("CACHE_KEY_PREFIX", "imperio:cache:")
+    sentinel = sentinel_settings(redis_url)
+    if sentinel is None:
+        app.config.setdefault("CACHE_TYPE", "RedisCache" if redis_url else "SimpleCache")
+        app.config.setdefault("CACHE_REDIS_URL", redis_url)
+        app.config.setdefault("CACHE_OPTIONS", redis_client_options(app) if redis_url else {})
+        app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", redis_client_options(app) if redis_url else {})
+        return
+    sentinels, service, options = sentinel
+    timeout = app.config.get("REDIS_SOCKET_TIMEOUT", 1.0)
+    app.config.setdefault("CACHE_TYPE", "RedisSentinelCache")
+    app.config.setdefault("CACHE_REDIS_SENTINELS", sentinels)
+    app.config.setdefault("CACHE_REDIS_SENTINEL_MASTER", service)
+    app.config.setdefault("CACHE_REDIS_DB", options.get("db", 0))
+    app.config.setdefault("CACHE_REDIS_PASSWORD", options.get("password"))
+    app.config.setdefault("CACHE_REDIS_SENTINEL_PASSWORD", options.get("password"))
+    app.config.setdefault(
+        "CACHE_OPTIONS",
+        {**redis_client_options(app), "sentinel_socket_timeout": timeout, "sentinel_socket_connect_timeout": timeout},
+    )
+    # limits' form: redis+sentinel://host:port,host:port/master-name, the database as an option.
+    auth = redis_url[len("redis+sentinel://") :].rpartition("@")[0]
+    hosts = ",".join(f"{host}:{port}" for host, port in sentinels)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", f"redis+sentinel://{auth + '@' if auth else ''}{hosts}/{service}")
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_OPTIONS",
+        {
+            **redis_client_options(app),
+            "db": options.get("db", 0),
+            # Counting on a replica would count against a copy: every call goes to the master.
+            "use_replicas": False,
+            "sentinel_kwargs": {"socket_timeout": timeout, "socket_connect_timeout": timeout},
+        },
+    )
 
 
 def register_database_pragmas(app):

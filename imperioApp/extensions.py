@@ -1,6 +1,7 @@
 """Flask extensions, created unbound and initialised in `create_app`."""
 
 import redis
+import redis.sentinel
 from flask import current_app, request
 from flask_caching import Cache
 from flask_cors import CORS
@@ -9,6 +10,7 @@ from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+from socketio.redis_manager import parse_redis_sentinel_url
 from sqlalchemy import MetaData
 
 from .speedups.limiter import RouteLimiter
@@ -68,6 +70,33 @@ def redis_client_options(app):
     return {"socket_timeout": timeout, "socket_connect_timeout": timeout, "retry": NO_RETRY}
 
 
+def sentinel_settings(url):
+    """(sentinel addresses, master name, connection options) of a redis+sentinel:// URL, else None.
+
+    The form is python-socketio's, so the message queue reads the same URL:
+    redis+sentinel://[:password@]host:port,host:port,.../db/master-name
+    """
+    if not (url or "").startswith("redis+sentinel://"):
+        return None
+    sentinels, service, options = parse_redis_sentinel_url(url)
+    if not service:
+        raise ValueError("REDIS_URL redis+sentinel://host:port,.../db/master-name: the master name is missing")
+    return sentinels, service, options
+
+
+def sentinel_for(app, sentinels, options):
+    """A Sentinel whose own connections and whose master connections fail fast, as every client here."""
+    timeout = app.config.get("REDIS_SOCKET_TIMEOUT", 1.0)
+    sentinel_options = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+    if "password" in options:
+        sentinel_options["password"] = options["password"]
+    return redis.sentinel.Sentinel(sentinels, sentinel_kwargs=sentinel_options, **redis_client_options(app), **options)
+
+
+class SentinelBlockingPool(redis.sentinel.SentinelConnectionPool, redis.BlockingConnectionPool):
+    """The master's connections, found through the sentinels; past its size callers wait, as in the plain pool."""
+
+
 class RedisConnection:
     """The app's Redis client, or None when REDIS_URL is unset (in-memory mode)."""
 
@@ -75,20 +104,28 @@ class RedisConnection:
         """Connect lazily to REDIS_URL; short timeouts so a dead Redis degrades, not hangs."""
         url = app.config.get("REDIS_URL")
         client = None
-        if url:
-            timeout = app.config.get("REDIS_SOCKET_TIMEOUT", 1.0)
-            # A gevent process runs thousands of greenlets (one per socket): past the pool's
-            # size they wait briefly for a connection instead of failing "Too many connections".
+        timeout = app.config.get("REDIS_SOCKET_TIMEOUT", 1.0)
+        # A gevent process runs thousands of greenlets (one per socket): past the pool's
+        # size they wait briefly for a connection instead of failing "Too many connections".
+        pool_options = {"max_connections": app.config.get("REDIS_MAX_CONNECTIONS", 100), "timeout": timeout}
+        sentinel = sentinel_settings(url)
+        if sentinel is not None:
+            sentinels, service, options = sentinel
+            # Each new connection asks the sentinels for the current master: after a
+            # failover the pool's connections fail once and reconnect to the promoted replica.
+            client = sentinel_for(app, sentinels, options).master_for(
+                service, connection_pool_class=SentinelBlockingPool, health_check_interval=30, **pool_options
+            )
+        elif url:
             pool = redis.BlockingConnectionPool.from_url(
                 url,
-                max_connections=app.config.get("REDIS_MAX_CONNECTIONS", 100),
-                timeout=timeout,
                 socket_timeout=timeout,
                 socket_connect_timeout=timeout,
                 health_check_interval=30,
                 # redis-py retries with backoff by default: seconds per call against a dead
                 # Redis. Every caller here has a fallback, so fail at once instead.
                 retry=NO_RETRY,
+                **pool_options,
             )
             client = redis.Redis(connection_pool=pool)
         app.extensions["redis"] = client

@@ -60,6 +60,11 @@ REDIS_BREAKER_OPEN = Gauge(
     ["breaker"],
     multiprocess_mode="livemax",
 )
+REPLICA_LAG = Gauge(
+    "imperio_db_replica_lag_seconds",
+    "How far the streaming replica was behind at this service's last check (+Inf: failing or not a replica)",
+    multiprocess_mode="livemax",
+)
 SOCKETS_CONNECTED = Gauge(
     "imperio_socketio_sockets_connected", "Socket.IO sockets connected to this service", multiprocess_mode="livesum"
 )
@@ -206,6 +211,11 @@ def count_rate_limited():
 def breaker_changed(name, is_open):
     """A Redis breaker opened or closed."""
     REDIS_BREAKER_OPEN.labels(name).set(1 if is_open else 0)
+
+
+def replica_checked(lag):
+    """The replica was found `lag` seconds behind (None: it failed)."""
+    REPLICA_LAG.set(float("inf") if lag is None else lag)
 
 
 def count_socket_messages(event_name, recipients):

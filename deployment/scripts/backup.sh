@@ -16,6 +16,8 @@
 # Environment:
 #   DATABASE_URL      database to dump (required; the password is never printed or put on a
 #                     command line)
+#   BACKUP_DATABASE_URL  the same database reached directly, when DATABASE_URL goes through
+#                     PgBouncer: pg_dump sets session settings a transaction pooler does not keep
 #   BACKUP_DIR        directory for the dumps (default /var/backups/imperio)
 #   BACKUP_KEEP_DAYS  delete this database's dumps older than this many days (default 14;
 #                     0 keeps everything)
@@ -43,7 +45,7 @@ BACKUP_SIGNING_KEY_FILE="${BACKUP_SIGNING_KEY_FILE:-/etc/imperio/backup.key}"
 [[ -n "${DATABASE_URL:-}" ]] || die "DATABASE_URL is not set"
 require_tools pg_dump pg_restore psql
 PYTHON="$(find_python)"
-load_pg_env DATABASE_URL
+if [[ -n "${BACKUP_DATABASE_URL:-}" ]]; then load_pg_env BACKUP_DATABASE_URL; else load_pg_env DATABASE_URL; fi
 
 mkdir -p "$BACKUP_DIR" || die "cannot create $BACKUP_DIR"
 [[ -w "$BACKUP_DIR" ]] || die "$BACKUP_DIR is not writable"

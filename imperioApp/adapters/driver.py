@@ -14,7 +14,10 @@ and planning the settlement CTE cost the server about as much as running it. Eac
 connection PREPAREs a statement the first time it runs it (one extra round trip, once per
 connection) and then sends only `EXECUTE name (values)`. Prepared statements belong to the
 database session and survive ROLLBACK; a reconnected connection starts with none, because
-the pool clears a connection's `info` when it replaces the connection.
+the pool clears a connection's `info` when it replaces the connection. Behind a pooler in
+transaction mode (PgBouncer) a session is not one server connection: a statement prepared
+in one transaction may be missing in the next, so with DB_PREPARED_STATEMENTS=0 the
+statements go out as plain SQL (`unprepared`, set per connection by `create_app`).
 
 On PostgreSQL a transaction that starts on the driver takes its connection from the pool
 itself (`Held`), not through the SQLAlchemy session: the session's transaction, connection
@@ -28,6 +31,7 @@ import hashlib
 import re
 from datetime import date, datetime, timezone
 
+from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -205,6 +209,15 @@ class _PreparedForm:
 
 
 PREPARED = "imperio_prepared"  # connection info: names of the statements prepared on it
+UNPREPARED = "imperio_unprepared"  # connection info: never prepare on this connection
+
+
+def unprepared(engine):
+    """Send this engine's statements unprepared: its connections go through a transaction pooler."""
+
+    @event.listens_for(engine, "connect")
+    def _mark(dbapi_connection, connection_record):
+        connection_record.info[UNPREPARED] = True
 
 
 def _ensure_prepared(info, dbapi, form, params):
@@ -228,7 +241,7 @@ def execute(session, prebuilt, params):
         if dialect_name == "postgresql":
             opening = _opens_transaction(session, dbapi)
             form = prebuilt._prepared
-            if form is not None:
+            if form is not None and not info.get(UNPREPARED):
                 # Before the BEGIN when this statement opens the transaction: a PREPARE
                 # outside it cannot leave the transaction aborted.
                 _ensure_prepared(info, dbapi, form, params)

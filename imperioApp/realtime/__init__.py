@@ -5,7 +5,7 @@ turns domain events into emits. With REDIS_URL set (and SOCKETIO_USE_MESSAGE_QUE
 every emit goes through the Redis message queue to every process.
 """
 
-from ..extensions import socketio
+from ..extensions import sentinel_settings, socketio
 from .manager import CountingManager, RealtimeRedisManager
 
 
@@ -19,6 +19,19 @@ def allowed_socket_origins(origins):
     return list(origins) or None
 
 
+def queue_redis_options(app, url):
+    """The queue's Redis options: with sentinels, asking them fails fast; no read timeout anywhere.
+
+    The subscriber blocks reading its channel for as long as nothing is emitted: a read
+    timeout would tear it down and resubscribe (losing what is published meanwhile)
+    every time the site is quiet.
+    """
+    if sentinel_settings(url) is None:
+        return {}
+    timeout = app.config.get("REDIS_SOCKET_TIMEOUT", 1.0)
+    return {"socket_connect_timeout": timeout, "sentinel_kwargs": {"socket_timeout": timeout, "socket_connect_timeout": timeout}}
+
+
 def init_socketio(app):
     """Bind the global SocketIO to `app`, with the Redis message queue when configured."""
     # The client manager is always passed explicitly: Flask-SocketIO keeps options across
@@ -29,7 +42,12 @@ def init_socketio(app):
 
     url = app.config.get("REDIS_URL") if app.config["SOCKETIO_USE_MESSAGE_QUEUE"] else None
     if url:
-        manager = RealtimeRedisManager(url, channel=app.config["SOCKETIO_CHANNEL"], write_only=app.config["SOCKETIO_WRITE_ONLY"])
+        manager = RealtimeRedisManager(
+            url,
+            channel=app.config["SOCKETIO_CHANNEL"],
+            write_only=app.config["SOCKETIO_WRITE_ONLY"],
+            redis_options=queue_redis_options(app, url),
+        )
     else:
         manager = CountingManager()
     socketio.init_app(

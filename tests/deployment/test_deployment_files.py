@@ -467,9 +467,14 @@ def test_backup_runs_daily_and_may_write_only_its_directory():
     assert values(timer, "Install", "WantedBy") == ["timers.target"]
 
 
-def test_environment_example_is_production_and_leaves_process_settings_to_the_units():
+def example_settings():
+    """The settings deployment/imperio.env.example gives, as a dict."""
     lines = [line for line in (DEPLOYMENT / "imperio.env.example").read_text().splitlines() if line and not line.startswith("#")]
-    settings = dict(line.split("=", 1) for line in lines)
+    return dict(line.split("=", 1) for line in lines)
+
+
+def test_environment_example_is_production_and_leaves_process_settings_to_the_units():
+    settings = example_settings()
     assert settings["APP_ENV"] == "production"
     assert settings["TRUST_PROXY_HEADERS"] == "1"
     assert "RATELIMIT_DEFAULT" not in settings
@@ -481,6 +486,7 @@ def test_environment_example_is_production_and_leaves_process_settings_to_the_un
         "BACKUP_KEEP_DAYS",
         "BACKUP_CHECKSUM",
         "BACKUP_SIGNING_KEY_FILE",
+        "BACKUP_DATABASE_URL",
     }
     assert set(settings) - {"APP_ENV"} <= config_names | deployment_names
 
@@ -542,3 +548,33 @@ def test_ci_gates_coverage_floor_bandit_and_uploads_the_reports():
     assert "branch = True" in (ROOT / ".coveragerc").read_text()
     workflow = (WORKFLOWS / "test.yml").read_text()
     assert "actions/upload-artifact" in workflow and "coverage-*.xml" in workflow
+
+
+# --- beyond one box: PgBouncer, Sentinel --------------------------------------------------------
+
+
+def test_the_app_reaches_postgresql_through_a_transaction_pooling_pgbouncer_without_prepared_statements():
+    ini = (DEPLOYMENT / "pgbouncer" / "pgbouncer.ini").read_text()
+    assert re.search(r"(?m)^pool_mode = transaction$", ini)
+    assert re.search(r"(?m)^listen_addr = 127\.0\.0\.1$", ini) and re.search(r"(?m)^listen_port = 6432$", ini)
+    assert re.search(r"(?m)^auth_file = /etc/imperio/pgbouncer-userlist\.txt$", ini)
+    settings = example_settings()
+    assert "@127.0.0.1:6432/" in settings["DATABASE_URL"]
+    assert settings["DB_PREPARED_STATEMENTS"] == "0"
+    # pg_dump keeps session settings: the backup reaches the primary itself.
+    assert ":6432/" not in settings["BACKUP_DATABASE_URL"]
+    service = unit("imperio-pgbouncer.service")
+    assert values(service, "Service", "ExecStart") == ["/usr/sbin/pgbouncer /etc/imperio/pgbouncer.ini"]
+    assert values(service, "Service", "Type") == ["notify"]
+    for name in LONG_RUNNING:
+        after = " ".join(values(unit(name), "Unit", "After")).split()
+        wants = " ".join(values(unit(name), "Unit", "Wants")).split()
+        assert "imperio-pgbouncer.service" in after and "imperio-pgbouncer.service" in wants, name
+
+
+def test_the_redis_url_names_the_master_the_sentinels_watch():
+    conf = (DEPLOYMENT / "redis" / "sentinel.conf").read_text()
+    name = re.search(r"(?m)^sentinel monitor (\S+) \S+ \d+ 2$", conf).group(1)
+    assert re.search(rf"(?m)^sentinel down-after-milliseconds {name} \d+$", conf)
+    url = example_settings()["REDIS_URL"]
+    assert re.fullmatch(rf"redis\+sentinel://([\w.]+:26379,){{2}}[\w.]+:26379/0/{name}", url), url

@@ -3,30 +3,39 @@
 NGINX runs the shipped deployment/nginx/imperio.conf (server name, certificate, log paths
 and ports substituted: free unprivileged ports instead of 80, 443, 5011-5013) in front of
 the REST service (deployment/gunicorn_config.py, two gevent workers, write-only Socket.IO
-emits) and two Socket.IO instances (deployment/gunicorn_socketio.py), all on PostgreSQL
-and Redis. Everything started here is stopped at the end of the module.
+emits) and two Socket.IO instances (deployment/gunicorn_socketio.py). Below them, started
+here on free ports (tests/deployment/backends.py): PgBouncer in transaction mode in front
+of a PostgreSQL primary, a streaming replica of it for the reads that may lag, and a Redis
+master with a replica and three sentinels. Everything started here is stopped at the end
+of the module.
 """
 
 import json
 import os
 import pwd
 import re
-import signal
 import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psycopg2
 import pytest
+import redis
 import requests
 import websocket
 from prometheus_client.parser import text_string_to_metric_families
+from requests.adapters import HTTPAdapter
 
-from tests.deployment.tools import require_tools
+from tests.deployment.backends import PostgresTopology, RedisTopology, pg_query, postgres_binaries
+from tests.deployment.tools import Process, require_tools
 from tests.integration.test_realtime_processes import PASSWORD, Listener, production_environment
+from tests.ledger import ledger_drift
 from tests.processes import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -34,7 +43,11 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOYMENT = ROOT / "deployment"
 HOST = "localhost"
-STARTUP_SECONDS = 60
+STARTUP_SECONDS = 90
+# How long after the Redis master dies broadcasts may stay lost: the sentinels' 1 s down-after
+# and failover, then the queue subscribers' reconnect backoff (1, 2, 4, 8 s) in python-socketio.
+BROADCAST_RESUME_SECONDS = 45
+REPLICA_MAX_LAG_SECONDS = 2  # the default the services run with
 
 
 def unit_environment(name):
@@ -50,49 +63,6 @@ def ipv6_loopback():
         return True
     except OSError:
         return False
-
-
-class Process:
-    """One service in its own process group, its output in a log file."""
-
-    def __init__(self, name, args, env, log_dir):
-        self.name = name
-        self.log_path = log_dir / f"{name}.log"
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-    def log(self):
-        return self.log_path.read_text(errors="replace")
-
-    def running(self):
-        return self.process.poll() is None
-
-    def wait_until(self, ready, deadline):
-        while time.monotonic() < deadline:
-            if not self.running():
-                raise RuntimeError(f"{self.name} exited:\n{self.log()[-3000:]}")
-            try:
-                if ready():
-                    return
-            except (requests.RequestException, OSError):
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.name} not ready:\n{self.log()[-3000:]}")
-
-    def kill(self):
-        """SIGKILL the whole group: the master and its workers die at once, as in a crash."""
-        if self.running():
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self):
-        if not self.running():
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.kill()
 
 
 def make_certificate(directory):
@@ -174,13 +144,17 @@ def start_nginx(directory, site):
     )
 
 
-def service_environment(ports):
-    """What /etc/imperio/imperio.env would hold, for the test database and Redis."""
+def service_environment(ports, postgres, redis_servers):
+    """What /etc/imperio/imperio.env would hold: PgBouncer, the replica, the sentinels."""
     outer = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "PROMETHEUS_", "GUNICORN_", "SOCKETIO_"))}
     outer.pop("DATABASE_URL", None)
     outer.pop("REDIS_URL", None)
     return production_environment(
         outer,
+        DATABASE_URL=postgres.bouncer_url,
+        DB_PREPARED_STATEMENTS="0",
+        DATABASE_REPLICA_URL=postgres.replica_url,
+        REDIS_URL=redis_servers.url(),
         # The site's origin (sent by browsers and by websocket-client) carries the test's port.
         CORS_ORIGINS=f"https://{HOST}:{ports['https']}",
         TRUST_PROXY_HEADERS="1",
@@ -189,8 +163,24 @@ def service_environment(ports):
     )
 
 
+def migrate(env, directory, deadline):
+    """`flask db upgrade` on the primary itself, as imperio-migrate.service runs it (not through PgBouncer)."""
+    migration = Process(
+        "migrate",
+        [sys.executable, "-m", "flask", "db", "upgrade"],
+        {**env, "DATABASE_URL": env["MIGRATION_DATABASE_URL"], "FLASK_APP": "imperioApp:create_app"},
+        directory,
+    )
+    while migration.running():
+        assert time.monotonic() < deadline, f"migrations still running:\n{migration.log()[-3000:]}"
+        time.sleep(0.2)
+    assert migration.process.returncode == 0, migration.log()[-3000:]
+
+
 class Topology:
-    def __init__(self, directory, ports, cert, processes):
+    def __init__(self, directory, ports, cert, processes, postgres=None, redis_servers=None):
+        self.postgres = postgres
+        self.redis = redis_servers
         self.directory = directory
         self.ports = ports
         self.cert = str(cert)
@@ -199,13 +189,13 @@ class Topology:
         self.http = f"http://{HOST}:{ports['http']}"
         self.session = requests.Session()
 
-    def request(self, method, path, **kwargs):
+    def request(self, method, path, session=None, **kwargs):
         """Through NGINX over HTTPS; an NGINX 429 (edge limit) is waited out and retried."""
         kwargs.setdefault("timeout", 15)
         # Per request: REQUESTS_CA_BUNDLE in the environment would override a session's verify.
         kwargs.setdefault("verify", self.cert)
         for _ in range(30):
-            response = self.session.request(method, self.https + path, **kwargs)
+            response = (session or self.session).request(method, self.https + path, **kwargs)
             if response.status_code != 429 or "from this address" not in response.text:
                 return response
             time.sleep(float(response.headers.get("Retry-After", 1)))
@@ -230,14 +220,21 @@ class Topology:
 
 @pytest.fixture(scope="module")
 def topology(app, tmp_path_factory):
-    require_tools("nginx", "openssl")
+    require_tools("nginx", "openssl", "pgbouncer", "redis-server", "redis-sentinel")
+    if postgres_binaries() is None:
+        require_tools("initdb")
     directory = tmp_path_factory.mktemp("topology")
     (directory / "acme").mkdir()
     ports = {"http": free_port(), "https": free_port(), "api": free_port(), "socketio": [free_port(), free_port()]}
     cert, key = make_certificate(directory)
-    env = service_environment(ports)
-    processes = {}
+    processes, backends = {}, []
     try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        backends.append(RedisTopology(directory, deadline))
+        backends.append(PostgresTopology(directory, deadline))
+        redis_servers, postgres = backends
+        env = service_environment(ports, postgres, redis_servers)
+        migrate({**env, "MIGRATION_DATABASE_URL": postgres.primary_url}, directory, deadline)
         api_env = {**env, **unit_environment("imperio-api.service")}
         api_env.update(
             GUNICORN_BIND=f"127.0.0.1:{ports['api']}",
@@ -278,12 +275,14 @@ def topology(app, tmp_path_factory):
         deadline = time.monotonic() + STARTUP_SECONDS
         for name, port in [("api", ports["api"]), ("socketio0", ports["socketio"][0]), ("socketio1", ports["socketio"][1])]:
             processes[name].wait_until(lambda port=port: requests.get(f"http://127.0.0.1:{port}/health", timeout=2).ok, deadline)
-        topology = Topology(directory, ports, cert, processes)
+        topology = Topology(directory, ports, cert, processes, postgres, redis_servers)
         processes["nginx"].wait_until(lambda: topology.request("GET", "/health", timeout=2).ok, deadline)
         yield topology
     finally:
         for process in processes.values():
             process.stop()
+        for backend in backends:
+            backend.stop()
 
 
 def value(samples, name, **labels):
@@ -498,3 +497,187 @@ def test_edge_behaviour_of_the_site(topology):
     assert limited is not None, statuses
     assert limited.json()["error"] == {"code": "rate_limited", "message": "too many requests from this address"}
     assert limited.headers["Retry-After"] == "1"
+
+
+class FromAddressAdapter(HTTPAdapter):
+    """Connections that leave from one loopback address: NGINX's per-address limits see another client."""
+
+    def __init__(self, source):
+        self.source = source
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["source_address"] = (self.source, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def session_from(source):
+    session = requests.Session()
+    session.mount("https://", FromAddressAdapter(source))
+    return session
+
+
+class Load:
+    """Players spinning through NGINX on threads, each reading its history right after; one more only reads.
+
+    Every answer's status is counted; a history that lacks the round just played is a
+    read-your-writes violation.
+    """
+
+    def __init__(self, topology, spinners, reader):
+        self.topology = topology
+        self.statuses = Counter()
+        self.settled = 0
+        self.reads = 0
+        self.stale = []
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        # Each thread is its own client address, as players are: NGINX's limit_req is per address.
+        self.threads = [
+            threading.Thread(target=self._spin, args=(headers, session_from(f"127.{100 + n}.0.1")), daemon=True)
+            for n, headers in enumerate(spinners)
+        ]
+        self.threads.append(threading.Thread(target=self._read, args=(reader, session_from("127.150.0.1")), daemon=True))
+        for thread in self.threads:
+            thread.start()
+
+    def _count(self, response):
+        with self.lock:
+            self.statuses[response.status_code] += 1
+
+    def _call(self, session, method, path, headers, **kwargs):
+        try:
+            response = self.topology.request(method, path, session=session, headers=headers, timeout=30, **kwargs)
+        except requests.RequestException as exc:
+            with self.lock:
+                self.statuses[type(exc).__name__] += 1
+            return None
+        self._count(response)
+        return response
+
+    def _spin(self, headers, session):
+        while not self.done.is_set():
+            spin = self._call(session, "POST", "/spin", headers, json={"bet": 1})
+            if spin is None or spin.status_code != 200:
+                continue
+            with self.lock:
+                self.settled += 1
+            history = self._call(session, "GET", "/games/history?limit=1", headers)
+            if history is not None and history.status_code == 200:
+                newest = history.json()["items"][0]["id"]
+                if newest != spin.json()["round_id"]:
+                    self.stale.append((spin.json()["round_id"], newest))
+
+    def _read(self, headers, session):
+        while not self.done.is_set():
+            history = self._call(session, "GET", "/games/history?limit=5", headers)
+            if history is not None and history.status_code == 200:
+                with self.lock:
+                    self.reads += 1
+
+    def wait(self, condition, what, timeout=90):
+        """Wait (load running) until `condition()` holds."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert time.monotonic() < deadline, f"{what}: not within {timeout} s; statuses {dict(self.statuses)}"
+            assert any(thread.is_alive() for thread in self.threads)
+            time.sleep(0.2)
+
+    def stop(self):
+        self.done.set()
+        for thread in self.threads:
+            thread.join(timeout=60)
+
+
+def replica_round_reads(topology):
+    """Scans of game_rounds the replica has run so far (its lag checks read no table)."""
+    return pg_query(
+        topology.postgres.replica_port,
+        "SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_user_tables WHERE relname = 'game_rounds'",
+        "imperio",
+    )
+
+
+def test_the_redis_master_and_the_replica_die_under_load(topology):
+    spinners = [topology.player(f"load_{n}")[0] for n in range(3)]
+    reader = topology.player("load_reader")[0]
+    winner_headers, _ = topology.player("failover_winner")
+    _, watcher_token = topology.player("failover_watcher")
+    listener = listener_from(topology, "127.200.0.1", watcher_token)
+    load = Load(topology, spinners, reader)
+    try:
+        listener.wait_for("authenticated", timeout=60)
+        # The replica serves the reads that may lag (the reader wrote nothing lately).
+        served = replica_round_reads(topology)
+        load.wait(lambda: replica_round_reads(topology) >= served + 20, "reads on the replica")
+
+        # The Redis master dies: the sentinels promote its replica, every client follows.
+        old_master = topology.redis.master_port()
+        settled_before = load.settled
+        started = time.monotonic()
+        topology.redis.processes[topology.redis.name_of(old_master)].kill()
+        load.wait(lambda: topology.redis.master_port() != old_master, "a sentinel failover")
+        promoted = time.monotonic() - started
+        load.wait(lambda: load.settled >= settled_before + 20, "rounds settling after the failover")
+
+        # Big wins reach the Socket.IO clients again once the queue's subscribers resubscribe.
+        deadline = time.monotonic() + BROADCAST_RESUME_SECONDS
+        while True:
+            mark = len(listener.events)
+            big_win(topology, winner_headers)
+            try:
+                listener.wait_for(
+                    "big_win_announcement", lambda data: data["username"] == "failover_winner", timeout=2, since=mark
+                )
+                break
+            except AssertionError:
+                assert time.monotonic() < deadline, f"no broadcast {BROADCAST_RESUME_SECONDS} s after the master died"
+        resumed = time.monotonic() - started
+
+        # Rate limits count on the promoted master again (in memory per process meanwhile).
+        new_master = redis.Redis(port=topology.redis.master_port())
+        login = {"username": "load_reader", "password": PASSWORD}
+        load.wait(
+            lambda: topology.request("POST", "/login", json=login).ok and bool(new_master.keys("*imperio:ratelimit*")),
+            "the rate limiter counting on the promoted master",
+        )
+
+        # The replica stops replaying while rounds go on: the services see it fall past the
+        # bound (their reads then go to the primary), and back within it once it catches up.
+        replica_lag = lambda: value(topology.scrape(topology.ports["api"]), "imperio_db_replica_lag_seconds")  # noqa: E731
+        pg_query(topology.postgres.replica_port, "SELECT pg_wal_replay_pause()")
+        load.wait(lambda: replica_lag() > REPLICA_MAX_LAG_SECONDS, "the replica's lag seen past its bound")
+        reads_before = load.reads
+        load.wait(lambda: load.reads >= reads_before + 10, "reads while the replica lags")
+        pg_query(topology.postgres.replica_port, "SELECT pg_wal_replay_resume()")
+        load.wait(lambda: replica_lag() <= REPLICA_MAX_LAG_SECONDS, "the replica back within its bound")
+
+        # The replica dies: the reads it served go to the primary, without an error.
+        reads_before = load.reads
+        topology.postgres.processes["postgres-replica"].kill()
+        load.wait(lambda: load.reads >= reads_before + 20, "reads after the replica died")
+        load.wait(lambda: load.settled >= settled_before + 60, "rounds after the replica died")
+    finally:
+        load.stop()
+        listener.close()
+    print(
+        f"redis failover: promoted after {promoted:.1f} s, broadcasts resumed after {resumed:.1f} s; statuses {dict(load.statuses)}"
+    )
+    assert set(load.statuses) == {200}, dict(load.statuses)
+    assert load.stale == []
+    connection = psycopg2.connect(topology.postgres.primary_url)
+    try:
+        engine_free_drift = primary_drift(connection)
+    finally:
+        connection.close()
+    assert engine_free_drift == []
+
+
+def primary_drift(connection):
+    """tests/ledger.py's check, on the topology's own primary."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import StaticPool
+
+    engine = create_engine("postgresql+psycopg2://", creator=lambda: connection, poolclass=StaticPool)
+    with engine.connect() as sa_connection:
+        return ledger_drift(sa_connection)

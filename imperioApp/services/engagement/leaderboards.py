@@ -24,6 +24,7 @@ from ...adapters import caching, leaderboard_index, upserts
 from ...games.numbers import is_integer
 from ...models import ALL_GAMES, LEADERBOARD_METRICS, LeaderboardEntry, User, UserStats
 from ...models.base import utcnow
+from ..core import lagging
 from ..core.errors import ValidationFailed, require_choice
 from ..core.paging import window_offset
 from ..core.unit_of_work import atomic
@@ -182,12 +183,12 @@ def _db_range(metric, period, offset, count):
         .limit(count)
         .subquery()
     )
-    with atomic() as session:
-        rows = session.execute(
-            select(page.c.user_id, _users.c.username, page.c.score)
-            .join(_users, _users.c.id == page.c.user_id)
-            .order_by(page.c.score.desc(), page.c.user_id)
-        ).all()
+    query = (
+        select(page.c.user_id, _users.c.username, page.c.score)
+        .join(_users, _users.c.id == page.c.user_id)
+        .order_by(page.c.score.desc(), page.c.user_id)
+    )
+    rows = lagging.read(lambda connection: connection.execute(query).all())
     return [tuple(row) for row in rows]
 
 
@@ -310,24 +311,29 @@ def _standing_parts(index, metric, period, score, user_id, neighbours):
     return parts
 
 
-def _db_standings(boards, user_id, neighbours):
-    """{(metric, period): (rank, score, above, below)} from the database in two queries."""
-    with atomic() as session:
-        mine = {
-            (row.metric, row.period): row.score
-            for row in session.execute(
-                select(_entries.c.metric, _entries.c.period, _entries.c.score).where(
-                    tuple_(_entries.c.metric, _entries.c.period).in_(boards), _entries.c.user_id == user_id
-                )
+def _db_standing_rows(connection, boards, user_id, neighbours):
+    """The player's scores on `boards` and the probes that place them, in two queries."""
+    mine = {
+        (row.metric, row.period): row.score
+        for row in connection.execute(
+            select(_entries.c.metric, _entries.c.period, _entries.c.score).where(
+                tuple_(_entries.c.metric, _entries.c.period).in_(boards), _entries.c.user_id == user_id
             )
-        }
-        present = [board for board in boards if board in mine]
-        parts = [
-            part
-            for index, (metric, period) in enumerate(present)
-            for part in _standing_parts(index, metric, period, mine[(metric, period)], user_id, neighbours)
-        ]
-        answers = session.execute(union_all(*parts)).all() if parts else []
+        )
+    }
+    present = [board for board in boards if board in mine]
+    parts = [
+        part
+        for index, (metric, period) in enumerate(present)
+        for part in _standing_parts(index, metric, period, mine[(metric, period)], user_id, neighbours)
+    ]
+    return mine, connection.execute(union_all(*parts)).all() if parts else []
+
+
+def _db_standings(boards, user_id, neighbours):
+    """{(metric, period): (rank, score, above, below)} from the database in two queries (a replica may answer)."""
+    mine, answers = lagging.read(lambda connection: _db_standing_rows(connection, boards, user_id, neighbours), own=user_id)
+    present = [board for board in boards if board in mine]
     found = {board: {} for board in present}
     for board_index, kind, value, score in answers:
         found[present[board_index]][kind] = value if score is None else (value, score)

@@ -12,6 +12,7 @@ from sqlalchemy import case, select
 from ...adapters import caching, upserts
 from ...games import GAMES
 from ...models import ALL_GAMES, GAME_TYPES, UserStats
+from ..core import lagging
 from ..core.errors import NotFound, require_choice
 from ..core.unit_of_work import atomic
 
@@ -107,9 +108,9 @@ def record(result, *, now):
 
 
 def stats_rows(user_id):
-    """The player's stats rows keyed by game type ('all' included), straight from the database."""
-    with atomic() as session:
-        rows = session.execute(select(_stats).where(_stats.c.user_id == user_id)).all()
+    """The player's stats rows keyed by game type ('all' included), from the database (a replica may answer)."""
+    query = select(_stats).where(_stats.c.user_id == user_id)
+    rows = lagging.read(lambda connection: connection.execute(query).all(), own=user_id)
     return {row.game_type: row for row in rows}
 
 

@@ -3,6 +3,7 @@
 from sqlalchemy import select
 
 from ...models import FairnessSeed, GameRound
+from ..core import lagging
 from ..core.errors import NotFound
 from ..core.paging import keyset_page
 from ..core.unit_of_work import atomic
@@ -41,8 +42,11 @@ def _summary(row):
     }
 
 
-def history(user_id, *, game_type=None, status=None, before=None, limit=20):
-    """One page of the player's rounds, newest first; `before` is the cursor (a round id)."""
+def history(user_id, *, game_type=None, status=None, before=None, limit=20, may_lag=True):
+    """One page of the player's rounds, newest first; `before` is the cursor (a round id).
+
+    `may_lag`: the page may come from the replica (the player's own last round included).
+    """
     query = select(*_COLUMNS).where(_rounds.c.user_id == user_id)
     if game_type:
         query = query.where(_rounds.c.game_type == game_type)
@@ -51,8 +55,11 @@ def history(user_id, *, game_type=None, status=None, before=None, limit=20):
     if before is not None:
         query = query.where(_rounds.c.id < before)
     query = query.order_by(_rounds.c.id.desc()).limit(limit + 1)
-    with atomic() as session:
-        rows = session.execute(query).all()
+    if may_lag:
+        rows = lagging.read(lambda connection: connection.execute(query).all(), own=user_id)
+    else:
+        with atomic() as session:
+            rows = session.execute(query).all()
     if expiry.expire([row.id for row in rows if expiry.is_abandoned(row)]):
         with atomic() as session:  # the player never finds an abandoned round holding their wager
             rows = session.execute(query).all()
@@ -61,7 +68,8 @@ def history(user_id, *, game_type=None, status=None, before=None, limit=20):
 
 def latest_open_id(user_id, game_type):
     """The id of the player's newest open round of this game, or NotFound."""
-    items = history(user_id, game_type=game_type, status="open", limit=1)["items"]
+    # Which round an action applies to is decided on the primary, never on a copy.
+    items = history(user_id, game_type=game_type, status="open", limit=1, may_lag=False)["items"]
     if not items:
         raise NotFound(f"you have no open {game_type} round: start one first", code="round_not_found")
     return items[0]["id"]
@@ -74,8 +82,7 @@ def get_round(user_id, round_id):
         .join(_seeds, _seeds.c.id == _rounds.c.seed_id)
         .where(_rounds.c.id == round_id, _rounds.c.user_id == user_id)
     )
-    with atomic() as session:
-        row = session.execute(query).one_or_none()
+    row = lagging.read(lambda connection: connection.execute(query).one_or_none(), own=user_id)
     if row is not None and expiry.is_abandoned(row) and expiry.expire([row.id]):
         with atomic() as session:
             row = session.execute(query).one_or_none()

@@ -35,8 +35,8 @@ from ... import json_codec
 from ...adapters import driver
 from ...models import ALL_GAMES
 from ...models.base import utcnow
-from ..core import events
-from ..core.unit_of_work import atomic
+from ..core import events, lagging
+from ..core.unit_of_work import after_commit, atomic
 from ..engagement import leaderboards, round_effects, statistics
 from ..identity import accounts
 from ..money import fairness, wallet
@@ -165,6 +165,9 @@ def settle(step, *, idempotency_key=None, claim_draw=False):
                 events.publish_after_commit(
                     events.BIG_WIN, {**_event(result), "username": _username(session, step.user_id), "amount": result.net}
                 )
+        else:
+            # An open round (blackjack) is in the player's history too: their next reads must show it.
+            after_commit(lambda: lagging.note_write(step.user_id))
     return result
 
 

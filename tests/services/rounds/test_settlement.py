@@ -117,6 +117,29 @@ def test_on_postgresql_a_round_runs_prepared_statements_prepared_once_per_connec
     assert balance == result.balance == ledger
 
 
+@pytest.mark.postgres
+def test_behind_a_transaction_pooler_the_same_statements_go_out_unprepared(app, make_app, player, reels):
+    from imperioApp.adapters import driver
+
+    reels(None)
+    pooled = make_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], DB_PREPARED_STATEMENTS=False)
+    sent = []
+    driver.listeners.append(sent.append)
+    try:
+        with pooled.app_context():
+            for _ in range(3):
+                result = play.spin_slots(player.id, 1)
+                db.session.remove()
+            db.engine.dispose()
+    finally:
+        driver.listeners.remove(sent.append)
+    assert sent and not [sql for sql in sent if sql.removeprefix("BEGIN; ").startswith(("PREPARE", "EXECUTE"))]
+    with app.app_context():
+        ledger = db.session.execute(select(func.sum(LedgerEntry.amount)).where(LedgerEntry.user_id == player.id)).scalar_one()
+        db.session.remove()
+    assert result.balance == ledger
+
+
 def _rounds_as_drawn(app, user_id):
     """[(seed id, nonce, client seed, stored outcome, outcome recomputed from the seed pair)] in play order."""
     from imperioApp import games
