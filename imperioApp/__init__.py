@@ -7,7 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import DEFAULT_JWT_SECRET_KEY, DEFAULT_SECRET_KEY, get_config, normalise_database_url
 
-from . import metrics, speedups
+from . import error_reporting, metrics, speedups
 from .adapters import driver
 from .adapters.pool import FairQueuePool
 from .extensions import cache, db, migrate, redis_client_options, redis_store
@@ -58,6 +58,7 @@ def check_production_secrets(app):
 
 def register_logging(app):
     configure_logging(getattr(logging, app.config["LOG_LEVEL"].upper(), logging.INFO), app.config["LOG_JSON"])
+    error_reporting.init_app(app)
 
 
 def register_extensions(app):

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
-from .. import metrics
+from .. import error_reporting, metrics
 from ..extensions import db, limiter
 from ..games.errors import GameError, IllegalAction, RandomSourceFailed
 from ..services.core.errors import AccountLocked, DomainError
@@ -112,6 +112,7 @@ def handle_unexpected_error(error):
             headers={"Retry-After": str(retry_after)},
         )
     log.exception("unhandled_error", exc_info=cause)
+    error_reporting.capture(cause)
     return error_response(500, "internal_error", "an unexpected error occurred")
 
 
