@@ -84,4 +84,4 @@ serve-production: migrate
 	exec $(BIN)/gunicorn -c deployment/gunicorn_config.py "imperioApp.wsgi:app"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache instance/imperio.db .coverage coverage*.xml
+	rm -rf .venv .venv-* .pytest_cache .mypy_cache instance/imperio.db .coverage coverage*.xml
