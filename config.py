@@ -87,6 +87,11 @@ class Config:
     LOG_LEVEL = _env("LOG_LEVEL", "INFO")
     LOG_JSON = True
     TRUST_PROXY_HEADERS = _env_int("TRUST_PROXY_HEADERS", 0)
+    # Error reporting (imperioApp/error_reporting.py): off while SENTRY_DSN is unset. The
+    # environment defaults to ENV_NAME, the release to the checked-out commit.
+    SENTRY_DSN = _env("SENTRY_DSN")
+    SENTRY_ENVIRONMENT = _env("SENTRY_ENVIRONMENT")
+    SENTRY_RELEASE = _env("SENTRY_RELEASE")
 
     SIGNUP_BONUS = _env_int("SIGNUP_BONUS", 1000)
     BIG_WIN_THRESHOLD = _env_int("BIG_WIN_THRESHOLD", 1000)
@@ -224,6 +229,8 @@ class TestingConfig(Config):
 
     ENV_NAME = "testing"
     TESTING = True
+    # A developer's SENTRY_DSN never receives the suite's errors; the tests that report name their own.
+    SENTRY_DSN = None
     SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL", "sqlite:///:memory:")
     DATABASE_REPLICA_URL = _env("TEST_DATABASE_REPLICA_URL")
     REDIS_URL = _env("TEST_REDIS_URL")

@@ -7,7 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import DEFAULT_JWT_SECRET_KEY, DEFAULT_SECRET_KEY, get_config, normalise_database_url
 
-from . import metrics, speedups
+from . import error_reporting, games, metrics, speedups
 from .adapters import driver, replica
 from .adapters.pool import FairQueuePool
 from .extensions import cache, db, migrate, redis_client_options, redis_store, sentinel_settings
@@ -62,6 +62,7 @@ def check_production_secrets(app):
 
 def register_logging(app):
     configure_logging(getattr(logging, app.config["LOG_LEVEL"].upper(), logging.INFO), app.config["LOG_JSON"])
+    error_reporting.init_app(app)
 
 
 def register_extensions(app):
@@ -98,7 +99,7 @@ def register_extensions(app):
     init_socketio(app)
     from .services.competitions import scoring
     from .services.core import events, lagging
-    from .services.engagement import board_pushes
+    from .services.engagement import board_pushes, leaderboards
     from .services.identity import passwords, tokens
     from .services.rounds import settlement
 
@@ -107,6 +108,7 @@ def register_extensions(app):
     events.init_app(app)
     board_pushes.init_app(app)
     metrics.init_app(app)
+    metrics.precreate_series(games.GAMES, [(m, t) for m in leaderboards.METRICS for t in leaderboards.TIMEFRAMES])
     settlement.register_scorer(app, scoring.score_round)
     with app.app_context():
         events.bus().subscribe(events.ROUND_SETTLED, metrics.on_round_settled)

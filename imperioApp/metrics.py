@@ -74,6 +74,24 @@ SOCKET_MESSAGES = Counter(
 LEADERBOARD_PUSHES = Counter(
     "imperio_leaderboard_pushes", "Coalesced leaderboard_update pushes, by board", ["metric", "timeframe"]
 )
+# What the alert rules (deployment/prometheus/alerts.yml) need beyond the metrics above.
+DATABASE_UNAVAILABLE = Counter(
+    "imperio_database_unavailable",
+    "Requests answered 503 because the database was out of reach or no pool connection freed up in time, by reason",
+    ["reason"],
+)
+SOCKET_DISCONNECTS = Counter("imperio_socketio_disconnects", "Sockets disconnected from this Socket.IO service")
+PUBLISHED_RTP = Gauge(
+    "imperio_game_published_rtp",
+    "The RTP each game publishes (its engine's PUBLISHED_RTP), by game",
+    ["game"],
+    multiprocess_mode="max",
+)
+LEDGER_CHECK_OFFENDERS = Gauge(
+    "imperio_ledger_check_offenders",
+    "Players whose balance differed from the sum of their ledger rows at the last ledger check",
+    multiprocess_mode="mostrecent",
+)
 ALL = (
     HTTP_REQUESTS,
     HTTP_LATENCY,
@@ -91,7 +109,19 @@ ALL = (
     SOCKETS_CONNECTED,
     SOCKET_MESSAGES,
     LEADERBOARD_PUSHES,
+    DATABASE_UNAVAILABLE,
+    SOCKET_DISCONNECTS,
+    PUBLISHED_RTP,
+    LEDGER_CHECK_OFFENDERS,
 )
+# Label values known before any event, each series exported at 0 from the start: a fresh process
+# shows every metric, and a counter's first increase is seen by rate() and increase().
+WALLET_REFUSAL_REASONS = ("insufficient_funds", "balance_ceiling")
+LOGIN_FAILURE_REASONS = ("invalid_credentials", "locked")
+DATABASE_UNAVAILABLE_REASONS = ("unreachable", "pool_exhausted")
+RATE_LIMITED_ENDPOINTS = ("/login", "/signup")
+BREAKERS = ("cache", "leaderboard_index")
+BROADCAST_EVENTS = ("leaderboard_update", "new_notification", "chat_message", "tournament_standings")
 
 
 def init_app(app):
@@ -100,6 +130,35 @@ def init_app(app):
 
     with app.app_context():
         _watch_pool(db.engine)
+
+
+def precreate_series(games, boards):
+    """Export every known labelled series at 0, and each game's published RTP.
+
+    `games` maps game names to their engines, `boards` lists (metric, timeframe) pairs.
+    """
+    for game, engine in games.items():
+        for metric in (ROUNDS_SETTLED, COINS_WAGERED, COINS_PAID):
+            _labelled(metric, game)
+        published = getattr(engine, "PUBLISHED_RTP", None)
+        if published is not None:
+            PUBLISHED_RTP.labels(game).set(float(published))
+    for metric, values in (
+        (WALLET_REFUSALS, WALLET_REFUSAL_REASONS),
+        (LOGIN_FAILURES, LOGIN_FAILURE_REASONS),
+        (DATABASE_UNAVAILABLE, DATABASE_UNAVAILABLE_REASONS),
+        (RATE_LIMIT_REFUSALS, RATE_LIMITED_ENDPOINTS),
+        (SOCKET_MESSAGES, BROADCAST_EVENTS),
+    ):
+        for value in values:
+            _labelled(metric, value)
+    for name in BREAKERS:
+        _labelled(REDIS_BREAKER_OPEN, name)
+    for board in boards:
+        _labelled(LEADERBOARD_PUSHES, *board)
+    # The scrape itself: the request metrics exist before the first request is counted.
+    _labelled(HTTP_REQUESTS, "/metrics", "GET", "200")
+    _labelled(HTTP_LATENCY, "/metrics", "GET")
 
 
 def _endpoint():
@@ -206,6 +265,16 @@ def on_round_settled(name, payload):
 def count_rate_limited():
     """One request refused by an app rate limit."""
     RATE_LIMIT_REFUSALS.labels(_endpoint()).inc()
+
+
+def count_database_unavailable(reason):
+    """One request answered 503 for the database: `unreachable` or `pool_exhausted`."""
+    _labelled(DATABASE_UNAVAILABLE, reason).inc()
+
+
+def ledger_checked(offenders):
+    """A ledger check ran and found `offenders` players whose balance is not their ledger's sum."""
+    LEDGER_CHECK_OFFENDERS.set(offenders)
 
 
 def breaker_changed(name, is_open):

@@ -1,5 +1,6 @@
 """`flask admin ...`: the operator API's actions from a shell, with the same checks and audit."""
 
+from prometheus_client import REGISTRY
 from sqlalchemy import select, text
 
 from imperioApp.extensions import db
@@ -58,6 +59,7 @@ def test_rtp_and_ledger_check(app, runner, make_admin, player, client):
     assert rtp.exit_code == 0 and "slots\trounds 1\twagered 2" in rtp.output and "published 96.0083%" in rtp.output
     clean = runner.invoke(args=["admin", "ledger-check", "--as", "ops"])
     assert clean.exit_code == 0 and "0 offenders" in clean.output
+    assert REGISTRY.get_sample_value("imperio_ledger_check_offenders") == 0
     with app.app_context():
         db.session.execute(text("UPDATE users SET balance = balance + 1 WHERE id = :id"), {"id": player.id})
         db.session.commit()
@@ -66,3 +68,5 @@ def test_rtp_and_ledger_check(app, runner, make_admin, player, client):
         db.session.commit()
         db.session.remove()
     assert broken.exit_code == 1 and f"OFFENDER {player.id}" in broken.output
+    # The last check's result is the gauge the ledger alert watches.
+    assert REGISTRY.get_sample_value("imperio_ledger_check_offenders") == 1

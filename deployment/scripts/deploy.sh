@@ -9,9 +9,10 @@
 # takes one more backup and reloads or restarts the services.
 #   1. code: `git fetch` and check out REF (default: fast-forward the current branch to its
 #      upstream); then the script re-executes itself from the new checkout
-#   2. dependencies and units: one virtualenv per requirements.txt, .venvs/<hash of the file>,
-#      built with `pip install -r requirements.txt` the first time that file is deployed and
-#      kept for rollbacks; .venv is a link to the release's one. Byte-compile (the services
+#   2. dependencies and units: one virtualenv per requirements.lock, .venvs/<hash of the file>,
+#      built with `pip install --require-hashes -r requirements.lock` (every package pinned by
+#      version and hash) the first time that lock is deployed and kept for rollbacks; .venv is
+#      a link to the release's one. Byte-compile (the services
 #      cannot write __pycache__: ProtectSystem=strict), copy changed deployment/systemd/ units
 #      to /etc/systemd/system (customise them with `systemctl edit`, whose drop-ins survive)
 #      and daemon-reload
@@ -89,9 +90,9 @@ socketio_units() {
   done | sort
 }
 
-# environment_for_requirements: the virtualenv directory of this checkout's requirements.txt.
+# environment_for_requirements: the virtualenv directory of this checkout's requirements.lock.
 environment_for_requirements() {
-  printf '.venvs/%s\n' "$(sha256sum requirements.txt | cut -c1-16)"
+  printf '.venvs/%s\n' "$(sha256sum requirements.lock | cut -c1-16)"
 }
 
 # use_environment DIR: point .venv at DIR (an atomic rename); a restart is due if it moved.
@@ -113,13 +114,14 @@ install_release() {
   local environment
   environment="$(environment_for_requirements)"
   if [[ -e "$environment/.installed" ]]; then
-    log "requirements.txt already installed in $environment"
+    log "requirements.lock already installed in $environment"
   else
     run mkdir -p .venvs
     run rm -rf "$environment"
     run python3 -m venv "$environment"
     run "$environment/bin/python" -m pip install --quiet --upgrade pip
-    run "$environment/bin/python" -m pip install --quiet -r requirements.txt
+    # A file whose hash is not the lock's is refused: the host runs exactly what was tested.
+    run "$environment/bin/python" -m pip install --quiet --require-hashes -r requirements.lock
     # Only a complete install is reused; an interrupted one is rebuilt next time.
     run touch "$environment/.installed"
   fi

@@ -9,10 +9,17 @@ clause is never cached (it recompiles on every call), and executemany
 ("insertmanyvalues") rebuilds its VALUES clause and binds every value of every row.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 from sqlalchemy import bindparam, literal_column, select, text, true, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 
-DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+# Typed as the two dialects' inserts, which both have on_conflict_do_nothing/do_update.
+DIALECT_INSERTS: dict[str, Callable[[Any], postgresql.Insert | sqlite.Insert]] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
 
 
 def param(table, column, name=None):

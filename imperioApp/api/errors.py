@@ -10,7 +10,7 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
-from .. import metrics
+from .. import error_reporting, metrics
 from ..extensions import db, limiter
 from ..games.errors import GameError, IllegalAction, RandomSourceFailed
 from ..services.core.errors import AccountLocked, DomainError
@@ -103,6 +103,7 @@ def handle_unexpected_error(error):
     except DATABASE_UNAVAILABLE:
         pass  # the connection is gone: nothing of this request can have committed
     if isinstance(cause, DATABASE_UNAVAILABLE):
+        metrics.count_database_unavailable("unreachable")
         log.error("database_unavailable", error=str(cause).splitlines()[0] if str(cause) else type(cause).__name__)
         retry_after = current_app.config.get("DATABASE_RETRY_AFTER_SECONDS", 2)
         return error_response(
@@ -112,6 +113,7 @@ def handle_unexpected_error(error):
             headers={"Retry-After": str(retry_after)},
         )
     log.exception("unhandled_error", exc_info=cause)
+    error_reporting.capture(cause)
     return error_response(500, "internal_error", "an unexpected error occurred")
 
 
@@ -148,6 +150,7 @@ def handle_random_source_failure(error):
 def handle_pool_timeout(error):
     """No database connection freed up within DB_POOL_TIMEOUT: overloaded, so 503, try again shortly."""
     db.session.rollback()
+    metrics.count_database_unavailable("pool_exhausted")
     log.warning("database_pool_exhausted", error=str(error))
     return error_response(503, "service_unavailable", "the server is busy; try again shortly", headers={"Retry-After": "1"})
 

@@ -282,7 +282,7 @@ def deal(shoe: Shoe, wager: int) -> BlackjackGame:
 
 def normalize_action(action) -> str:
     """Return the canonical action name ("double" -> "double_down"); raise if unknown."""
-    name = action.strip().lower() if isinstance(action, str) else None
+    name = action.strip().lower() if isinstance(action, str) else ""
     name = _ALIASES.get(name, name)
     if name not in ACTIONS:
         raise IllegalAction(f"unknown action {action!r}; use one of {', '.join(ACTIONS)}", code="unknown_action")
@@ -465,7 +465,7 @@ def signature_hit(outcome: dict) -> bool:
 
 def replay(rng, inputs: dict) -> dict:
     """Recompute a round from {"wager": int, "actions": [...]}; return its record()."""
-    game = start(rng, inputs.get("wager"))
+    game = start(rng, validate_stake(inputs.get("wager"), "wager"))
     actions = inputs.get("actions", [])
     if not isinstance(actions, list):
         raise IllegalAction("actions must be a list", code="invalid_actions")

@@ -54,7 +54,7 @@ class RandomSourceFailed(Exception):
     code = "rng_unavailable"
 
 
-def validate_stake(value, field="bet"):
+def validate_stake(value: object, field: str = "bet") -> int:
     """Return value if it is a positive int coin amount, else raise InvalidBet."""
     # bool is an int subclass: True would otherwise be a 1-coin bet.
     if not is_integer(value):

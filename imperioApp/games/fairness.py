@@ -156,7 +156,7 @@ class FairRNG(RNG):
         self._keyed = hmac.new(server_seed.encode("ascii"), digestmod=hashlib.sha256)
         self._prefix = f"{client_seed}:{nonce}:".encode()
         self._next_cursor = 0
-        self._words = ()
+        self._words: tuple[int, ...] = ()
         self._index = 0
         self.words_used = 0
 
@@ -192,5 +192,6 @@ class SeededRandomRNG(RNG):
     def __init__(self, seed=None):
         self._random = random.Random(seed)  # nosec B311  # engine simulations only; real rounds use FairRNG (HMAC-SHA256)
         # CPython's private _randbelow is the unbiased getrandbits loop behind randrange,
-        # without randrange's argument checks: simulations call it millions of times.
-        self.randbelow = self._random._randbelow
+        # without randrange's argument checks: simulations call it millions of times. It is
+        # bound over the method, and typeshed does not declare private members.
+        self.randbelow = self._random._randbelow  # type: ignore[method-assign, attr-defined]

@@ -1,7 +1,10 @@
 """The integer check shared by the engines and the services: a boolean is never a number here."""
 
+from typing import TypeGuard
 
-def is_integer(value, low=None, high=None):
+
+# TypeGuard, not TypeIs: False also means an int out of bounds, so False must not narrow.
+def is_integer(value: object, low: int | None = None, high: int | None = None) -> TypeGuard[int]:
     """True for an int within [low, high] (either bound optional); False for bools, an int subclass."""
     if isinstance(value, bool) or not isinstance(value, int):
         return False

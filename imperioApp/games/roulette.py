@@ -38,6 +38,8 @@ Random draw: ``pocket = randbelow(37)`` (word 0 of the round's stream unless rej
 The pocket is the number itself; WHEEL_ORDER is only for drawing the wheel.
 """
 
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -81,7 +83,7 @@ def _row(r: int) -> set[int]:
 def _build_placements() -> dict[str, tuple[frozenset[int], ...]]:
     """Return every legal cover per bet type, derived from the 3x12 layout."""
     edge = [n for n in range(1, 37) if n % 3 != 0]  # numbers with a right-hand neighbour
-    covers = {
+    covers: dict[str, Sequence[AbstractSet[int]]] = {
         "straight": [{n} for n in range(POCKETS)],
         "split": [{n, n + 1} for n in edge] + [{n, n + 3} for n in range(1, 34)] + [{0, n} for n in (1, 2, 3)],
         "street": [_row(r) for r in range(12)],
@@ -147,11 +149,11 @@ def _cover_of(numbers) -> frozenset[int]:
     return cover
 
 
-def make_bet(bet_type: str, amount: int, numbers=None, index=None) -> Bet:
+def make_bet(bet_type: object, amount: object, numbers=None, index=None) -> Bet:
     """Return a validated Bet; raise InvalidBet for unknown types or illegal shapes."""
     if not isinstance(bet_type, str) or bet_type not in ODDS:
         raise InvalidBet(f"unknown bet type {bet_type!r}", code="unknown_bet_type")
-    validate_stake(amount, "amount")
+    stake = validate_stake(amount, "amount")
     placements = PLACEMENTS[bet_type]
     if index is not None:
         if bet_type not in ("dozen", "column") or numbers is not None:
@@ -167,7 +169,7 @@ def make_bet(bet_type: str, amount: int, numbers=None, index=None) -> Bet:
         cover = _cover_of(numbers)
         if _TYPE_BY_COVER.get(cover) != bet_type:
             raise InvalidBet(f"{sorted(cover)} is not a legal {bet_type} bet", code="illegal_bet_shape")
-    return Bet(type=bet_type, numbers=tuple(sorted(cover)), amount=amount)
+    return Bet(type=bet_type, numbers=tuple(sorted(cover)), amount=stake)
 
 
 def parse_bet(data) -> Bet:

@@ -162,19 +162,20 @@ def evaluate(fruits) -> tuple[str | None, int]:
 def spin(rng, bet: int) -> SlotsOutcome:
     """Spin the three reels with rng and settle `bet` (see module doc for draw order)."""
     validate_stake(bet)
-    segments, positions, fruits = [], [], []
+    segments: list[int] = []
+    positions: list[int] = []
+    fruits: list[str] = []
     for reel, table in enumerate(_POSITION_BY_DRAW):
         position = table[rng.randbelow(len(table))]
         positions.append(position)
         segments.append(2 * position - 1 + rng.randbelow(2))
         fruits.append(fruit_at(reel, position))
-    fruits = tuple(fruits)
     combination, multiplier = evaluate(fruits)
     return SlotsOutcome(
         bet=bet,
-        segments=tuple(segments),
-        positions=tuple(positions),
-        fruits=fruits,
+        segments=(segments[0], segments[1], segments[2]),
+        positions=(positions[0], positions[1], positions[2]),
+        fruits=(fruits[0], fruits[1], fruits[2]),
         combination=combination,
         multiplier=multiplier,
         payout=bet * multiplier,

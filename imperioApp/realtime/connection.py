@@ -67,6 +67,7 @@ def _authenticate(token, current=None):
 def on_disconnect(reason=None):
     """Give up the seats this socket held in multiplayer rooms."""
     metrics.SOCKETS_CONNECTED.dec()
+    metrics.SOCKET_DISCONNECTS.inc()
     who = identity()
     if who is not None:
         multiplayer.release_all(who)

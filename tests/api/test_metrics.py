@@ -1,6 +1,9 @@
 """Prometheus metrics at /metrics: the values after a few rounds, and who may read them."""
 
 import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -119,8 +122,6 @@ def dashboard_expressions():
 
 
 def test_the_dashboard_graphs_only_metrics_that_exist():
-    import re
-
     expressions = dashboard_expressions()
     assert len(expressions) >= 10
     known = metrics.metric_names()
@@ -189,3 +190,61 @@ def test_pool_gauges_are_published_at_most_every_interval_and_at_once_when_idle(
     now[0] += 0.1
     gauges.checked_out()
     assert shown() == 1  # read from the engine's current pool
+
+
+def documented_metrics():
+    """The metric names of the operations guide's table."""
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
+    return re.findall(r"^\| `(imperio_\w+)` \|", guide, flags=re.MULTILINE)
+
+
+def test_a_fresh_process_exposes_every_documented_metric():
+    probe = (
+        "from imperioApp import create_app\n"
+        "app = create_app('testing', SQLALCHEMY_DATABASE_URI='sqlite://')\n"
+        "body = app.test_client().get('/metrics').get_data(as_text=True)\n"
+        "print('--- metrics'); print(body)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    # Log lines (stdout too) come before the marker.
+    body = result.stdout.split("--- metrics\n", 1)[1]
+    samples = {sample.name for family in text_string_to_metric_families(body) for sample in family.samples}
+    documented = documented_metrics()
+    assert len(documented) == len(metrics.family_names())
+    missing = [name for name in documented if not any(s == name or s.startswith(name + "_") for s in samples)]
+    assert not missing, missing
+
+
+def test_database_refusals_are_counted_by_reason(client, player, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from imperioApp.services.money import fairness
+
+    def fails_with(error):
+        def draw(user_id):
+            raise error
+
+        monkeypatch.setattr(fairness, "draw", draw)
+        assert client.post("/spin", json={"bet": 1}, headers=player.headers).status_code == 503
+
+    before = scrape(client)
+    fails_with(PoolTimeout("QueuePool limit reached, connection timed out"))
+    fails_with(OperationalError("SELECT 1", {}, Exception("connection refused")))
+    after = scrape(client)
+    assert delta(before, after, "imperio_database_unavailable_total", reason="pool_exhausted") == 1
+    assert delta(before, after, "imperio_database_unavailable_total", reason="unreachable") == 1
+
+
+def test_socket_disconnects_are_counted(app, client):
+    from imperioApp.extensions import socketio
+
+    before = scrape(client)
+    socket = socketio.test_client(app)
+    assert socket.is_connected()
+    socket.disconnect()
+    after = scrape(client)
+    assert delta(before, after, "imperio_socketio_disconnects_total") == 1
+    assert delta(before, after, "imperio_socketio_sockets_connected") == 0

@@ -146,7 +146,7 @@ def test_deploy_runs_backup_migrations_then_restarts_in_order(tmp_path):
     ]
     positions = [next(i for i, c in enumerate(commands) if step in c) for step in order]
     assert positions == sorted(positions), commands
-    assert any("pip install --quiet -r requirements.txt" in c for c in commands)
+    assert any("pip install --quiet --require-hashes -r requirements.lock" in c for c in commands)
     # Every unit is installed (the directory is empty), then systemd reloads them.
     installed = {c.split()[-1].rsplit("/", 1)[-1] for c in commands if c.startswith("install ")}
     assert installed == {p.name for p in SYSTEMD.iterdir()}

@@ -27,6 +27,7 @@ from tests.processes import free_port
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 ROOT = Path(__file__).resolve().parents[2]
+# In the development lock (pytest needs it), not the runtime one: its entry there has the hashes.
 NEW_REQUIREMENT = "iniconfig==2.3.1"
 PROBE_TABLE = "release_probe"
 
@@ -59,6 +60,18 @@ def publish_release_n(origin, source):
     return git(source, "rev-parse", "HEAD")
 
 
+def locked_entry(requirement):
+    """The lock entry (with its hashes) of `requirement` as the development lock has it."""
+    lines = (ROOT / "requirements-dev.lock").read_text().splitlines()
+    start = lines.index(f"{requirement} \\")
+    entry = [lines[start]]
+    for line in lines[start + 1 :]:
+        if not line.startswith("    --hash="):
+            break
+        entry.append(line)
+    return "\n".join(entry) + "\n"
+
+
 def publish_release_n_plus_1(source):
     """N plus an expand-only migration (a new table) and one more requirement."""
     head = current_head()
@@ -83,6 +96,9 @@ def downgrade():
     )
     with open(source / "requirements.txt", "a") as requirements:
         requirements.write(f"{NEW_REQUIREMENT}\n")
+    # As `make lock` would record it: the release installs the lock, hashes and all.
+    with open(source / "requirements.lock", "a") as lock:
+        lock.write(locked_entry(NEW_REQUIREMENT))
     git(source, "add", "-A")
     git(source, "commit", "-qm", "release N+1")
     git(source, "push", "-q", "origin", "HEAD:main")

@@ -28,7 +28,8 @@ _rounds = GameRound.__table__
 class Draw:
     """The fairness inputs of one round."""
 
-    seed_id: int
+    # None when an open round continues from its stored state: nothing then moves its seed row.
+    seed_id: int | None
     server_seed: str
     server_seed_hash: str
     client_seed: str

@@ -9,6 +9,7 @@ nothing, not even its audit row.
 from flask import current_app
 from sqlalchemy import func, or_, select, update
 
+from ... import metrics
 from ...games import GAMES
 from ...models import ROLES, ChatMessage, ChatSanction, GameRound, LedgerEntry, User
 from ...models.base import utcnow
@@ -444,4 +445,5 @@ def check_ledger(operator):
         ).all()
         offenders = [{**dict(row._mapping), "ledger_sum": int(row.ledger_sum)} for row in rows]
         audit_id = audit.record(operator, "ledger_check", details={"players": checked, "offenders": len(offenders)})
+    metrics.ledger_checked(len(offenders))
     return {"ok": not offenders, "players_checked": checked, "offenders": offenders, "audit_id": audit_id}
