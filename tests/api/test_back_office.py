@@ -564,3 +564,16 @@ def test_confirmation_needs_an_enrolment_and_a_malformed_body_is_a_400(client, a
 @pytest.mark.parametrize("query", ["room=casino", "user_id=abc", "user_id=0", "limit=1000", "cursor=0", "limit=-5"])
 def test_the_chat_viewer_refuses_bad_queries(client, admin, query):
     assert client.get(f"/admin/chat/messages?{query}", headers=admin.headers).status_code == 422
+
+
+def test_the_dashboard_alerts_when_a_games_rtp_drifts_out_of_its_band(client, app, admin, make_player, reels, monkeypatch):
+    monkeypatch.setitem(app.config, "ADMIN_RTP_ALERT_MIN_ROUNDS", 3)
+    monkeypatch.setitem(app.config, "ADMIN_RTP_ALERT_BAND", 5.0)
+    gambler = make_player(balance=100)
+    reels(None)  # every spin loses: RTP 0 against 96 % published
+    for n in range(2):
+        client.post("/spin", json={"bet": 1}, headers={**gambler.headers, "Idempotency-Key": f"rtp{n}"})
+    assert client.get("/admin/dashboard", headers=admin.headers).get_json()["alerts"] == []  # too few rounds yet
+    client.post("/spin", json={"bet": 1}, headers={**gambler.headers, "Idempotency-Key": "rtp2"})
+    alerts = client.get("/admin/dashboard", headers=admin.headers).get_json()["alerts"]
+    assert [alert["kind"] for alert in alerts] == ["rtp_drift"] and "slots" in alerts[0]["message"]

@@ -380,3 +380,20 @@ def test_an_expired_access_token_is_refreshed_without_signing_the_operator_out(a
     expect(page.locator("#players-table tbody tr")).to_have_count(1)
     assert page.evaluate("sessionStorage.getItem('imperio.admin.token')") != first
     expect(page.locator("#console")).to_be_visible()
+
+
+def test_player_search_pages_past_the_first_page(app, console, make_admin, make_player):
+    admin = make_admin(username="pager_op")
+    for n in range(25):
+        make_player(username=f"crowd_{n:02d}")
+    page = console
+    sign_in(page, admin)
+    page.click("#nav button[data-view=players]")
+    page.fill("#find-form input[name=q]", "crowd_")
+    page.click("#find-form button")
+    rows = page.locator("#players-table tbody tr")
+    expect(rows).to_have_count(20)
+    page.click("#players-more")
+    expect(rows).to_have_count(25)
+    expect(page.locator("#players-more")).to_be_hidden()
+    expect(rows.nth(24)).to_contain_text("crowd_00")
