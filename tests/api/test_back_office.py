@@ -175,7 +175,7 @@ def enrol(client, operator):
     started = client.post("/admin/second-factor/enrol", headers=operator.headers)
     assert started.status_code == 200, started.get_json()
     body = started.get_json()
-    assert body["qr_svg"].startswith("<svg") and "otpauth://totp/" in body["otpauth_uri"]
+    assert body["qr_svg"].startswith('<svg xmlns="http://www.w3.org/2000/svg"') and "otpauth://totp/" in body["otpauth_uri"]
     totp = pyotp.TOTP(body["secret"])
     operator.first_code = totp.now()
     confirmed = client.post("/admin/second-factor/enrol/confirm", json={"code": operator.first_code}, headers=operator.headers)

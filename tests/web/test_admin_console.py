@@ -162,13 +162,17 @@ def test_a_player_signing_in_is_refused_the_console(console, player):
     expect(console.locator("#console")).to_be_hidden()
 
 
-def test_operators_enrol_a_second_factor_and_sign_in_with_it(app, open_console, make_admin, monkeypatch):
+def test_operators_enrol_a_second_factor_and_sign_in_with_it(app, open_console, make_admin, monkeypatch, screenshot):
     monkeypatch.setitem(app.config, "OPERATOR_2FA_REQUIRED", True)
     admin = make_admin(username="nightshift")
     page = open_console()
     sign_in(page, admin)
     expect(page.locator("#enrol")).to_be_visible()
+    screenshot(page, "back-office-enrol")
     assert page.locator("#enrol-qr img").get_attribute("src").startswith("data:image/svg+xml")
+    # The QR code is drawn: the browser decoded the SVG into an image of its size.
+    expect(page.locator("#enrol-qr img")).to_have_js_property("complete", True)
+    assert page.locator("#enrol-qr img").evaluate("image => image.naturalWidth") > 100
     totp = pyotp.TOTP(page.locator("#enrol-secret").inner_text())
     page.fill("#enrol-form input[name=code]", totp.now())
     page.click("#enrol-form button")
@@ -192,7 +196,7 @@ def test_operators_enrol_a_second_factor_and_sign_in_with_it(app, open_console, 
     expect(page.locator("#kpi-rounds")).to_have_text("0")
 
 
-def test_a_support_operator_is_refused_a_lock_and_nothing_is_written(app, console, make_admin, make_player):
+def test_a_support_operator_is_refused_a_lock_and_nothing_is_written(app, console, make_admin, make_player, screenshot):
     support = make_admin(username="helpdesk")
     set_role(app, support.id, "support")
     make_player(username="victim_vic")
@@ -205,6 +209,7 @@ def test_a_support_operator_is_refused_a_lock_and_nothing_is_written(app, consol
     what = confirm(page, "looks odd")
     assert "needs the role risk" in what
     expect(page.locator("#status")).to_contain_text("role_required")
+    screenshot(page, "back-office-refused")
     assert audit_actions(app) == []
     # What support may do, it does.
     page.click("[data-act='sessions/end']")
