@@ -25,7 +25,7 @@ from imperioApp.models.base import utcnow
 from imperioApp.services.money import wallet
 from tests.factories import Player
 
-from .helpers import assert_error, assert_ledger_holds, audit_actions, set_role
+from .helpers import assert_error, assert_ledger_holds, audit_actions, set_role, wait_for_next_step
 
 
 def with_tokens(player, tokens):
@@ -182,15 +182,6 @@ def enrol(client, operator):
     assert confirmed.status_code == 200, confirmed.get_json()
     result = confirmed.get_json()
     return with_tokens(operator, result), totp, result["recovery_codes"]
-
-
-def wait_for_next_step(totp):
-    """Block until the TOTP moves to its next 30-second step (a code is good once per step)."""
-    current = int(time.time() // totp.interval)
-    deadline = time.time() + 60
-    while int(time.time() // totp.interval) == current:
-        assert time.time() < deadline
-        time.sleep(0.2)
 
 
 def test_no_admin_route_answers_before_the_second_factor(client, admin, make_player, second_factor_required):

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from imperioApp.extensions import db
 from imperioApp.models import LedgerEntry, User
-from tests.api.helpers import audit_actions, set_role
+from tests.api.helpers import audit_actions, set_role, wait_for_next_step
 
 try:
     from playwright.sync_api import expect
@@ -86,15 +86,6 @@ def open_player(page, query, username):
     page.click("#find-form button")
     page.click(f"#players-table tbody tr >> text={username}")
     expect(page.locator("#player-title")).to_contain_text(username)
-
-
-def wait_for_next_step(totp):
-    """Block until the TOTP moves on to its next 30-second step (a code is good once)."""
-    current = int(time.time() // totp.interval)
-    deadline = time.time() + 60
-    while int(time.time() // totp.interval) == current:
-        assert time.time() < deadline
-        time.sleep(0.2)
 
 
 def test_an_operator_finds_a_player_corrects_the_balance_locks_and_audits(app, console, make_admin, make_player, client, reels):
