@@ -568,3 +568,12 @@ def test_the_dashboard_alerts_when_a_games_rtp_drifts_out_of_its_band(client, ap
     client.post("/spin", json={"bet": 1}, headers={**gambler.headers, "Idempotency-Key": "rtp2"})
     alerts = client.get("/admin/dashboard", headers=admin.headers).get_json()["alerts"]
     assert [alert["kind"] for alert in alerts] == ["rtp_drift"] and "slots" in alerts[0]["message"]
+
+
+def test_codes_are_rate_limited_per_operator(client, app, admin, second_factor_required, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_SECOND_FACTOR", "3 per minute")
+    enrol(client, admin)
+    login = with_tokens(admin, client.post("/login", json={"username": admin.username, "password": admin.password}).get_json())
+    for _ in range(3):
+        assert_error(client.post("/admin/second-factor/verify", json={"code": "000001"}, headers=login.headers), 401)
+    assert client.post("/admin/second-factor/verify", json={"code": "000001"}, headers=login.headers).status_code == 429
