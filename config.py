@@ -145,6 +145,8 @@ class Config:
     RATELIMIT_DEFAULT = _env("RATELIMIT_DEFAULT")
     RATELIMIT_LOGIN = _env("RATELIMIT_LOGIN", "10 per minute")
     RATELIMIT_SIGNUP = _env("RATELIMIT_SIGNUP", "5 per hour")
+    # Codes an operator may try per minute (a 6-digit code would otherwise be guessable).
+    RATELIMIT_SECOND_FACTOR = _env("RATELIMIT_SECOND_FACTOR", "5 per minute")
     # X-RateLimit-* headers cost two storage round trips per request; a 429 still says Retry-After.
     RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_SWALLOW_ERRORS = True  # Redis down must not take the API down with it.
@@ -242,6 +244,7 @@ class TestingConfig(Config):
     RATELIMIT_DEFAULT = "100000 per minute"
     RATELIMIT_LOGIN = "100000 per minute"
     RATELIMIT_SIGNUP = "100000 per minute"
+    RATELIMIT_SECOND_FACTOR = "100000 per minute"
     SOCKETIO_ASYNC_MODE = "threading"
     # Flask-SocketIO's test client refuses a message queue; the integration tests use one.
     SOCKETIO_USE_MESSAGE_QUEUE = False

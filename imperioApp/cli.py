@@ -18,7 +18,7 @@ from .services.core.unit_of_work import atomic
 from .services.engagement import leaderboards
 from .services.identity import accounts, sessions
 from .services.money import idempotency
-from .services.operators import actions, audit
+from .services.operators import actions, adjustments, audit
 from .services.operators.audit import Operator
 from .services.rounds import expiry
 
@@ -241,8 +241,12 @@ def admin_sessions(user_id, as_admin):
 @reason_option
 @operator_option
 def admin_adjust(user_id, amount, reason, as_admin):
-    """Credit (--amount > 0) or debit (--amount < 0) a balance through the ledger; never below zero."""
-    _echo(_run(actions.adjust_balance, _operator(as_admin), user_id, amount, reason))
+    """Credit (--amount > 0) or debit (--amount < 0) a balance through the ledger; never below zero.
+
+    Past ADJUSTMENT_APPROVAL_THRESHOLD, or to your own account, it waits for a second admin
+    (status pending), as in the API.
+    """
+    _echo(_run(adjustments.request, _operator(as_admin), user_id, amount, reason))
 
 
 def _account_command(name, action, help_text):

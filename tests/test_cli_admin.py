@@ -70,3 +70,12 @@ def test_rtp_and_ledger_check(app, runner, make_admin, player, client):
     assert broken.exit_code == 1 and f"OFFENDER {player.id}" in broken.output
     # The last check's result is the gauge the ledger alert watches.
     assert REGISTRY.get_sample_value("imperio_ledger_check_offenders") == 1
+
+
+def test_a_large_adjustment_from_the_cli_waits_for_a_second_admin(app, runner, make_admin, player, monkeypatch):
+    monkeypatch.setitem(app.config, "ADJUSTMENT_APPROVAL_THRESHOLD", 100)
+    make_admin(username="ops")
+    asked = runner.invoke(args=["admin", "adjust", str(player.id), "--amount", "500", "--reason", "big prize", "--as", "ops"])
+    assert asked.exit_code == 0 and '"status": "pending"' in asked.output
+    with app.app_context():
+        assert db.session.get(User, player.id).balance == 1000

@@ -9,11 +9,12 @@ import csv
 import io
 
 import marshmallow as ma
-from flask import Response
-from flask_jwt_extended import get_jwt
+from flask import Response, current_app
+from flask_jwt_extended import get_jwt, get_jwt_identity, verify_jwt_in_request
 from marshmallow import validate
 
 from .. import json_codec
+from ..extensions import client_address, limiter
 from ..models import CHAT_ROOMS, ROLES
 from ..schemas import ID_IN_PATH, MAX_ID, PageQuerySchema
 from ..services.identity.tokens import current_session_id, current_user_id
@@ -175,6 +176,19 @@ class ChatPageSchema(ma.Schema):
 # --- the operator's own sign-in --------------------------------------------------------
 
 
+def _second_factor_limit():
+    return current_app.config["RATELIMIT_SECOND_FACTOR"]
+
+
+def _operator_key():
+    """Codes are counted per operator (whatever the address), or per address without a valid token."""
+    verify_jwt_in_request(optional=True)
+    return f"second-factor:{get_jwt_identity() or client_address()}"
+
+
+limit_codes = limiter.limit(_second_factor_limit, key_func=_operator_key)
+
+
 @blp.route("/me", methods=["GET"])
 @requires("support", second_factor=False)
 @blp.response(200, OperatorStatusSchema)
@@ -200,6 +214,7 @@ def enrol():
 
 
 @blp.route("/second-factor/enrol/confirm", methods=["POST"])
+@limit_codes
 @requires("support", second_factor=False)
 @blp.arguments(CodeSchema)
 @blp.response(200, EnrolledSchema)
@@ -211,6 +226,7 @@ def confirm_enrolment(data):
 
 
 @blp.route("/second-factor/verify", methods=["POST"])
+@limit_codes
 @requires("support", second_factor=False)
 @blp.arguments(SecondFactorProofSchema)
 @blp.response(200, TokenPairSchema)

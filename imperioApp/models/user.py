@@ -47,5 +47,13 @@ class User(db.Model):
         return f"<User {self.id} {self.username}>"
 
 
+# The few players excluded from rankings, found without reading every account: every
+# leaderboard and standings read leaves them out.
+Index(
+    "ix_users_ranking_excluded",
+    User.id,
+    postgresql_where=User.ranking_excluded.is_(True),
+    sqlite_where=User.ranking_excluded.is_(True),
+)
 # Usernames are unique whatever their case; the stored spelling is the one the player chose.
 Index("uq_users_username_lower", func.lower(User.username), unique=True)

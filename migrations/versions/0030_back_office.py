@@ -40,6 +40,15 @@ def _replace_role_check(condition):
 def upgrade():
     _replace_role_check(NEW_ROLES)
     op.add_column("users", sa.Column("ranking_excluded", sa.Boolean(), server_default=sa.false(), nullable=False))
+    # Not in batch mode (it would rebuild users on SQLite): a partial index of the excluded few.
+    op.create_index(
+        "ix_users_ranking_excluded",
+        "users",
+        ["id"],
+        unique=False,
+        postgresql_where=sa.text("ranking_excluded IS true"),
+        sqlite_where=sa.text("ranking_excluded IS 1"),
+    )
     op.add_column("sessions", sa.Column("second_factor_at", sa.DateTime(timezone=True), nullable=True))
     op.create_table(
         "operator_second_factors",
@@ -97,6 +106,7 @@ def downgrade():
     with op.batch_alter_table("sessions", schema=None) as batch_op:
         batch_op.drop_column("second_factor_at")
     op.execute("UPDATE users SET role = 'player' WHERE role IN ('support', 'risk')")
+    op.drop_index("ix_users_ranking_excluded", table_name="users")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("ranking_excluded")
     _replace_role_check(OLD_ROLES)

@@ -1,6 +1,7 @@
 """Assertions shared by the API tests."""
 
 import threading
+import time
 from contextlib import contextmanager
 
 import marshmallow as ma
@@ -102,3 +103,12 @@ def audit_actions(app):
         actions = db.session.execute(select(AdminAudit.action).order_by(AdminAudit.id)).scalars().all()
         db.session.remove()
     return actions
+
+
+def wait_for_next_step(totp):
+    """Block until the TOTP moves on to its next 30-second step (a code is good once per step)."""
+    current = int(time.time() // totp.interval)
+    deadline = time.time() + 60
+    while int(time.time() // totp.interval) == current:
+        assert time.time() < deadline, "the TOTP step did not move on within 60 s"
+        time.sleep(0.2)

@@ -25,7 +25,7 @@ from imperioApp.models.base import utcnow
 from imperioApp.services.money import wallet
 from tests.factories import Player
 
-from .helpers import assert_error, assert_ledger_holds, audit_actions, set_role
+from .helpers import assert_error, assert_ledger_holds, audit_actions, set_role, wait_for_next_step
 
 
 def with_tokens(player, tokens):
@@ -175,22 +175,13 @@ def enrol(client, operator):
     started = client.post("/admin/second-factor/enrol", headers=operator.headers)
     assert started.status_code == 200, started.get_json()
     body = started.get_json()
-    assert body["qr_svg"].startswith("<svg") and "otpauth://totp/" in body["otpauth_uri"]
+    assert body["qr_svg"].startswith('<svg xmlns="http://www.w3.org/2000/svg"') and "otpauth://totp/" in body["otpauth_uri"]
     totp = pyotp.TOTP(body["secret"])
     operator.first_code = totp.now()
     confirmed = client.post("/admin/second-factor/enrol/confirm", json={"code": operator.first_code}, headers=operator.headers)
     assert confirmed.status_code == 200, confirmed.get_json()
     result = confirmed.get_json()
     return with_tokens(operator, result), totp, result["recovery_codes"]
-
-
-def wait_for_next_step(totp):
-    """Block until the TOTP moves to its next 30-second step (a code is good once per step)."""
-    current = int(time.time() // totp.interval)
-    deadline = time.time() + 60
-    while int(time.time() // totp.interval) == current:
-        assert time.time() < deadline
-        time.sleep(0.2)
 
 
 def test_no_admin_route_answers_before_the_second_factor(client, admin, make_player, second_factor_required):
@@ -564,3 +555,25 @@ def test_confirmation_needs_an_enrolment_and_a_malformed_body_is_a_400(client, a
 @pytest.mark.parametrize("query", ["room=casino", "user_id=abc", "user_id=0", "limit=1000", "cursor=0", "limit=-5"])
 def test_the_chat_viewer_refuses_bad_queries(client, admin, query):
     assert client.get(f"/admin/chat/messages?{query}", headers=admin.headers).status_code == 422
+
+
+def test_the_dashboard_alerts_when_a_games_rtp_drifts_out_of_its_band(client, app, admin, make_player, reels, monkeypatch):
+    monkeypatch.setitem(app.config, "ADMIN_RTP_ALERT_MIN_ROUNDS", 3)
+    monkeypatch.setitem(app.config, "ADMIN_RTP_ALERT_BAND", 5.0)
+    gambler = make_player(balance=100)
+    reels(None)  # every spin loses: RTP 0 against 96 % published
+    for n in range(2):
+        client.post("/spin", json={"bet": 1}, headers={**gambler.headers, "Idempotency-Key": f"rtp{n}"})
+    assert client.get("/admin/dashboard", headers=admin.headers).get_json()["alerts"] == []  # too few rounds yet
+    client.post("/spin", json={"bet": 1}, headers={**gambler.headers, "Idempotency-Key": "rtp2"})
+    alerts = client.get("/admin/dashboard", headers=admin.headers).get_json()["alerts"]
+    assert [alert["kind"] for alert in alerts] == ["rtp_drift"] and "slots" in alerts[0]["message"]
+
+
+def test_codes_are_rate_limited_per_operator(client, app, admin, second_factor_required, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_SECOND_FACTOR", "3 per minute")
+    enrol(client, admin)
+    login = with_tokens(admin, client.post("/login", json={"username": admin.username, "password": admin.password}).get_json())
+    for _ in range(3):
+        assert_error(client.post("/admin/second-factor/verify", json={"code": "000001"}, headers=login.headers), 401)
+    assert client.post("/admin/second-factor/verify", json={"code": "000001"}, headers=login.headers).status_code == 429

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from imperioApp.extensions import db
 from imperioApp.models import LedgerEntry, User
-from tests.api.helpers import audit_actions, set_role
+from tests.api.helpers import audit_actions, set_role, wait_for_next_step
 
 try:
     from playwright.sync_api import expect
@@ -88,15 +88,6 @@ def open_player(page, query, username):
     expect(page.locator("#player-title")).to_contain_text(username)
 
 
-def wait_for_next_step(totp):
-    """Block until the TOTP moves on to its next 30-second step (a code is good once)."""
-    current = int(time.time() // totp.interval)
-    deadline = time.time() + 60
-    while int(time.time() // totp.interval) == current:
-        assert time.time() < deadline
-        time.sleep(0.2)
-
-
 def test_an_operator_finds_a_player_corrects_the_balance_locks_and_audits(app, console, make_admin, make_player, client, reels):
     admin = make_admin(username="operator")
     player = make_player(username="gambler_ann")
@@ -162,13 +153,17 @@ def test_a_player_signing_in_is_refused_the_console(console, player):
     expect(console.locator("#console")).to_be_hidden()
 
 
-def test_operators_enrol_a_second_factor_and_sign_in_with_it(app, open_console, make_admin, monkeypatch):
+def test_operators_enrol_a_second_factor_and_sign_in_with_it(app, open_console, make_admin, monkeypatch, screenshot):
     monkeypatch.setitem(app.config, "OPERATOR_2FA_REQUIRED", True)
     admin = make_admin(username="nightshift")
     page = open_console()
     sign_in(page, admin)
     expect(page.locator("#enrol")).to_be_visible()
+    screenshot(page, "back-office-enrol")
     assert page.locator("#enrol-qr img").get_attribute("src").startswith("data:image/svg+xml")
+    # The QR code is drawn: the browser decoded the SVG into an image of its size.
+    expect(page.locator("#enrol-qr img")).to_have_js_property("complete", True)
+    assert page.locator("#enrol-qr img").evaluate("image => image.naturalWidth") > 100
     totp = pyotp.TOTP(page.locator("#enrol-secret").inner_text())
     page.fill("#enrol-form input[name=code]", totp.now())
     page.click("#enrol-form button")
@@ -192,7 +187,7 @@ def test_operators_enrol_a_second_factor_and_sign_in_with_it(app, open_console, 
     expect(page.locator("#kpi-rounds")).to_have_text("0")
 
 
-def test_a_support_operator_is_refused_a_lock_and_nothing_is_written(app, console, make_admin, make_player):
+def test_a_support_operator_is_refused_a_lock_and_nothing_is_written(app, console, make_admin, make_player, screenshot):
     support = make_admin(username="helpdesk")
     set_role(app, support.id, "support")
     make_player(username="victim_vic")
@@ -205,6 +200,7 @@ def test_a_support_operator_is_refused_a_lock_and_nothing_is_written(app, consol
     what = confirm(page, "looks odd")
     assert "needs the role risk" in what
     expect(page.locator("#status")).to_contain_text("role_required")
+    screenshot(page, "back-office-refused")
     assert audit_actions(app) == []
     # What support may do, it does.
     page.click("[data-act='sessions/end']")
@@ -380,3 +376,20 @@ def test_an_expired_access_token_is_refreshed_without_signing_the_operator_out(a
     expect(page.locator("#players-table tbody tr")).to_have_count(1)
     assert page.evaluate("sessionStorage.getItem('imperio.admin.token')") != first
     expect(page.locator("#console")).to_be_visible()
+
+
+def test_player_search_pages_past_the_first_page(app, console, make_admin, make_player):
+    admin = make_admin(username="pager_op")
+    for n in range(25):
+        make_player(username=f"crowd_{n:02d}")
+    page = console
+    sign_in(page, admin)
+    page.click("#nav button[data-view=players]")
+    page.fill("#find-form input[name=q]", "crowd_")
+    page.click("#find-form button")
+    rows = page.locator("#players-table tbody tr")
+    expect(rows).to_have_count(20)
+    page.click("#players-more")
+    expect(rows).to_have_count(25)
+    expect(page.locator("#players-more")).to_be_hidden()
+    expect(rows.nth(24)).to_contain_text("crowd_00")

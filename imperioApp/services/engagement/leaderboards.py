@@ -12,6 +12,11 @@ database and in the Redis index alike, so ranks and pages are deterministic.
 `leaderboard_entries` is the truth, written by one multi-row upsert per round. With Redis
 configured, `leaderboard_index` is the read index, updated after commit; reads fall back
 to the database whenever the index is unavailable or not loaded.
+
+Players an operator excluded from rankings keep their entries (so including them again
+restores their scores) but no board shows them: database reads leave them out, the index is
+rebuilt without them when the exclusion is set, and an index page drops any that a later
+round of theirs wrote back (`_names`). A player's own standing still counts them.
 """
 
 from datetime import datetime, timezone

@@ -11,6 +11,7 @@ an older one after a newer. The secret is never logged and is shown only while e
 recovery codes are shown once and stored as password hashes.
 """
 
+import io
 import secrets
 import time
 
@@ -78,8 +79,10 @@ def begin_enrolment(user_id):
         session.execute(delete(_factors).where(_factors.c.user_id == user_id))
         session.execute(insert(_factors).values(user_id=user_id, secret=secret, created_at=utcnow()))
     uri = pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=ISSUER)
-    qr_svg = segno.make(uri, error="m").svg_inline(scale=4, dark="#111", light="#fff")
-    return {"secret": secret, "otpauth_uri": uri, "qr_svg": qr_svg}
+    drawing = io.BytesIO()
+    # A whole SVG document (with its namespace), so a page can show it as an image.
+    segno.make(uri, error="m").save(drawing, kind="svg", xmldecl=False, scale=4, dark="#111", light="#fff")
+    return {"secret": secret, "otpauth_uri": uri, "qr_svg": drawing.getvalue().decode()}
 
 
 def _check_code(factor, code, now):
