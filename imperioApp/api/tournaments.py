@@ -319,8 +319,7 @@ def create(data):
 
 
 @admin_blp.route("/tournaments/preview", methods=["POST"])
-@jwt_required()
-@admin_only
+@requires("admin")
 @admin_blp.arguments(TournamentInputSchema)
 @admin_blp.response(200, PreviewSchema)
 def preview(data):

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0040'
-down_revision = '0020'
+down_revision = '0030'
 branch_labels = None
 depends_on = None
 
