@@ -409,12 +409,18 @@ def test_phone_width_keyboard_and_labels(open_page, screenshot):
     page = open_page(width=390, height=844)
     sign_up(page, "pocketplayer")
     spin_slots(page)
-    filled = {"History": "#history-rows tr", "Fairness": "#seed-hash:not(:empty)", "Stats & achievements": "#achievements li"}
+    filled = {
+        "History": "#history-rows tr",
+        "Fairness": "#seed-hash:not(:empty)",
+        "Stats & achievements": "#achievements li",
+        "Tournaments": "#tournaments-running li",
+    }
     for name in (
         "Cherry Charm",
         "Blackjack",
         "Roulette",
         "Tables",
+        "Tournaments",
         "History",
         "Fairness",
         "Stats & achievements",

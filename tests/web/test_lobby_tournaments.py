@@ -19,13 +19,13 @@ def _post(live_server, who, path, **kwargs):
 
 
 def test_join_a_tournament_watch_the_standings_and_win_a_prize(
-    player_page,
+    player_page,  # noqa: F811  (the fixture imported above)
     live_server,
     app,
     make_admin,
     make_player,
-    size,
-    screenshot,  # noqa: F811
+    size,  # noqa: F811
+    screenshot,
 ):
     admin, rival = make_admin(), make_player(balance=100)
     race = create(

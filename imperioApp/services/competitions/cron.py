@@ -24,6 +24,7 @@ there will ever be. `shortest_gap` uses that to bound how close two occurrences 
 """
 
 import calendar
+import functools
 import itertools
 from datetime import datetime, time, timedelta, timezone
 
@@ -116,9 +117,7 @@ class Cron:
         """True if the date `day` is one the expression fires on (at self.times)."""
         if day.month not in self.months:
             return False
-        by_date = day.day in self.days
-        by_weekday = day.isoweekday() % 7 in self.weekdays
-        return (by_date or by_weekday) if self._either_day else (by_date and by_weekday)
+        return _day_rule(day.day in self.days, day.isoweekday() % 7 in self.weekdays, self._either_day)
 
     def next_after(self, moment, *, inclusive=False):
         """The first occurrence after `moment` (at or after it with inclusive=True), UTC; None if it never fires.
@@ -156,20 +155,6 @@ class Cron:
             current = self.next_after(current)
         return found
 
-    def _matching_days(self):
-        """Ordinals of the matching days of one whole calendar cycle (2000-01-01 up to 2400-01-01)."""
-        found = []
-        for year in range(2000, 2000 + CYCLE_YEARS):
-            for month in sorted(self.months):
-                first_weekday, length = calendar.monthrange(year, month)  # Monday is 0 here
-                ordinal = datetime(year, month, 1).toordinal()
-                for day in range(1, length + 1):
-                    weekday = (first_weekday + day) % 7  # Sunday 0, as in the expression
-                    by_date, by_weekday = day in self.days, weekday in self.weekdays
-                    if (by_date or by_weekday) if self._either_day else (by_date and by_weekday):
-                        found.append(ordinal + day - 1)
-        return found
-
     def shortest_gap(self):
         """The shortest time between two consecutive occurrences, as a timedelta; None if it never fires.
 
@@ -180,7 +165,7 @@ class Cron:
         to the first of the next cycle included. An expression firing once a cycle has that
         one gap of 146,097 days.
         """
-        days = self._matching_days()
+        days = _matching_days(self.months, self.days, self.weekdays, self._either_day)
         if not days:
             return None
         day_gaps = [later - earlier for earlier, later in itertools.pairwise(days)]
@@ -188,6 +173,27 @@ class Cron:
         within = [later - earlier for earlier, later in itertools.pairwise(self.times)]
         across = min(day_gaps) * _MINUTES_PER_DAY - (self.times[-1] - self.times[0])
         return timedelta(minutes=min([across, *within]))
+
+
+def _day_rule(by_date, by_weekday, either_day):
+    return (by_date or by_weekday) if either_day else (by_date and by_weekday)
+
+
+# A day pattern's scan of a whole cycle takes tens of milliseconds; the console previews the
+# same schedule again and again as an operator edits the other fields.
+@functools.lru_cache(maxsize=64)
+def _matching_days(months, days, weekdays, either_day):
+    """Ordinals of the matching days of one whole calendar cycle (2000-01-01 up to 2400-01-01)."""
+    found = []
+    for year in range(2000, 2000 + CYCLE_YEARS):
+        for month in sorted(months):
+            first_weekday, length = calendar.monthrange(year, month)  # Monday is 0 here
+            ordinal = datetime(year, month, 1).toordinal()
+            for day in range(1, length + 1):
+                weekday = (first_weekday + day) % 7  # Sunday 0, as in the expression
+                if _day_rule(day in days, weekday in weekdays, either_day):
+                    found.append(ordinal + day - 1)
+    return tuple(found)
 
 
 def parse(expression):
