@@ -117,8 +117,21 @@ def run_migrations_online():
             return
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a table by dropping it: with foreign keys on, dropping users
+            # would fail (or cascade) for every row that refers to it. The pragma only takes
+            # effect outside a transaction (so on the driver's connection: SQLAlchemy would begin
+            # one first); the keys are checked once the migrations are done.
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            driver = connection.connection.dbapi_connection
+            broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+            driver.execute("PRAGMA foreign_keys=ON")
+            if broken:
+                raise RuntimeError(f"the migrations left rows whose foreign keys point nowhere: {broken[:10]}")
 
 
 if context.is_offline_mode():

@@ -22,3 +22,10 @@ def keyset_page(rows, limit, shape=_as_dict, key="id"):
 def window_offset(rank, limit):
     """How many places precede a window of `limit` places around `rank` (1-based): theirs in the middle where it can be."""
     return max(0, rank - 1 - (limit - 1) // 2)
+
+
+def newest_first(session, query, id_column, *, before, limit):
+    """One page of `query`, newest first by `id_column`, below the cursor `before` (None: from the newest)."""
+    if before is not None:
+        query = query.where(id_column < before)
+    return keyset_page(session.execute(query.order_by(id_column.desc()).limit(limit + 1)).all(), limit)

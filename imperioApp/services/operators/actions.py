@@ -15,7 +15,7 @@ from ...models import ROLES, ChatMessage, ChatSanction, GameRound, LedgerEntry, 
 from ...models.base import utcnow
 from ..core import lagging
 from ..core.errors import Conflict, NotFound, ValidationFailed
-from ..core.paging import check_period, keyset_page
+from ..core.paging import check_period, keyset_page, newest_first
 from ..core.unit_of_work import atomic
 from ..engagement import leaderboards, statistics
 from ..identity import accounts, login, sessions
@@ -348,11 +348,8 @@ def chat_messages(operator, *, room=None, user_id=None, before=None, limit=50):
         query = query.where(_messages.c.room == room)
     if user_id is not None:
         query = query.where(_messages.c.user_id == user_id)
-    if before is not None:
-        query = query.where(_messages.c.id < before)
     with atomic() as session:
-        rows = session.execute(query.order_by(_messages.c.id.desc()).limit(limit + 1)).all()
-    return keyset_page(rows, limit)
+        return newest_first(session, query, _messages.c.id, before=before, limit=limit)
 
 
 # --- game integrity --------------------------------------------------------------------

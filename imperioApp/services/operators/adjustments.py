@@ -14,7 +14,7 @@ from sqlalchemy import insert, select, update
 from ...models import PendingAdjustment, User
 from ...models.base import utcnow
 from ..core.errors import Conflict, Forbidden, NotFound
-from ..core.paging import keyset_page
+from ..core.paging import newest_first
 from ..core.unit_of_work import atomic
 from ..identity import accounts
 from . import actions, audit
@@ -144,8 +144,5 @@ def listing(operator, *, status=None, before=None, limit=50):
     query = _listing_query()
     if status:
         query = query.where(_pending.c.status == status)
-    if before is not None:
-        query = query.where(_pending.c.id < before)
     with atomic() as session:
-        rows = session.execute(query.order_by(_pending.c.id.desc()).limit(limit + 1)).all()
-    return keyset_page(rows, limit)
+        return newest_first(session, query, _pending.c.id, before=before, limit=limit)

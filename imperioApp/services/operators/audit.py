@@ -24,7 +24,7 @@ from ... import json_codec
 from ...adapters import driver
 from ...models import AdminAudit, User
 from ...models.base import utcnow
-from ..core.paging import keyset_page
+from ..core.paging import newest_first
 from ..core.unit_of_work import atomic
 
 _audit = AdminAudit.__table__
@@ -120,11 +120,8 @@ def listing(*, admin_id=None, target_user_id=None, action=None, before=None, lim
         query = query.where(_audit.c.target_user_id == target_user_id)
     if action:
         query = query.where(_audit.c.action == action)
-    if before is not None:
-        query = query.where(_audit.c.id < before)
     with atomic() as session:
-        rows = session.execute(query.order_by(_audit.c.id.desc()).limit(limit + 1)).all()
-    return keyset_page(rows, limit)
+        return newest_first(session, query, _audit.c.id, before=before, limit=limit)
 
 
 def export(*, admin_id=None, target_user_id=None, action=None, before=None, max_rows=10_000):
