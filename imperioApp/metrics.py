@@ -113,6 +113,7 @@ ALL = (
     SOCKET_DISCONNECTS,
     PUBLISHED_RTP,
     LEDGER_CHECK_OFFENDERS,
+    REPLICA_LAG,
 )
 # Label values known before any event, each series exported at 0 from the start: a fresh process
 # shows every metric, and a counter's first increase is seen by rate() and increase().

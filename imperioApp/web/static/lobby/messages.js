@@ -137,6 +137,19 @@ export const ERROR_MESSAGES = {
   csrf_failed: "This page could not prove it is yours: reload it and log in again.",
   reason_required: "Give a reason of 3 to 500 characters.",
   idempotency_key_required: "This action needs a request key.",
+  // operators: roles, the second factor, four eyes
+  role_required: "Your operator role does not allow that.",
+  invalid_role: "A role is player, support, risk or admin.",
+  nothing_to_change: "That is already so: nothing changed.",
+  second_factor_required: "Sign in with your second factor first.",
+  already_enrolled: "A second factor is already set up for this account.",
+  not_enrolling: "Start setting up the second factor first.",
+  not_enrolled: "Set up the second factor first.",
+  invalid_code: "That code is wrong or has expired: use the current one.",
+  code_reused: "That code was already used: wait for the next one.",
+  adjustment_not_found: "No such adjustment request.",
+  already_decided: "That request was already approved or rejected.",
+  second_approver_required: "Another admin, not the requester or the player, must approve it.",
   // the page itself
   network_error: "The server cannot be reached. Check your connection.",
 };
