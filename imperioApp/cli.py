@@ -18,7 +18,7 @@ from .services.core.unit_of_work import atomic
 from .services.engagement import leaderboards
 from .services.identity import accounts, sessions
 from .services.money import idempotency
-from .services.operators import actions, audit
+from .services.operators import actions, audit, rollups
 from .services.operators.audit import Operator
 from .services.rounds import expiry
 
@@ -110,6 +110,14 @@ def rounds():
 def rounds_expire():
     """End every blackjack round abandoned for ROUND_ABANDON_MINUTES, standing (run by a timer)."""
     click.echo(f"ended {expiry.sweep()} abandoned rounds")
+
+
+@blp.cli.command("rollup")
+@click.option("--since", type=click.DateTime(), help="UTC hour to summarise again from (default: the watermark)")
+def rollup(since):
+    """Summarise the game hours not yet summarised into game_hours (run by a timer)."""
+    hours = rollups.roll_up(since=since.replace(tzinfo=timezone.utc) if since else None)
+    click.echo(f"summarised {hours} hours; every hour before {rollups.watermark()} is summarised")
 
 
 @blp.cli.group("tournaments")

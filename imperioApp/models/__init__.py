@@ -31,6 +31,7 @@ from .protection import (
     PlayerLimit,
     RealityCheck,
 )
+from .rollup import GameHour, GameHourWin, Watermark
 from .session import AuthSession
 from .user import ROLES, User
 
@@ -43,6 +44,9 @@ __all__ = [
     "TournamentEntry",
     "TournamentPeriod",
     "AuthSession",
+    "GameHour",
+    "GameHourWin",
+    "Watermark",
     "ALL_GAMES",
     "LEADERBOARD_METRICS",
     "NOTIFICATION_TYPES",
