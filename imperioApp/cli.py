@@ -262,10 +262,12 @@ def admin_rtp(since, until, as_admin):
 
 
 @admin.command("ledger-check")
+@click.option("--incremental", is_flag=True, help="only the rows since each player's checkpoint (the nightly check)")
 @operator_option
-def admin_ledger_check(as_admin):
-    """Check balance == SUM(ledger) for every player; exit 1 listing any offender."""
-    result = _run(actions.check_ledger, _operator(as_admin))
+def admin_ledger_check(incremental, as_admin):
+    """Check balance == SUM(ledger) for every player (or those with new rows); exit 1 listing any offender."""
+    check = actions.check_ledger_since_checkpoint if incremental else actions.check_ledger
+    result = _run(check, _operator(as_admin))
     for offender in result["offenders"]:
         click.echo(
             f"OFFENDER {offender['user_id']} {offender['username']}: balance {offender['balance']}, "

@@ -31,7 +31,7 @@ from .protection import (
     PlayerLimit,
     RealityCheck,
 )
-from .rollup import GameHour, GameHourWin, Watermark
+from .rollup import GameHour, GameHourWin, LedgerCheckpoint, Watermark
 from .session import AuthSession
 from .user import ROLES, User
 
@@ -46,6 +46,7 @@ __all__ = [
     "AuthSession",
     "GameHour",
     "GameHourWin",
+    "LedgerCheckpoint",
     "Watermark",
     "ALL_GAMES",
     "LEADERBOARD_METRICS",

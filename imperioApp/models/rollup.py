@@ -43,3 +43,14 @@ class Watermark(db.Model):
     through_at = mapped_column(UTCDateTime, nullable=True)
     through_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     updated_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class LedgerCheckpoint(db.Model):
+    """A player's ledger as last checked: the sum of their rows up to `through_id` (it matched the balance)."""
+
+    __tablename__ = "ledger_checkpoints"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    through_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    total: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    checked_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
