@@ -139,7 +139,7 @@ class Service:
             stderr=log,
         )
 
-    def wait_ready(self, timeout=30):
+    def wait_ready(self, timeout=90):
         import urllib.request
 
         deadline = time.monotonic() + timeout
