@@ -5,6 +5,8 @@
     ... bench/year_measure.py --only reads,lock --runs 200         # some parts
 
 Parts (`--only`, comma-separated; all by default):
+  upgrade     migrate the year's database to head (indexes built CONCURRENTLY on its big
+              tables) and summarise its hours (`flask rollup`'s first run), timed
   settlement  bench/run_settlement_bench.sh on a fresh database (`--empty-db`) and, with
               KEEP_DATA=1, on the year's: /spin and the games mix against the bare
               transaction, and how far each ratio moved (target: within 10 %)
@@ -41,7 +43,7 @@ from sqlalchemy import event, text, update  # noqa: E402
 from config import normalise_database_url  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
-PARTS = ("settlement", "reads", "ledger", "lock", "backup")
+PARTS = ("upgrade", "settlement", "reads", "ledger", "lock", "backup")
 
 
 def log(message=""):
@@ -75,6 +77,30 @@ def create_database(url):
 def machine():
     load = Path("/proc/loadavg").read_text().split()[:3]
     return f"{os.cpu_count()} cores, load {' '.join(load)}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+
+
+# --- upgrade -----------------------------------------------------------------------------
+
+
+def upgrade_and_roll_up(url):
+    """Bring the database to head and run the rollup's first (year-long) pass, timed."""
+    from flask_migrate import upgrade
+
+    from imperioApp import create_app
+    from imperioApp.services.operators import rollups
+
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, LOG_LEVEL="WARNING", REDIS_URL=None)
+    with app.app_context():
+        log(f"--- upgrade to head, {machine()}")
+        t0 = time.perf_counter()
+        upgrade()
+        log(f"  migrations applied in {time.perf_counter() - t0:.1f} s")
+        t0 = time.perf_counter()
+        hours = rollups.roll_up()
+        log(f"  rollup, first run: {hours:,} hours summarised in {time.perf_counter() - t0:.1f} s")
+        t0 = time.perf_counter()
+        hours = rollups.roll_up()
+        log(f"  rollup, next run: {hours:,} hours in {time.perf_counter() - t0:.2f} s")
 
 
 # --- settlement --------------------------------------------------------------------------
@@ -166,13 +192,18 @@ class Explainer:
         return "; ".join(summaries)
 
 
+CPU = []  # this process's CPU per call of the last timed(), ms: the wall time less waiting for a core
+
+
 def timed(fn, runs, pick):
     samples = []
+    CPU.clear()
     for _ in range(runs):
         arg = pick()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn(arg)
         samples.append((time.perf_counter() - t0) * 1000)
+        CPU.append((time.process_time() - c0) * 1000)
     samples.sort()
     return statistics.median(samples), samples[min(len(samples) - 1, int(0.99 * len(samples)))], samples[-1]
 
@@ -219,7 +250,8 @@ def reads(url, redis_url, runs, label, explain_path):
             p50, p99, worst = timed(lambda a: (fn(a), db.session.remove()), n, pick)
             note = explain(name, lambda: fn(pick())) if plan else ""
             results[name] = (p50, p99, worst)
-            log(f"  {name:<46} p50 {p50:8.2f}  p99 {p99:8.2f}  max {worst:8.2f} ms  ({n})  {note}")
+            cpu = statistics.median(CPU)
+            log(f"  {name:<46} p50 {p50:8.2f}  p99 {p99:8.2f}  max {worst:8.2f} ms  cpu {cpu:6.2f} ms  ({n})  {note}")
 
         log(" player-facing")
         case("history first page, any player", lambda u: ledger.history(u, limit=20), anyone)
@@ -418,6 +450,8 @@ def main():
     RESULTS.mkdir(parents=True, exist_ok=True)
     parts = set(args.only.split(","))
     log(f"=== {machine()}")
+    if "upgrade" in parts:
+        upgrade_and_roll_up(args.database)
     if "settlement" in parts:
         settlement(args)
     if "reads" in parts:
