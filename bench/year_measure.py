@@ -187,7 +187,9 @@ class Explainer:
                 for n in walk(tree["Plan"])
                 if "Scan" in n["Node Type"]
             ]
-            summaries.append(f"{tree['Execution Time']:.1f} ms {', '.join(dict.fromkeys(scans))}")
+            top = tree["Plan"]
+            buffers = f"hit {top.get('Shared Hit Blocks', 0)} read {top.get('Shared Read Blocks', 0)}"
+            summaries.append(f"{tree['Execution Time']:.1f} ms {buffers} {', '.join(dict.fromkeys(scans))}")
         self.out.flush()
         return "; ".join(summaries)
 
