@@ -130,7 +130,7 @@ def settlement(args):
         for line in (out / "summary.txt").read_text().splitlines():
             parts = line.split()
             if parts and parts[0] in ("reference", "spin", "mix"):
-                rows[(label, parts[0])] = (float(parts[1].rstrip("/s")), float(parts[2].lstrip("x")), float(parts[7]))
+                rows[(label, parts[0])] = (float(parts[1].rstrip("/s")), float(parts[2].lstrip("x")), float(parts[6]))
     log("--- settlement side by side: rate, ratio to the bare transaction, p99")
     for name in ("reference", "spin", "mix"):
         empty, year = rows[("empty", name)], rows[("year", name)]
