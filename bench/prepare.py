@@ -54,7 +54,7 @@ def main():
                     conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         upgrade()
         if redis_store.client is not None:
-            redis_store.client.flushdb()
+            redis_store.client.flushdb(asynchronous=True)
         lines = []
         for n in range(args.users):
             user = accounts.signup(f"{prefix}{n}", f"{prefix}{n}@example.com", "bench-password")
