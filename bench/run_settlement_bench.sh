@@ -4,6 +4,7 @@
 #   bash bench/run_settlement_bench.sh            # defaults below
 #   ROUNDS=3 DURATION=20 SPIN_CONNECTIONS=32 MIX_CONNECTIONS=64 bash bench/run_settlement_bench.sh
 #   TOURNAMENT_ENTRANTS=1000 bash bench/run_settlement_bench.sh   # every player an entrant of a running tournament
+#   BENCH_DB=year KEEP_DATA=1 QUICK=1 bash bench/run_settlement_bench.sh   # on a database with data
 #
 # Starts the project (Gunicorn, WORKERS gevent workers, PostgreSQL + Redis) and the
 # reference app bench/bare_tx_app.py (same stack, same database and players), then for each
@@ -15,6 +16,8 @@
 # p99s, the CPU per round of the app workers, the bench database's PostgreSQL backends and
 # redis-server, an open-loop run at half the mix's closed-loop capacity, the statements and
 # Redis commands per round (bench/round_costs.py) and the ledger check. Records the load.
+# KEEP_DATA=1 keeps the database's rows (fresh players are added); QUICK=1 stops after the
+# medians (no open loop, statement counts, ledger check or SQLite run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,7 +32,7 @@ SPIN_CONNECTIONS="${SPIN_CONNECTIONS:-32}"
 MIX_CONNECTIONS="${MIX_CONNECTIONS:-64}"
 USERS="${USERS:-$MIX_CONNECTIONS}"
 TOURNAMENT_ENTRANTS="${TOURNAMENT_ENTRANTS:-0}"
-OUT=bench/results
+OUT="${OUT:-bench/results}"
 mkdir -p "$OUT"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 
@@ -38,7 +41,10 @@ APP_PORT=$(free_port); REF_PORT=$(free_port)
 
 psql "$PGHOST_URL/postgres" -qtAc "SELECT 1 FROM pg_database WHERE datname='$DB_NAME'" | grep -q 1 \
   || psql "$PGHOST_URL/postgres" -qc "CREATE DATABASE $DB_NAME"
-.venv/bin/python bench/prepare.py --users "$USERS" --tokens "$OUT/tokens.txt" --tournament-entrants "$TOURNAMENT_ENTRANTS"
+.venv/bin/python bench/prepare.py --users "$USERS" --tokens "$OUT/tokens.txt" --tournament-entrants "$TOURNAMENT_ENTRANTS" ${KEEP_DATA:+--keep-data} >/dev/null
+# prepare.py empties Redis: a kept database's boards (a million entries each on a year of
+# data) go back into the index first, as they are on a running server, not during the runs.
+[ -n "${KEEP_DATA:-}" ] && FLASK_APP=imperioApp:create_app .venv/bin/flask leaderboard rebuild >/dev/null
 
 GUNICORN_BIND=127.0.0.1:$APP_PORT .venv/bin/gunicorn -c deployment/gunicorn_config.py imperioApp.wsgi:app > "$OUT/app.log" 2>&1 &
 APP=$!
@@ -90,21 +96,23 @@ cpu_ticks() {  # utime + stime of the given pids, in clock ticks
 workers() { pgrep -P "$1" | tr '\n' ' '; }
 pg_backends() { psql "$PGHOST_URL/postgres" -qtAc "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE datname = '$DB_NAME'"; }
 redis_pid() { redis-cli -u "$REDIS_URL" info server | awk -F: '/^process_id/ {print $2}' | tr -d '\r'; }
-rounds_settled() { psql "$DATABASE_URL" -qtAc "SELECT count(*) FROM game_rounds WHERE status = 'settled'"; }
-ledger_rows() { psql "$DATABASE_URL" -qtAc "SELECT count(*) FROM transactions"; }
+# Counted from the ids before the run, so that a database with a year of rows costs no more to count.
+last_id() { psql "$DATABASE_URL" -qtAc "SELECT COALESCE(max(id), 0) FROM $1"; }
+rounds_settled() { psql "$DATABASE_URL" -qtAc "SELECT count(*) FROM game_rounds WHERE id > $1 AND status = 'settled'"; }
+ledger_rows() { psql "$DATABASE_URL" -qtAc "SELECT count(*) FROM transactions WHERE id > $1"; }
 
 # shellcheck disable=SC2086  # pid lists are meant to split into words
 # measure NAME PORT CONNECTIONS ROUND MASTER_PID: one wrk run (bench/games.lua in mode ROUND); appends "name rate p99 app_ms pg_ms redis_ms errors" to $OUT/runs.txt
 measure() {
   local name=$1 port=$2 conns=$3 mode=$4 master=$5
-  local pids pg redis before_app before_pg before_redis before_units t0 t1 out units
+  local pids pg redis before_app before_pg before_redis before_pgb before_id t0 t1 out units
   pids=$(workers "$master"); pg=$(pg_backends); redis=$(redis_pid)
-  if [ "${name%_pgbouncer}" = reference ]; then before_units=$(ledger_rows); else before_units=$(rounds_settled); fi
+  if [ "${name%_pgbouncer}" = reference ]; then before_id=$(last_id transactions); else before_id=$(last_id game_rounds); fi
   before_app=$(cpu_ticks $pids); before_pg=$(cpu_ticks $pg); before_redis=$(cpu_ticks $redis); before_pgb=$(cpu_ticks ${PGB:-})
   t0=$(date +%s.%N)
   out=$(ROUND=$mode TOKENS="$OUT/tokens.txt" wrk -t"$conns" -c"$conns" -d"${DURATION}s" --latency -s bench/games.lua "http://127.0.0.1:$port")
   t1=$(date +%s.%N)
-  if [ "${name%_pgbouncer}" = reference ]; then units=$(( ($(ledger_rows) - before_units) / 2 )); else units=$(( $(rounds_settled) - before_units )); fi
+  if [ "${name%_pgbouncer}" = reference ]; then units=$(( $(ledger_rows "$before_id") / 2 )); else units=$(rounds_settled "$before_id"); fi
   # The pools open connections as the load grows: backends started during the run count from zero.
   local pg_after; pg_after=$(pg_backends)
   local app_ticks=$(( $(cpu_ticks $pids) - before_app )) pg_ticks=$(( $(cpu_ticks $pg_after) - before_pg )) redis_ticks=$(( $(cpu_ticks $redis) - before_redis ))
@@ -159,6 +167,7 @@ for name, (rate, p99, app, pg, redis, pgb, errors) in med.items():
           f"cpu/round app {app:.2f} ms, postgres {pg:.2f} ms, redis {redis:.2f} ms, pgbouncer {pgb:.2f} ms  non-200 {errors}")
 print(f"half_mix_capacity {med['mix'][0] / 2:.0f}")
 PY
+[ -n "${QUICK:-}" ] && exit 0
 HALF=$(awk '/half_mix_capacity/ {print $2}' "$OUT/summary.txt")
 echo "--- open loop: $HALF rounds/s offered (half the mix's closed-loop capacity) for ${DURATION}s, load $(cut -d' ' -f1-3 /proc/loadavg)"
 .venv/bin/python bench/openloop.py --rate "$HALF" --duration "$DURATION" --tokens "$OUT/tokens.txt" --url "http://127.0.0.1:$APP_PORT"

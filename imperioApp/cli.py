@@ -18,7 +18,7 @@ from .services.core.unit_of_work import atomic
 from .services.engagement import leaderboards
 from .services.identity import accounts, sessions
 from .services.money import idempotency
-from .services.operators import actions, adjustments, audit
+from .services.operators import actions, adjustments, audit, rollups
 from .services.operators.audit import Operator
 from .services.rounds import expiry
 
@@ -139,6 +139,14 @@ def rounds():
 def rounds_expire():
     """End every blackjack round abandoned for ROUND_ABANDON_MINUTES, standing (run by a timer)."""
     click.echo(f"ended {expiry.sweep()} abandoned rounds")
+
+
+@blp.cli.command("rollup")
+@click.option("--since", type=click.DateTime(), help="UTC hour to summarise again from (default: the watermark)")
+def rollup(since):
+    """Summarise the game hours not yet summarised into game_hours (run by a timer)."""
+    hours = rollups.roll_up(since=since.replace(tzinfo=timezone.utc) if since else None)
+    click.echo(f"summarised {hours} hours; every hour before {rollups.watermark()} is summarised")
 
 
 @blp.cli.group("tournaments")
@@ -287,10 +295,12 @@ def admin_rtp(since, until, as_admin):
 
 
 @admin.command("ledger-check")
+@click.option("--incremental", is_flag=True, help="only the rows since each player's checkpoint (the nightly check)")
 @operator_option
-def admin_ledger_check(as_admin):
-    """Check balance == SUM(ledger) for every player; exit 1 listing any offender."""
-    result = _run(actions.check_ledger, _operator(as_admin))
+def admin_ledger_check(incremental, as_admin):
+    """Check balance == SUM(ledger) for every player (or those with new rows); exit 1 listing any offender."""
+    check = actions.check_ledger_since_checkpoint if incremental else actions.check_ledger
+    result = _run(check, _operator(as_admin))
     for offender in result["offenders"]:
         click.echo(
             f"OFFENDER {offender['user_id']} {offender['username']}: balance {offender['balance']}, "

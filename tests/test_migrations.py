@@ -11,12 +11,14 @@ from sqlalchemy.exc import IntegrityError
 
 from imperioApp.extensions import db
 from imperioApp.models import User
+from imperioApp.models.user import in_models
 
 
 def schema_drift(connection):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SQLite cannot reflect expression indexes; said once in pytest.ini
-        context = MigrationContext.configure(connection, opts={"compare_type": True, "compare_server_default": True})
+        opts = {"compare_type": True, "compare_server_default": True, "include_object": in_models}
+        context = MigrationContext.configure(connection, opts=opts)
         return compare_metadata(context, db.metadata)
 
 

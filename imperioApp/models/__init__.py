@@ -32,6 +32,7 @@ from .protection import (
     PlayerLimit,
     RealityCheck,
 )
+from .rollup import GameHour, GameHourWin, LedgerCheckpoint, Watermark
 from .session import AuthSession
 from .user import OPERATOR_ROLES, ROLES, User
 
@@ -49,6 +50,10 @@ __all__ = [
     "TournamentEntry",
     "TournamentPeriod",
     "AuthSession",
+    "GameHour",
+    "GameHourWin",
+    "LedgerCheckpoint",
+    "Watermark",
     "ALL_GAMES",
     "LEADERBOARD_METRICS",
     "NOTIFICATION_TYPES",

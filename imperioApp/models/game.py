@@ -52,6 +52,8 @@ class GameRound(db.Model):
         CheckConstraint("bet > 0 AND payout >= 0", name="amounts_valid"),
         Index("ix_game_rounds_user_id", "user_id", "id"),
         Index("ix_game_rounds_user_game_id", "user_id", "game_type", "id"),
+        # Operators' reads by time (RTP, biggest wins) and the hourly rollup find a range here.
+        Index("ix_game_rounds_settled_at", "settled_at"),
         # A draw (seed, nonce) is one solo round, or one round per player of a shared spin.
         Index("uq_game_rounds_draw", "seed_id", "nonce", "user_id", unique=True),
         Index(

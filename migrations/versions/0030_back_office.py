@@ -29,6 +29,12 @@ BIGINT_PK = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def _replace_role_check(condition):
+    if op.get_bind().dialect.name == "postgresql":
+        # NOT VALID, then VALIDATE: the rows are checked under a lock that lets writers go on.
+        op.drop_constraint(op.f("ck_users_role_known"), "users", type_="check")
+        op.execute(f"ALTER TABLE users ADD CONSTRAINT ck_users_role_known CHECK ({condition}) NOT VALID")
+        op.execute("ALTER TABLE users VALIDATE CONSTRAINT ck_users_role_known")
+        return
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_users_role_known"), type_="check")
         batch_op.create_check_constraint(op.f("ck_users_role_known"), condition)
@@ -40,15 +46,14 @@ def _replace_role_check(condition):
 def upgrade():
     _replace_role_check(NEW_ROLES)
     op.add_column("users", sa.Column("ranking_excluded", sa.Boolean(), server_default=sa.false(), nullable=False))
-    # Not in batch mode (it would rebuild users on SQLite): a partial index of the excluded few.
-    op.create_index(
-        "ix_users_ranking_excluded",
-        "users",
-        ["id"],
-        unique=False,
-        postgresql_where=sa.text("ranking_excluded IS true"),
-        sqlite_where=sa.text("ranking_excluded IS 1"),
-    )
+    # Not in batch mode (it would rebuild users on SQLite): a partial index of the excluded few,
+    # built CONCURRENTLY on PostgreSQL (outside the transaction) so sign-ups and logins go on.
+    if op.get_bind().dialect.name == "postgresql":
+        with op.get_context().autocommit_block():
+            op.execute("DROP INDEX CONCURRENTLY IF EXISTS ix_users_ranking_excluded")
+            op.execute("CREATE INDEX CONCURRENTLY ix_users_ranking_excluded ON users (id) WHERE ranking_excluded IS true")
+    else:
+        op.create_index("ix_users_ranking_excluded", "users", ["id"], unique=False, sqlite_where=sa.text("ranking_excluded IS 1"))
     op.add_column("sessions", sa.Column("second_factor_at", sa.DateTime(timezone=True), nullable=True))
     op.create_table(
         "operator_second_factors",
