@@ -5,6 +5,7 @@ page did. Each test also runs the axe-core accessibility scan (the copy in stati
 and measures every visible tap target.
 """
 
+import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -351,6 +352,29 @@ def test_chat_in_a_drawer_and_toasts_that_never_cover_a_field(player_page, live_
         page.keyboard.press("Escape")
         page.wait_for_function("() => !document.body.classList.contains('drawer-open')")
         assert page.locator("#chat-input").is_hidden()
+
+
+def test_a_message_typed_before_the_chat_room_is_joined_is_sent_once_it_is(open_page, monkeypatch):
+    """The server handles a socket's events concurrently: a send must not overtake the join."""
+    from imperioApp.services.social import chat
+
+    typed = threading.Event()
+    join = chat.join
+
+    def slow_join(user_id, room):
+        # The lobby's join is held until the player has pressed Enter: the send comes first.
+        typed.wait(timeout=60)
+        return join(user_id, room)
+
+    monkeypatch.setattr(chat, "join", slow_join)
+    page = open_page()
+    type_sign_up(page, "early_talker")
+    page.locator("#chat-input").fill("first words")
+    page.locator("#chat-input").press("Enter")
+    typed.set()
+    page.wait_for_selector("#chat-log li:has-text('first words')", timeout=60_000)
+    assert page.locator("#chat-error").text_content() == ""
+    assert page.locator("#chat-log li:has-text('first words')").count() == 1
 
 
 def test_staying_logged_in_across_tabs_and_reloads_then_logging_out_everywhere(browser, live_server, size):

@@ -693,7 +693,7 @@ function connectSocket() {
     status.textContent = "live";
     status.className = "status live";
     for (const metric of METRICS) for (const timeframe of TIMEFRAMES) socket.emit("join_leaderboard", { metric, timeframe });
-    socket.emit("join_chat", { room: state.chatRoom });
+    joinChat(socket);
     if (state.room) socket.emit("join_multiplayer_room", { room_id: state.room.room_id, invite_code: state.room.invite_code || null });
     else if (state.pendingInvite) joinInvite();
     if (!$("#pane-table").hidden) socket.emit("watch_tables");
@@ -720,6 +720,7 @@ function connectSocket() {
     }
   });
   socket.on("error", (error) => {
+    if (error.event === "join_chat") chatJoin.done();
     if (error.event === "send_chat_message" || error.event === "join_chat") $("#chat-error").textContent = describeError(error);
     else if ((error.event && error.event.includes("room")) || error.event === "place_table_bet") roomEvent(describeError(error), "error");
     else toast(describeError(error), "error");
@@ -733,7 +734,12 @@ function connectSocket() {
   });
   socket.on("chat_history", (data) => {
     if (data.room !== state.chatRoom) return;
-    $("#chat-log").replaceChildren(...data.messages.map(chatLine));
+    // Messages broadcast between the join and this history (the server reads the history
+    // first) are already shown: they stay, after it.
+    const last = Math.max(0, ...data.messages.map((message) => message.id || 0));
+    const newer = [...$("#chat-log").children].filter((line) => Number(line.dataset.id) > last);
+    $("#chat-log").replaceChildren(...data.messages.map(chatLine), ...newer);
+    chatJoin.done();
     scrollChat();
   });
   socket.on("chat_message", (message) => {
@@ -826,9 +832,18 @@ function onBigWin(win) {
   if (win.username !== state.username && api.loggedIn && !state.excluded) toast(`${win.username} just won ${fmt(win.amount)} at ${win.game_type}!`, "win");
 }
 
+// The server refuses a message to a room this socket has not joined yet (not_in_room), and
+// handles a socket's events concurrently: a send waits until the join's history has come.
+const chatJoin = { joined: Promise.resolve(), done: () => {} };
+
+function joinChat(socket) {
+  chatJoin.joined = new Promise((resolve) => { chatJoin.done = resolve; });
+  socket.emit("join_chat", { room: state.chatRoom });
+}
+
 function chatLine(message) {
   const mine = message.username === state.username;
-  return el("li", { class: mine ? "mine" : "" },
+  return el("li", { class: mine ? "mine" : "", "data-id": String(message.id || 0) },
     el("span", { class: "time" }, new Date(message.timestamp || message.created_at || Date.now()).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })),
     el("strong", {}, message.username), ": ", el("span", { class: "text" }, message.message));
 }
@@ -843,16 +858,17 @@ $("#chat-room").addEventListener("change", (event) => {
   if (socket) socket.emit("leave_chat", { room: state.chatRoom });
   state.chatRoom = event.target.value;
   $("#chat-log").replaceChildren();
-  if (socket) socket.emit("join_chat", { room: state.chatRoom });
+  if (socket) joinChat(socket);
 });
 
-$("#chat-form").addEventListener("submit", (event) => {
+$("#chat-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const input = $("#chat-input");
   const text = input.value.trim();
   $("#chat-error").textContent = "";
   if (!text) { $("#chat-error").textContent = describeError({ code: "empty_message" }); return; }
   if (!state.socket || !state.socket.connected) { $("#chat-error").textContent = describeError({ code: "network_error" }); return; }
+  await chatJoin.joined;
   state.socket.emit("send_chat_message", { room: state.chatRoom, message: text }, (reply) => {
     if (reply && reply.error) $("#chat-error").textContent = describeError(reply.error);
     else input.value = "";
