@@ -12,8 +12,8 @@ rows, is only seen by the full check (actions.check_ledger), which stays the ref
 from datetime import timedelta
 
 from sqlalchemy import func, insert, literal, select, true
-from sqlalchemy.dialects import postgresql, sqlite
 
+from ...adapters.upserts import DIALECT_INSERTS
 from ...models import LedgerCheckpoint, LedgerEntry, User, Watermark
 from ...models.base import utcnow
 from ..core.unit_of_work import atomic
@@ -29,8 +29,7 @@ LAG = timedelta(minutes=10)
 
 def _advance(session, matched, now):
     """Move the checkpoints of the players in `matched` (user_id, last, ledger_sum) forward, in one statement."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(_points).from_select(
+    statement = DIALECT_INSERTS[session.get_bind().dialect.name](_points).from_select(
         ["user_id", "through_id", "total", "checked_at"],
         # SQLite parses ON CONFLICT after a SELECT only when the SELECT has a WHERE.
         select(matched.c.user_id, matched.c.last, matched.c.ledger_sum, literal(now, _points.c.checked_at.type)).where(true()),
