@@ -502,6 +502,10 @@ def test_systemd_units_verify(tmp_path):
     for path in SYSTEMD.iterdir():
         (tmp_path / path.name).write_text(path.read_text().replace("/opt/imperio", str(ROOT)))
     names = [p.name for p in SYSTEMD.iterdir() if "@." not in p.name] + ["imperio-socketio@5012.service"]
+    # A unit of a system package (PgBouncer's) is verified where that package is installed:
+    # CI's services run installs it, a fresh machine has not yet.
+    absent = {name: program for name in names if (program := _missing_program(tmp_path / name.replace("@5012", "@")))}
+    names = [name for name in names if name not in absent]
     result = run(
         ["systemd-analyze", "verify", "--man=no", *names], cwd=tmp_path, env={**os.environ, "SYSTEMD_LOG_LEVEL": "notice"}
     )
@@ -509,6 +513,18 @@ def test_systemd_units_verify(tmp_path):
     if result.returncode != 0 and not problems:
         pytest.skip(f"systemd-analyze cannot verify here: {result.stderr.strip()[:200]}")
     assert result.returncode == 0 and not problems, result.stderr
+    if absent:
+        pytest.skip(f"verified all units but {sorted(absent)}: {sorted(set(absent.values()))} not installed here")
+
+
+def _missing_program(unit):
+    """The first program a unit starts that is neither this checkout's nor installed, or None."""
+    for line in unit.read_text().splitlines():
+        if re.match(r"Exec\w*=", line):
+            program = line.split("=", 1)[1].split()[0].lstrip("-@:+!")
+            if program.startswith("/") and not program.startswith(str(ROOT)) and not Path(program).exists():
+                return program
+    return None
 
 
 # --- GitHub workflows ------------------------------------------------------------------------
