@@ -109,7 +109,7 @@ def register_extensions(app):
     board_pushes.init_app(app)
     metrics.init_app(app)
     metrics.precreate_series(games.GAMES, [(m, t) for m in leaderboards.METRICS for t in leaderboards.TIMEFRAMES])
-    settlement.register_scorer(app, scoring.score_round)
+    settlement.register_scorer(app, scoring.score_round, folded=scoring.FoldedScoring)
     with app.app_context():
         events.bus().subscribe(events.ROUND_SETTLED, metrics.on_round_settled)
         if replica.current() is not None:

@@ -103,7 +103,8 @@ class TournamentEntry(db.Model):
     __tablename__ = "tournament_entries"
     __table_args__ = (
         UniqueConstraint("period_id", "user_id", name="uq_tournament_entries_period_user"),
-        Index("ix_tournament_entries_standings", "period_id", "score", "reached_at"),
+        # No index covers what a round updates (score, rounds, reached_at, reached_round_id):
+        # the update stays heap-only on PostgreSQL (migration 0060).
         Index("ix_tournament_entries_user", "user_id", "period_id"),
         CheckConstraint("rounds >= 0 AND fee >= 0", name="counts_non_negative"),
     )

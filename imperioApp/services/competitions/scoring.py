@@ -1,7 +1,9 @@
 """Scores come from settled rounds only: the live statement, and the recomputation from the rounds table.
 
-Live: settlement calls `score_round` inside a settled round's transaction, for players whose
-`competing` flag is set. One statement (an upsert) adds the round to every entry of the
+Live: settlement runs the scoring upsert inside a settled round's transaction, for players whose
+`competing` flag is set: on PostgreSQL as a step of its own statement once this process has
+seen the player competing (`FoldedScoring`), otherwise as a statement of its own right after
+it (`score_round`). The upsert adds the round to every entry of the
 player in a period running at the round's settlement time whose games and minimum bet the
 round meets, within max_rounds; in a race every player is in (`open_to_all`) it creates the
 entry with the first round. An entry the close has made final takes no more rounds (the close
@@ -53,40 +55,59 @@ def next_score(metric, score, offered):
 
 
 _OFFERED = (
-    "CASE t.metric WHEN 'wagered' THEN :bet WHEN 'net_win' THEN :net "
-    "WHEN 'multiplier_points' THEN (CASE WHEN :mult > t.multiplier_cap THEN t.multiplier_cap ELSE :mult END) "
-    "ELSE :mult END"
+    "CASE t.metric WHEN 'wagered' THEN :bet WHEN 'net_win' THEN :tournament_net "
+    "WHEN 'multiplier_points' THEN (CASE WHEN :tournament_mult > t.multiplier_cap THEN t.multiplier_cap "
+    "ELSE :tournament_mult END) ELSE :tournament_mult END"
 )
 _NEW = (
     "(CASE WHEN excluded.metric = 'best_multiplier' THEN "
     "(CASE WHEN excluded.score > tournament_entries.score THEN excluded.score ELSE tournament_entries.score END) "
     "ELSE tournament_entries.score + excluded.score END)"
 )
+# A score changes only with a non-zero offer, whose row (`excluded`) carries the round's id.
 _CHANGED = f"{_NEW} <> tournament_entries.score"
-# The upsert's SELECT ends with a WHERE, so SQLite reads ON CONFLICT as the upsert's. It runs on
-# the driver as settlement's own statements do (a prepared statement on PostgreSQL): through the
-# SQLAlchemy session it had cost an entrant's round about 0.6 ms more of client CPU.
-_SCORE = driver.Prebuilt(
-    text(
+
+
+def _upsert(round_id, sources="", guard=""):
+    """The scoring upsert; `round_id` is the SQL of the round's id, `sources`/`guard` what the folded form adds."""
+    return (
         "INSERT INTO tournament_entries (period_id, tournament_id, user_id, metric, joined_at, fee, score, rounds, "  # nosec B608  # constant fragments; every value is a bound parameter
         "reached_at, reached_round_id, final) "
         f"SELECT p.id, t.id, :user_id, t.metric, :now, 0, {_OFFERED}, 1, :now, "
-        f"CASE WHEN ({_OFFERED}) <> 0 THEN :round_id ELSE NULL END, false "
-        "FROM tournament_periods p JOIN tournaments t ON t.id = p.tournament_id "
+        f"CASE WHEN ({_OFFERED}) <> 0 THEN {round_id} ELSE NULL END, false "
+        f"FROM {sources}tournament_periods p JOIN tournaments t ON t.id = p.tournament_id "
         "LEFT JOIN tournament_entries e ON e.period_id = p.id AND e.user_id = :user_id "
-        "WHERE p.status = 'open' AND p.starts_at <= :now AND (p.ends_at IS NULL OR p.ends_at > :now) "
-        "AND t.status = 'active' AND (t.games_mask & :game_bit) <> 0 AND t.min_bet <= :bet "
+        f"WHERE {guard}p.status = 'open' AND p.starts_at <= :now AND (p.ends_at IS NULL OR p.ends_at > :now) "
+        "AND t.status = 'active' AND (t.games_mask & :tournament_game_bit) <> 0 AND t.min_bet <= :bet "
         "AND ((e.id IS NULL AND p.open_to_all) OR (e.id IS NOT NULL AND NOT e.final AND e.joined_at <= :now "
         "AND (t.max_rounds IS NULL OR e.rounds < t.max_rounds))) "
         "ON CONFLICT (period_id, user_id) DO UPDATE SET "
         f"score = {_NEW}, rounds = tournament_entries.rounds + 1, "
         f"reached_at = CASE WHEN {_CHANGED} THEN excluded.reached_at ELSE tournament_entries.reached_at END, "
-        f"reached_round_id = CASE WHEN {_CHANGED} THEN :round_id ELSE tournament_entries.reached_round_id END "
+        f"reached_round_id = CASE WHEN {_CHANGED} THEN excluded.reached_round_id ELSE tournament_entries.reached_round_id END "
         "WHERE NOT tournament_entries.final "
         "RETURNING tournament_entries.tournament_id, tournament_entries.period_id"
-    ),
-    prepared={},
-)
+    )
+
+
+# The upsert's SELECT ends with a WHERE, so SQLite reads ON CONFLICT as the upsert's. It runs on
+# the driver as settlement's own statements do (a prepared statement on PostgreSQL): through the
+# SQLAlchemy session it had cost an entrant's round about 0.6 ms more of client CPU.
+_SCORE = driver.Prebuilt(text(_upsert(":round_id")), prepared={})
+
+
+def _params(result):
+    return {
+        "bet": result.bet,
+        "tournament_net": result.payout - result.bet,
+        "tournament_mult": multiplier(result.bet, result.payout),
+        "tournament_game_bit": tournaments.game_bit(result.game_type),
+    }
+
+
+def _announce(scored):
+    for tournament_id, period_id in scored:
+        events.publish_after_commit(events.TOURNAMENT_STANDINGS_CHANGED, {"tournament_id": tournament_id, "period_id": period_id})
 
 
 def score_round(result, settled_at):
@@ -94,21 +115,35 @@ def score_round(result, settled_at):
     if result.bet <= 0:
         return
     with atomic() as session:
-        scored = driver.execute(
-            session,
-            _SCORE,
-            {
-                "user_id": result.user_id,
-                "now": driver.timestamp(driver.dialect_of(session), settled_at),
-                "bet": result.bet,
-                "net": result.payout - result.bet,
-                "mult": multiplier(result.bet, result.payout),
-                "game_bit": tournaments.game_bit(result.game_type),
-                "round_id": result.round_id,
-            },
-        ).fetchall()
-    for tournament_id, period_id in scored:
-        events.publish_after_commit(events.TOURNAMENT_STANDINGS_CHANGED, {"tournament_id": tournament_id, "period_id": period_id})
+        params = {
+            **_params(result),
+            "user_id": result.user_id,
+            "now": driver.timestamp(driver.dialect_of(session), settled_at),
+            "round_id": result.round_id,
+        }
+        _announce(driver.execute(session, _SCORE, params).fetchall())
+
+
+class FoldedScoring:
+    """The same upsert as a step of settlement's own statement on PostgreSQL (see `settlement.Scorer`).
+
+    It reads the round's id from settlement's `played` step and runs only if the balance
+    UPDATE (`moved`) returned the player's `competing` flag set; its rows come back in the
+    statement's answer as an array of (tournament_id, period_id).
+    """
+
+    sql = _upsert("played.id", sources="moved, played, ", guard="moved.competing AND :bet > 0 AND ")
+    answer = "ARRAY(SELECT ARRAY[tournament_id, period_id] FROM {name})"
+
+    @staticmethod
+    def params(result):
+        """Settlement's statement already carries the player, the time (:now) and the stake (:bet)."""
+        return _params(result)
+
+    @staticmethod
+    def scored(result, answer):
+        """Announce the standings the folded upsert changed."""
+        _announce(answer or ())
 
 
 # --- recomputation ----------------------------------------------------------------------

@@ -19,15 +19,19 @@ the usual way in the same transaction. SQLite runs the same writes statement by 
 
 A settled round of a player whose `competing` flag the balance UPDATE returned (set while
 they may hold a tournament entry) is also scored by the scorers registered with
-`register_scorer` (the competitions wing registers its one statement), in the same
-transaction: a player in no tournament pays nothing for tournaments.
+`register_scorer` (the competitions wing registers its one upsert), in the same
+transaction: a player in no tournament pays nothing for tournaments. On PostgreSQL a player
+this process last saw competing has the upsert folded into the round's statement; the first
+round a process sees of a competing player runs it as one statement more.
 
 After the commit, one channel: `round_settled` (and `big_win`) on the event bus.
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
+from typing import Any
 
 from flask import current_app
 
@@ -43,20 +47,68 @@ from ..money import fairness, wallet
 from ..protection import enforcement
 
 _SCORERS = "imperio.round_scorers"
+_COMPETING = "imperio.competing_players"
+# The players this process last saw competing (see `_folding`); forgotten all at once past this.
+COMPETING_MEMORY = 100_000
 
 
-def register_scorer(app, scorer):
+@dataclass(frozen=True)
+class Scorer:
+    """A wing's scoring of settled rounds: `run(result, settled_at)` in the round's transaction.
+
+    `folded` (optional) is the same scoring as a step of settlement's own PostgreSQL
+    statement: `sql`, a data-modifying step that may read `moved` (the balance UPDATE, with
+    the player's `competing` flag) and `played` (the round's id), in `:name` parameters;
+    `answer`, an SQL expression over the step (`{name}`) returned with the statement;
+    `params(result)`, its parameters beyond the statement's own; `scored(result, answer)`,
+    what follows once the statement has run.
+    """
+
+    run: Callable
+    folded: Any = None
+
+
+def register_scorer(app, scorer, folded=None):
     """Have `scorer(result, settled_at)` run inside the transaction of every settled round of a competing player.
 
-    Wings above rounds (competitions) register here; rounds imports none of them.
+    Wings above rounds (competitions) register here; rounds imports none of them. With
+    `folded`, a competing player's round on PostgreSQL runs it inside settlement's statement
+    instead: no statement more than anyone else's round.
     """
-    app.extensions.setdefault(_SCORERS, []).append(scorer)
+    app.extensions.setdefault(_SCORERS, []).append(Scorer(scorer, folded))
 
 
-def _score_for_competitions(result, competing, settled_at):
+def _scorers():
+    return current_app.extensions.get(_SCORERS, ())
+
+
+def _score_for_competitions(result, competing, settled_at, folded=()):
     if competing and result.settled:
-        for scorer in current_app.extensions.get(_SCORERS, ()):
-            scorer(result, settled_at)
+        for scorer in _scorers():
+            if scorer not in folded:
+                scorer.run(result, settled_at)
+
+
+def _competing_players():
+    return current_app.extensions.setdefault(_COMPETING, set())
+
+
+def _remember(user_id, competing):
+    # Only a hint for the next round: a wrong guess costs that round one statement, never a score.
+    players = _competing_players()
+    if competing:
+        if len(players) >= COMPETING_MEMORY:
+            players.clear()
+        players.add(user_id)
+    else:
+        players.discard(user_id)
+
+
+def _folding(step):
+    """The scorers to fold into this settled round's statement: those that can, for a player last seen competing."""
+    if step.user_id not in _competing_players():
+        return ()
+    return tuple(scorer for scorer in _scorers() if scorer.folded is not None)
 
 
 @dataclass
@@ -297,7 +349,7 @@ _GUARD = "EXISTS (SELECT 1 FROM played)"
 _NULLABLE = {"hidden_state": "text", "settled_at": "timestamptz", "round_id": "bigint", "idempotency_key": "text"}
 
 
-def _one_statement(new_round, scored, winning, claims):
+def _one_statement(new_round, scored, winning, claims, folded=()):
     played = (
         f"INSERT INTO game_rounds ({_ROUND_COLUMNS}) SELECT {_NEW_ROUND} FROM moved RETURNING id"  # nosec B608  # SQL assembled at import from constant fragments; every value is a bound parameter
         if new_round
@@ -325,6 +377,9 @@ def _one_statement(new_round, scored, winning, claims):
         board = leaderboards.upsert_for(winning).guarded_sql("postgresql", _GUARD)
         parts += [f"stats AS ({stats})", f"board AS ({board})"]
         tail = "(SELECT json_agg(stats) FROM stats), (SELECT json_agg(board) FROM board)"
+    for number, scoring in enumerate(folded):
+        parts.append(f"scored_{number} AS ({scoring.sql})")
+        tail += ", " + scoring.answer.format(name=f"scored_{number}")
     sql = _native("WITH " + ", ".join(parts), "postgresql")
     columns = f"moved.balance, played.id, moved.protection_active, moved.competing, {tail}"
     # With a claim the statement always answers one row; its last column says whether it claimed.
@@ -348,14 +403,33 @@ _STATEMENTS = {
 }
 
 
+_FOLDED_STATEMENTS: dict = {}
+
+
+def _statement(key, folding):
+    if not folding:
+        return _STATEMENTS[key]
+    folded = tuple(scorer.folded for scorer in folding)
+    cache_key = (key, tuple(scoring.sql for scoring in folded))
+    statement = _FOLDED_STATEMENTS.get(cache_key)
+    if statement is None:
+        new_round, scored, winning, claims = key
+        statement = _FOLDED_STATEMENTS[cache_key] = _one_statement(new_round, scored, winning, claims, folded)
+    return statement
+
+
 def _settle_in_one_statement(session, step, params, movements, posted_at, now, claims):
     result = _result(step, None, None)  # balance and round id come back from the statement
     scored = step.settled
     winning = scored and result.net > 0
+    folding = _folding(step) if scored else ()
     if scored:
         params.update(statistics.upsert_params(result, now=now))
         params.update(leaderboards.upsert_params(result, now=now))
-    row = driver.execute(session, _STATEMENTS[(step.round_id is None, scored, winning, claims)], params).fetchone()
+        for scorer in folding:
+            params.update(scorer.folded.params(result))
+    statement = _statement((step.round_id is None, scored, winning, claims), folding)
+    row = driver.execute(session, statement, params).fetchone()
     if claims:
         *row, claimed = row
         if not claimed:
@@ -366,9 +440,13 @@ def _settle_in_one_statement(session, step, params, movements, posted_at, now, c
         wallet.refuse(step.user_id, params["need"], params["room"])
     # From here to COMMIT the wallet row is locked; the flag the `moved` UPDATE returned
     # beside the balance selects the few players whose stake needs the protection check.
-    result.balance, result.round_id, protected, competing, stats, scores = row
+    result.balance, result.round_id, protected, competing, stats, scores, *answers = row
+    _remember(step.user_id, competing)
     _protect(step, movements, protected, result.round_id, posted_at)
-    _score_for_competitions(result, competing, posted_at)
+    if competing:
+        for scorer, answer in zip(folding, answers, strict=True):
+            scorer.folded.scored(result, answer)
+    _score_for_competitions(result, competing, posted_at, folded=folding)
     if not scored:
         return result, []
     by_game = {item["game_type"]: SimpleNamespace(**item) for item in stats}

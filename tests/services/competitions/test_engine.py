@@ -273,3 +273,16 @@ def test_standings_pages_and_around_me(app, client, make_player, make_admin, ree
     assert [item["score"] for item in first["items"]] == [5, 4]
     assert [item["rank"] for item in second["items"]] == [3, 4]
     assert [item["rank"] for item in around["items"]] == [2, 3, 4] and around["rank"] == 3
+
+
+def test_no_index_covers_what_a_round_updates_so_an_entrants_round_stays_heap_only(app):
+    """Every entrant's round updates its entry; an index over those columns would make each update rewrite every index."""
+    from sqlalchemy import inspect
+
+    updated = {"score", "rounds", "reached_at", "reached_round_id"}
+    with app.app_context():
+        inspector = inspect(_db.engine)
+        indexed = [set(index["column_names"]) for index in inspector.get_indexes("tournament_entries")]
+        indexed += [set(unique["column_names"]) for unique in inspector.get_unique_constraints("tournament_entries")]
+    assert indexed, "the entries' indexes were not found"
+    assert all(not columns & updated for columns in indexed), indexed
