@@ -210,23 +210,30 @@ def timed(fn, runs, pick):
     return statistics.median(samples), samples[min(len(samples) - 1, int(0.99 * len(samples)))], samples[-1]
 
 
+def bench_operator(db):
+    """Player 1, made an operator (the admin role) to call the operators' services with."""
+    from imperioApp.models import User
+    from imperioApp.services.operators.audit import Operator
+
+    db.session.execute(update(User).where(User.id == 1).values(role="admin"))
+    db.session.commit()
+    return Operator(1, "bench")
+
+
 def reads(url, redis_url, runs, label, explain_path):
     """Time every read on one database; return {name: (p50, p99, max)}."""
     from imperioApp import create_app
     from imperioApp.extensions import db, redis_store
-    from imperioApp.models import User
     from imperioApp.models.base import utcnow
     from imperioApp.services.engagement import leaderboards
     from imperioApp.services.money import ledger
     from imperioApp.services.operators import actions, audit
-    from imperioApp.services.operators.audit import Operator
 
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, LOG_LEVEL="WARNING", REDIS_URL=redis_url)
     results = {}
     rng = random.Random(1127)
     with app.app_context():
-        db.session.execute(update(User).where(User.id == 1).values(role="admin"))
-        db.session.commit()
+        operator = bench_operator(db)
         with db.engine.connect() as conn:
             players, heavy = conn.execute(text("SELECT max(id), 1 FROM users")).one()
             deep = conn.execute(
@@ -238,7 +245,6 @@ def reads(url, redis_url, runs, label, explain_path):
                 {"u": heavy},
             ).one()
         log(f"--- reads on {label}: {players:,} players; heaviest player has {counts[0]:,} ledger rows; {machine()}")
-        operator = Operator(1, "bench")
         explain = Explainer(db, explain_path)
         now = utcnow()
         anyone = lambda: rng.randint(1, players)  # noqa: E731
@@ -307,11 +313,10 @@ def ledger_checks(url):
     from imperioApp import create_app
     from imperioApp.extensions import db
     from imperioApp.services.operators import actions
-    from imperioApp.services.operators.audit import Operator
 
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, LOG_LEVEL="WARNING", REDIS_URL=None)
     with app.app_context():
-        operator = Operator(1, "bench")
+        operator = bench_operator(db)
         log(f"--- ledger check, {machine()}")
         t0 = time.perf_counter()
         full = actions.check_ledger(operator)
