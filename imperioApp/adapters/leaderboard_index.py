@@ -13,6 +13,13 @@ queries in O(log n). Keys, for a board (metric, period):
   Redis, an evicted key, a board this process failed to update) reads go to the database
   and the board is rebuilt.
 
+And one set for every board, `imperio:lb:excluded`: the members of players an operator left
+out of the rankings. Every write skips them (a round they play never puts them back), so
+ranks and pages read from the index count only the players the boards show. Excluding a
+player removes their entries from the current boards and adds them to the set; including
+them again removes them from it and writes their entries back; a rebuild brings the set in
+line with the database first.
+
 Scores are exact up to 2**53 coins (Redis scores are doubles).
 """
 
@@ -35,25 +42,33 @@ TTL_SECONDS = {"daily": 3 * 86400, "weekly": 15 * 86400, "all_time": 0}
 REBUILD_CHUNK = 2000  # entries per script call: each blocks Redis for about 15 ms
 _MEMBER_BASE = 10**19 - 1  # above every BIGINT id, so the encoding never goes negative
 _STALE = "imperio.leaderboard_index.stale"
+EXCLUDED = PREFIX + "excluded"
 
 # apply(count, ttls, payloads) over KEYS[1..count]: one TTL and one payload per board, the
 # payload being entries "member version score" separated by ";" (one string, so a rebuild
 # of 100,000 entries is a few large arguments rather than 400,000 small ones). Applies each
-# entry only if its version is newer than the stored one. Shared with the script that also
+# entry only if its version is newer than the stored one, and never one of an excluded
+# player (the set is one key for every board, named in the script). Shared with the script that also
 # marks push windows (services.board_pushes).
 # A board's keys get their TTL when a call adds a member (ZADD and HSET count them), not on
 # every write: the TTL outlasts the period (3 days for a day's board, 15 for a week's), so a
 # current board never expires, and a round of a player already on the board costs no EXPIRE.
 APPLY_FUNCTION = """
 local function apply(count, ttls, payloads)
+  local left_out = {}
   for i = 1, count do
     local key, versions = KEYS[i], KEYS[i] .. ':v'
     local joined, versioned = 0, 0
     for member, version, score in string.gmatch(payloads[i], '(%d+) (%d+) (-?%d+)') do
-      local seen = redis.call('HGET', versions, member)
-      if not seen or tonumber(seen) < tonumber(version) then
-        joined = joined + redis.call('ZADD', key, score, member)
-        versioned = versioned + redis.call('HSET', versions, member, version)
+      if left_out[member] == nil then
+        left_out[member] = redis.call('SISMEMBER', 'EXCLUDED_SET', member) == 1
+      end
+      if not left_out[member] then
+        local seen = redis.call('HGET', versions, member)
+        if not seen or tonumber(seen) < tonumber(version) then
+          joined = joined + redis.call('ZADD', key, score, member)
+          versioned = versioned + redis.call('HSET', versions, member, version)
+        end
       end
     end
     local ttl = tonumber(ttls[i])
@@ -63,7 +78,7 @@ local function apply(count, ttls, payloads)
     end
   end
 end
-"""
+""".replace("EXCLUDED_SET", EXCLUDED)
 # KEYS: boards. ARGV: one TTL per board, then one payload per board.
 _APPLY = LuaScript(
     APPLY_FUNCTION
@@ -219,6 +234,37 @@ def standings(boards, user_id):
         window = [] if rank is None else [(user_of(n), int(s)) for n, s in next(windows)]
         result[board] = (rank, score, window)
     return result
+
+
+def exclude(user_id, boards):
+    """Leave a player out of the index: off the boards [(metric, period)], and out of every later write."""
+    name = member(user_id)
+    pipe = client().pipeline(transaction=True)
+    pipe.sadd(EXCLUDED, name)
+    for metric, period in boards:
+        board = key(metric, period)
+        pipe.zrem(board, name)
+        pipe.hdel(board + ":v", name)
+    pipe.execute()
+
+
+def include(user_id, writes):
+    """Let a player's writes in again, and apply `writes` (their current entries, as for `push`)."""
+    client().srem(EXCLUDED, member(user_id))
+    push(writes)
+
+
+def reconcile_excluded(load_excluded):
+    """Make the excluded set what the database says: `load_excluded()` -> the excluded players' ids."""
+    # Read before the database: a player excluded meanwhile is in both reads, so is kept.
+    held = {user_of(name) for name in client().smembers(EXCLUDED)}
+    wanted = set(load_excluded())
+    pipe = client().pipeline(transaction=True)
+    if wanted - held:
+        pipe.sadd(EXCLUDED, *(member(user_id) for user_id in wanted - held))
+    if held - wanted:
+        pipe.srem(EXCLUDED, *(member(user_id) for user_id in held - wanted))
+    pipe.execute()
 
 
 def rebuild(metric, period, timeframe, load_rows):

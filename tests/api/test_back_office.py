@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from imperioApp import create_app
-from imperioApp.extensions import db
+from imperioApp.extensions import cache, db
 from imperioApp.models import (
     AdminAudit,
     ChatMessage,
@@ -396,8 +396,6 @@ def test_exclusion_from_rankings_hides_the_player_from_leaderboards_until_includ
     excluded = client.post(f"/admin/players/{cheat.id}/rankings/exclude", json={"reason": "collusion"}, headers=risk.headers)
     assert excluded.status_code == 200 and excluded.get_json()["ranking_excluded"] is True
     with app.app_context():
-        from imperioApp.extensions import cache
-
         cache.clear()
     assert board() == [honest.id]
     assert_error(
@@ -408,11 +406,67 @@ def test_exclusion_from_rankings_hides_the_player_from_leaderboards_until_includ
     included = client.post(f"/admin/players/{cheat.id}/rankings/include", json={"reason": "cleared"}, headers=risk.headers)
     assert included.status_code == 200
     with app.app_context():
-        from imperioApp.extensions import cache
-
         cache.clear()
     assert set(board()) == {cheat.id, honest.id}
     assert audit_actions(app) == ["ranking_exclude", "ranking_include"]
+
+
+def _games_played(client, app, who, limit=1):
+    """Today's games-played board as `who` reads it (a page of (user_id, score)), and their rank on it."""
+    with app.app_context():
+        cache.clear()
+    page = client.get(f"/leaderboard?metric=games_played&timeframe=daily&limit={limit}", headers=who.headers).get_json()
+    standing = next(
+        item
+        for item in client.get("/leaderboard/me", headers=who.headers).get_json()
+        if (item["metric"], item["timeframe"]) == ("games_played", "daily")
+    )
+    return [(item["user_id"], item["score"]) for item in page["items"]], standing["rank"]
+
+
+def test_an_excluded_players_later_rounds_take_no_place_or_rank_on_the_boards(client, app, make_operator, make_player, reels):
+    risk = make_operator("risk")
+    cheat, honest = make_player(balance=100), make_player(balance=100)
+
+    def spin(who, key):
+        response = client.post("/spin", json={"bet": 1}, headers={**who.headers, "Idempotency-Key": key})
+        assert response.status_code == 200, response.get_json()
+
+    spin(cheat, "c0"), spin(honest, "h0")
+    assert (
+        client.post(f"/admin/players/{cheat.id}/rankings/exclude", json={"reason": "bots"}, headers=risk.headers).status_code
+        == 200
+    )
+    for n in range(1, 4):  # played after the exclusion: 4 rounds against the honest player's 1
+        spin(cheat, f"c{n}")
+    assert _games_played(client, app, honest) == ([(honest.id, 1)], 1)
+    assert _games_played(client, app, cheat, limit=2) == ([(honest.id, 1)], None)
+    assert (
+        client.post(f"/admin/players/{cheat.id}/rankings/include", json={"reason": "cleared"}, headers=risk.headers).status_code
+        == 200
+    )
+    assert _games_played(client, app, honest, limit=2) == ([(cheat.id, 4), (honest.id, 1)], 2)
+    spin(cheat, "c4")
+    assert _games_played(client, app, cheat) == ([(cheat.id, 5)], 1)
+
+
+@pytest.mark.redis
+def test_after_redis_loses_its_index_a_rebuild_still_keeps_an_excluded_player_off(client, app, make_operator, make_player):
+    from imperioApp.extensions import redis_store
+
+    risk = make_operator("risk")
+    cheat, honest = make_player(balance=100), make_player(balance=100)
+    client.post("/spin", json={"bet": 1}, headers={**honest.headers, "Idempotency-Key": "h"})
+    assert (
+        client.post(f"/admin/players/{cheat.id}/rankings/exclude", json={"reason": "bots"}, headers=risk.headers).status_code
+        == 200
+    )
+    with app.app_context():
+        redis_store.client.flushdb()  # a restart without persistence: boards and the excluded set gone
+    assert _games_played(client, app, honest) == ([(honest.id, 1)], 1)  # read from the rebuilt index
+    for n in range(2):
+        client.post("/spin", json={"bet": 1}, headers={**cheat.headers, "Idempotency-Key": f"c{n}"})
+    assert _games_played(client, app, honest) == ([(honest.id, 1)], 1)
 
 
 # --- dashboard, chat, audit export -----------------------------------------------------

@@ -293,7 +293,7 @@ def _standing_parts(index, metric, period, score, user_id, neighbours):
     a range (the tie group first, then the next score), so it costs one index probe.
     """
     c = _entries.c
-    board = (c.metric == metric) & (c.period == period)
+    board = (c.metric == metric) & (c.period == period) & c.user_id.not_in(accounts.excluded_from_rankings())
     higher, tied_ahead = board & (c.score > score), board & (c.score == score) & (c.user_id < user_id)
     lower, tied_behind = board & (c.score < score), board & (c.score == score) & (c.user_id > user_id)
     none = cast(null(), BigInteger)
@@ -322,7 +322,9 @@ def _db_standing_rows(connection, boards, user_id, neighbours):
         (row.metric, row.period): row.score
         for row in connection.execute(
             select(_entries.c.metric, _entries.c.period, _entries.c.score).where(
-                tuple_(_entries.c.metric, _entries.c.period).in_(boards), _entries.c.user_id == user_id
+                tuple_(_entries.c.metric, _entries.c.period).in_(boards),
+                _entries.c.user_id == user_id,
+                _entries.c.user_id.not_in(accounts.excluded_from_rankings()),
             )
         )
     }
@@ -411,18 +413,60 @@ def standing(user_id, *, neighbours=True):
 # --- the index -------------------------------------------------------------------------
 
 
+def _excluded_ids():
+    with atomic() as session:
+        return session.execute(accounts.excluded_from_rankings()).scalars().all()
+
+
 def rebuild_board(metric, timeframe, period):
     """Reload one board into the Redis index from the database; False if another process is at it."""
+    leaderboard_index.reconcile_excluded(_excluded_ids)
     return leaderboard_index.rebuild(metric, period, timeframe, lambda: _board_snapshot(metric, period))
+
+
+def _current_boards():
+    periods = current_periods()
+    return [(metric, timeframe, periods[timeframe]) for timeframe in TIMEFRAMES for metric in METRICS]
+
+
+def exclude_from_index(user_id):
+    """Take a player just excluded from rankings off the Redis index's current boards (the database already leaves them out)."""
+    if leaderboard_index.client() is None:
+        return
+    boards = [(metric, period) for metric, _, period in _current_boards()]
+    try:
+        leaderboard_index.exclude(user_id, boards)
+    except RedisError as exc:  # the boards are rebuilt from the database before their next read
+        leaderboard_index.update_failed([leaderboard_index.key(*board) for board in boards], exc)
+
+
+def include_in_index(user_id):
+    """Put a player just included again back on the Redis index's current boards, with their entries as stored."""
+    if leaderboard_index.client() is None:
+        return
+    boards = _current_boards()
+    timeframe_of = {period: timeframe for _, timeframe, period in boards}
+    with atomic() as session:
+        version = session.execute(
+            select(_stats.c.games_played).where(_stats.c.user_id == user_id, _stats.c.game_type == ALL_GAMES)
+        ).scalar()
+        rows = session.execute(
+            select(_entries.c.metric, _entries.c.period, _entries.c.score).where(
+                _entries.c.user_id == user_id,
+                tuple_(_entries.c.metric, _entries.c.period).in_([(metric, period) for metric, _, period in boards]),
+            )
+        ).all()
+    writes = [(row.metric, row.period, timeframe_of[row.period], user_id, version or 0, row.score) for row in rows]
+    try:
+        leaderboard_index.include(user_id, writes)
+    except RedisError as exc:
+        leaderboard_index.update_failed([leaderboard_index.key(metric, period) for metric, _, period in boards], exc)
 
 
 def rebuild_index():
     """Reload every current board into the Redis index; [(metric, timeframe, period, rebuilt)]."""
     if leaderboard_index.client() is None:
         return []
-    periods = current_periods()
     return [
-        (metric, timeframe, periods[timeframe], rebuild_board(metric, timeframe, periods[timeframe]))
-        for timeframe in TIMEFRAMES
-        for metric in METRICS
+        (metric, timeframe, period, rebuild_board(metric, timeframe, period)) for metric, timeframe, period in _current_boards()
     ]

@@ -275,8 +275,8 @@ def _ranking_exclusion(operator, user_id, reason, *, excluded):
                 "the player is already " + ("excluded from" if excluded else "in") + " the rankings", code="nothing_to_change"
             )
         result = _account_action(operator, user_id, action, reason, lambda now: {"ranking_excluded": excluded})
-    # The Redis index is rebuilt from the database, which now leaves the player out (or in).
-    leaderboards.rebuild_index()
+    # The Redis index follows: the player's entries off (or back on) the current boards.
+    (leaderboards.exclude_from_index if excluded else leaderboards.include_in_index)(user_id)
     return result
 
 
