@@ -183,6 +183,9 @@ class Config:
     # Operators prove a TOTP second factor before any admin route answers. Off only outside
     # production (which refuses to start without it), for local work and black-box tests.
     OPERATOR_2FA_REQUIRED = _env("OPERATOR_2FA_REQUIRED", "1") != "0"
+    # The keys operators' TOTP secrets are sealed with in the database (Fernet, comma-separated,
+    # the first one sealing); without any, a key derived from SECRET_KEY (adapters.sealing).
+    SECOND_FACTOR_KEYS = _env_list("SECOND_FACTOR_KEYS")
     # An adjustment of more coins than this (either way), or any to one's own account, waits
     # for a second admin's approval.
     ADJUSTMENT_APPROVAL_THRESHOLD = _env_int("ADJUSTMENT_APPROVAL_THRESHOLD", 10_000)

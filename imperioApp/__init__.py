@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import DEFAULT_JWT_SECRET_KEY, DEFAULT_SECRET_KEY, get_config, normalise_database_url
 
 from . import error_reporting, games, metrics, speedups
-from .adapters import driver, replica
+from .adapters import driver, replica, sealing
 from .adapters.pool import FairQueuePool
 from .extensions import cache, db, migrate, redis_client_options, redis_store, sentinel_settings
 from .observability import configure_logging
@@ -105,6 +105,7 @@ def register_extensions(app):
 
     tokens.init_app(app)
     passwords.init_app(app)
+    sealing.init_app(app)
     events.init_app(app)
     board_pushes.init_app(app)
     metrics.init_app(app)

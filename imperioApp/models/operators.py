@@ -15,7 +15,8 @@ class OperatorSecondFactor(db.Model):
     __tablename__ = "operator_second_factors"
 
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"), primary_key=True)
-    secret: Mapped[str] = mapped_column(String(64), nullable=False)
+    # Sealed (adapters.sealing): "fernet:" and a token of about 140 characters.
+    secret: Mapped[str] = mapped_column(String(255), nullable=False)
     created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     confirmed_at = mapped_column(UTCDateTime, nullable=True)
     # The last time step a code was accepted for: a code is good once, and never an older one.

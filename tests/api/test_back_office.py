@@ -8,9 +8,11 @@ import time
 
 import pyotp
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import func, select, update
 
 from imperioApp import create_app
+from imperioApp.adapters import sealing
 from imperioApp.extensions import cache, db
 from imperioApp.models import (
     AdminAudit,
@@ -253,6 +255,65 @@ def test_enrolment_twice_is_refused_and_an_admin_resets_another_operators_factor
 @pytest.mark.parametrize("body", [{}, {"code": 123456}, {"code": "123456", "recovery_code": "abcdefghij"}, {"code": "12345a"}])
 def test_verify_refuses_bad_input(client, admin, body):
     assert client.post("/admin/second-factor/verify", json=body, headers=admin.headers).status_code == 422
+
+
+def _stored_secret(app, operator):
+    with app.app_context():
+        return db.session.execute(
+            select(OperatorSecondFactor.secret).where(OperatorSecondFactor.user_id == operator.id)
+        ).scalar_one()
+
+
+def _store_factor(app, operator, **values):
+    with app.app_context():
+        db.session.execute(update(OperatorSecondFactor).where(OperatorSecondFactor.user_id == operator.id).values(**values))
+        db.session.commit()
+
+
+def _verify_again(client, app, operator, totp):
+    """Verify with the current code, the one enrolment used made good again (its step forgotten), not waited for."""
+    _store_factor(app, operator, last_step=None)
+    return client.post("/admin/second-factor/verify", json={"code": totp.now()}, headers=operator.headers)
+
+
+def test_the_secret_is_stored_sealed_and_never_in_the_clear(client, app, admin, second_factor_required):
+    proved, totp, _ = enrol(client, admin)
+    stored = _stored_secret(app, admin)
+    assert stored.startswith("fernet:") and totp.secret not in stored
+    with app.app_context():
+        assert Fernet(sealing.derived_key(app.config["SECRET_KEY"])).decrypt(stored[7:].encode()).decode() == totp.secret
+
+
+def test_a_secret_stored_before_sealing_still_works_and_is_sealed_at_its_next_code(client, app, admin, second_factor_required):
+    proved, totp, _ = enrol(client, admin)
+    _store_factor(app, admin, secret=totp.secret)  # as a database from before sealing holds it
+    assert _verify_again(client, app, admin, totp).status_code == 200
+    assert _stored_secret(app, admin).startswith("fernet:")
+
+
+def test_a_new_key_put_first_opens_old_secrets_and_reseals_them(client, app, admin, second_factor_required, monkeypatch):
+    proved, totp, _ = enrol(client, admin)
+    new_key = Fernet.generate_key()
+    monkeypatch.setitem(app.config, "SECOND_FACTOR_KEYS", [new_key.decode()])
+    sealing.init_app(app)
+    assert _verify_again(client, app, admin, totp).status_code == 200
+    assert Fernet(new_key).decrypt(_stored_secret(app, admin)[7:].encode()).decode() == totp.secret
+    # The key derived from SECRET_KEY gone (SECRET_KEY changed): the secret sealed with the new one still opens.
+    monkeypatch.setitem(app.config, "SECRET_KEY", "another-secret-key-" + "x" * 30)
+    sealing.init_app(app)
+    assert _verify_again(client, app, admin, totp).status_code == 200
+
+
+def test_a_secret_no_key_opens_is_a_clear_conflict_not_a_crash(client, app, admin, second_factor_required, monkeypatch):
+    proved, totp, _ = enrol(client, admin)
+    monkeypatch.setitem(app.config, "SECRET_KEY", "another-secret-key-" + "x" * 30)
+    sealing.init_app(app)
+    assert_error(_verify_again(client, app, admin, totp), 409, "second_factor_unreadable")
+
+
+def test_a_malformed_key_stops_the_start(make_app):
+    with pytest.raises(RuntimeError, match="SECOND_FACTOR_KEYS must be Fernet keys"):
+        make_app("testing", SECOND_FACTOR_KEYS=["not-a-key"])
 
 
 def test_production_refuses_to_start_without_the_second_factor():

@@ -8,7 +8,9 @@ production config refuses it off) no admin route answers a token without that cl
 A code is accepted for the current 30-second step or the one before (a clock a little
 behind), and only for a step after the last one accepted: a code cannot be used twice, nor
 an older one after a newer. The secret is never logged and is shown only while enrolling;
-recovery codes are shown once and stored as password hashes.
+it is stored sealed (`adapters.sealing`, with keys outside the database) and sealed again
+with the current key at every code accepted. Recovery codes are shown once and stored as
+password hashes.
 """
 
 import io
@@ -20,6 +22,7 @@ import segno
 from flask import current_app
 from sqlalchemy import delete, insert, or_, select, update
 
+from ...adapters import sealing
 from ...models import OperatorRecoveryCode, OperatorSecondFactor, User
 from ...models.base import utcnow
 from ..core.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
@@ -77,7 +80,7 @@ def begin_enrolment(user_id):
         if factor is not None and factor.confirmed_at is not None:
             raise Conflict("a second factor is already enrolled; an admin can reset it", code="already_enrolled")
         session.execute(delete(_factors).where(_factors.c.user_id == user_id))
-        session.execute(insert(_factors).values(user_id=user_id, secret=secret, created_at=utcnow()))
+        session.execute(insert(_factors).values(user_id=user_id, secret=sealing.seal(secret), created_at=utcnow()))
     uri = pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=ISSUER)
     drawing = io.BytesIO()
     # A whole SVG document (with its namespace), so a page can show it as an image.
@@ -89,7 +92,13 @@ def _check_code(factor, code, now):
     """The time step `code` is valid for, or Unauthorized (wrong, stale or already used)."""
     if not isinstance(code, str) or not code.isdigit() or len(code) != 6:
         raise ValidationFailed("the code is the 6 digits your authenticator shows", code="invalid_code")
-    totp = pyotp.TOTP(factor.secret)
+    try:
+        totp = pyotp.TOTP(sealing.unseal(factor.secret))
+    except sealing.UnreadableSecret:
+        raise Conflict(
+            "your second factor was sealed with a key this server no longer has; an admin must reset it",
+            code="second_factor_unreadable",
+        ) from None
     current = int(now // totp.interval)
     for step in range(current, current - ACCEPTED_DELAY_STEPS - 1, -1):
         if secrets.compare_digest(totp.generate_otp(step), code):
@@ -99,14 +108,14 @@ def _check_code(factor, code, now):
     raise Unauthorized("wrong or expired code", code="invalid_code")
 
 
-def _claim_step(session, user_id, step, *, confirm=False):
-    """Record `step` as used, unless another request used it (or a later one) first."""
-    values = {"last_step": step}
+def _claim_step(session, factor, step, *, confirm=False):
+    """Record `step` as used, unless another request used it (or a later one) first; seal the secret anew."""
+    values = {"last_step": step, "secret": sealing.seal(sealing.unseal(factor.secret))}
     if confirm:
         values["confirmed_at"] = utcnow()
     claimed = session.execute(
         update(_factors)
-        .where(_factors.c.user_id == user_id, or_(_factors.c.last_step.is_(None), _factors.c.last_step < step))
+        .where(_factors.c.user_id == factor.user_id, or_(_factors.c.last_step.is_(None), _factors.c.last_step < step))
         .values(**values)
     ).rowcount
     if claimed != 1:
@@ -124,7 +133,7 @@ def confirm_enrolment(user_id, session_id, code, *, request_id=None, now=None):
             raise Conflict("start the enrolment first", code="not_enrolling")
         if factor.confirmed_at is not None:
             raise Conflict("a second factor is already enrolled", code="already_enrolled")
-        _claim_step(session, user_id, _check_code(factor, code, now), confirm=True)
+        _claim_step(session, factor, _check_code(factor, code, now), confirm=True)
         session.execute(delete(_codes).where(_codes.c.user_id == user_id))
         session.execute(insert(_codes), [{"user_id": user_id, "code_hash": passwords.hash_password(c)} for c in codes])
         audit.record(Operator(user_id, request_id), "second_factor_enrol", target_user_id=user_id)
@@ -142,7 +151,7 @@ def verify(user_id, session_id, *, code=None, recovery_code=None, now=None):
         if factor is None or factor.confirmed_at is None:
             raise Conflict("no second factor is enrolled yet", code="not_enrolled")
         if code is not None:
-            _claim_step(session, user_id, _check_code(factor, code, now))
+            _claim_step(session, factor, _check_code(factor, code, now))
         else:
             _use_recovery_code(session, user_id, recovery_code)
     return sessions.prove_second_factor(user_id, session_id)

@@ -147,6 +147,7 @@ export const ERROR_MESSAGES = {
   not_enrolled: "Set up the second factor first.",
   invalid_code: "That code is wrong or has expired: use the current one.",
   code_reused: "That code was already used: wait for the next one.",
+  second_factor_unreadable: "Your second factor can no longer be read here: ask an admin to reset it.",
   adjustment_not_found: "No such adjustment request.",
   already_decided: "That request was already approved or rejected.",
   second_approver_required: "Another admin, not the requester or the player, must approve it.",
