@@ -6,12 +6,17 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db, redis_store
+from . import replica as replicas
 
 log = structlog.get_logger(__name__)
 
 
+# Dependencies whose outage makes the process unready; the replica is not one (the primary answers for it).
+REQUIRED = ("database", "redis")
+
+
 def check_dependencies():
-    """{"database": status, "redis": status} with status ok, down or not_configured."""
+    """{"database", "redis": ok, down or not_configured; "replica": ok, lagging, unreachable or not_configured}."""
     report = {}
     try:
         db.session.execute(text("SELECT 1"))
@@ -31,4 +36,15 @@ def check_dependencies():
         except RedisError as exc:
             log.error("health_redis_down", error=str(exc))
             report["redis"] = "down"
+    report["replica"] = _replica_status()
     return report
+
+
+def _replica_status():
+    replica = replicas.current()
+    if replica is None:
+        return "not_configured"
+    if replica.usable():
+        return "ok"
+    # A replica past its lag bound still answered its check; one that failed has no lag.
+    return "lagging" if replica.lag is not None else "unreachable"

@@ -19,7 +19,15 @@ class LivenessSchema(ma.Schema):
 
 class ReadinessSchema(ma.Schema):
     status = ma.fields.String(required=True, metadata={"description": "ok or unavailable"})
-    checks = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(), required=True)
+    checks = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.String(),
+        required=True,
+        metadata={
+            "description": "database and redis: ok, down or not_configured (down makes the process unavailable); "
+            "replica: ok, lagging, unreachable or not_configured (the primary answers its reads meanwhile)"
+        },
+    )
 
 
 @blp.route("/health", methods=["GET"])
@@ -37,9 +45,9 @@ def liveness():
 @blp.alt_response(503, schema=ReadinessSchema, description="a dependency is down")
 @blp.doc(**PUBLIC)
 def readiness():
-    """Database and Redis reachable (503 when one is down)."""
+    """Database and Redis reachable (503 when one is down); the replica's state is reported, never a 503."""
     checks = health.check_dependencies()
-    ready = all(status != "down" for status in checks.values())
+    ready = all(checks[name] != "down" for name in health.REQUIRED)
     return {"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503
 
 

@@ -25,7 +25,29 @@ def test_readiness_is_503_when_redis_is_down(make_app):
     app = make_app(REDIS_URL="redis://127.0.0.1:1/0", REDIS_SOCKET_TIMEOUT=0.2)
     response = app.test_client().get("/health/ready")
     assert response.status_code == 503
-    assert response.get_json() == {"status": "unavailable", "checks": {"database": "ok", "redis": "down"}}
+    assert response.get_json() == {
+        "status": "unavailable",
+        "checks": {"database": "ok", "redis": "down", "replica": "not_configured"},
+    }
+
+
+class FakeReplica:
+    def __init__(self, usable, lag):
+        self._usable, self.lag = usable, lag
+
+    def usable(self):
+        return self._usable
+
+
+def test_readiness_reports_the_replica_but_stays_ready_without_it(client, monkeypatch):
+    from imperioApp.adapters import replica
+
+    assert client.get("/health/ready").get_json()["checks"]["replica"] == "not_configured"
+    for usable, lag, status in ((True, 0.1, "ok"), (False, 7.5, "lagging"), (False, None, "unreachable")):
+        monkeypatch.setattr(replica, "current", lambda usable=usable, lag=lag: FakeReplica(usable, lag))
+        response = client.get("/health/ready")
+        assert response.status_code == 200, status
+        assert response.get_json()["checks"]["replica"] == status
 
 
 def test_every_route_is_described_in_openapi(app, client):

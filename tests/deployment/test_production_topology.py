@@ -332,7 +332,7 @@ def test_every_service_is_ready_on_its_own_port(topology):
     for port in [topology.ports["api"], *topology.ports["socketio"]]:
         response = requests.get(f"http://127.0.0.1:{port}/health/ready", timeout=10)
         assert response.status_code == 200
-        assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
+        assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok", "replica": "ok"}}
 
 
 class FromAddress(websocket.WebSocket):
