@@ -4,6 +4,10 @@ The test database's superuser plays the owner; a role given the runtime's privil
 `flask grant-runtime-role` plays the app (`SET ROLE`, so every check is that role's).
 """
 
+import os
+import re
+from urllib.parse import urlsplit
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -14,7 +18,9 @@ from imperioApp.services.operators import actions
 from imperioApp.services.operators.audit import Operator
 
 pytestmark = pytest.mark.postgres
-RUNTIME = "imperio_runtime_test"
+# Roles belong to the whole server: one name per test database, so that two suites on one
+# server (two CI runs) never drop each other's role.
+RUNTIME = "imperio_runtime_" + re.sub(r"\W", "_", urlsplit(os.environ.get("TEST_DATABASE_URL", "")).path.strip("/") or "test")
 
 
 @pytest.fixture
