@@ -121,8 +121,8 @@ def leaderboard():
 
 @leaderboard.command("rebuild")
 def leaderboard_rebuild():
-    """Reload every current board into the Redis index from the database."""
-    rebuilt = leaderboards.rebuild_index()
+    """Reload every current board into the Redis index from the database (after any rebuild under way)."""
+    rebuilt = leaderboards.rebuild_index(wait_for_others=True)
     if not rebuilt:
         click.echo("REDIS_URL is unset: the database is the only leaderboard, nothing to rebuild")
         return

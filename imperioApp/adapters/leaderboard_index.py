@@ -23,6 +23,7 @@ line with the database first.
 Scores are exact up to 2**53 coins (Redis scores are doubles).
 """
 
+import time
 import uuid
 
 import structlog
@@ -39,6 +40,8 @@ BREAKER = "leaderboard_index"
 PREFIX = "imperio:lb:"
 # Past daily and weekly boards are never read again; let Redis drop them.
 TTL_SECONDS = {"daily": 3 * 86400, "weekly": 15 * 86400, "all_time": 0}
+# A rebuild's lock outlives a rebuilder that died during it by at most this long.
+LOCK_SECONDS = 120
 REBUILD_CHUNK = 2000  # entries per script call: each blocks Redis for about 15 ms
 _MEMBER_BASE = 10**19 - 1  # above every BIGINT id, so the encoding never goes negative
 _STALE = "imperio.leaderboard_index.stale"
@@ -267,15 +270,22 @@ def reconcile_excluded(load_excluded):
     pipe.execute()
 
 
-def rebuild(metric, period, timeframe, load_rows):
-    """Reload one board from `load_rows()` -> [(user_id, score, version)]; False if busy."""
+def rebuild(metric, period, timeframe, load_rows, wait=0.0):
+    """Reload one board from `load_rows()` -> [(user_id, score, version)]; False if busy.
+
+    Busy: another rebuild of the board holds its lock, and did not finish within `wait`
+    seconds (a read does not wait; an operator's rebuild waits for the other one, then runs).
+    """
     # Emptied before the database is read: every round committed before the read is in the
     # snapshot, and every later one is applied by its own, newer, write.
     redis_client = client()
     board = key(metric, period)
     token = uuid.uuid4().hex
-    if not redis_client.set(board + ":lock", token, nx=True, ex=120):
-        return False
+    deadline = time.monotonic() + wait
+    while not redis_client.set(board + ":lock", token, nx=True, ex=LOCK_SECONDS):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
     try:
         redis_client.delete(board + ":ready", board, board + ":v")
         rows = load_rows()

@@ -1,6 +1,8 @@
 """The Redis leaderboard index: read source when loaded, version-guarded, rebuilt, bypassed when down."""
 
 import logging
+import time
+from types import SimpleNamespace
 
 import pytest
 import redis
@@ -45,6 +47,24 @@ def test_reads_come_from_the_index_and_a_rebuild_restores_the_database_truth(app
     assert result.exit_code == 0 and result.output.count("rebuilt") == 9
     forget_pages(app)
     assert scores(client, player) == [(player.id, 5)]
+
+
+def test_an_operators_rebuild_waits_for_one_under_way_where_a_read_would_skip(app, runner, monkeypatch):
+    lock = leaderboard_index.key("games_played", "all") + ":lock"
+    with app.app_context():
+        store = redis_store.client
+        store.set(lock, "another process", ex=120)
+        assert leaderboards.rebuild_board("games_played", "all_time", "all") is False  # a read does not wait
+    waits = []
+
+    def the_other_rebuild_finishes(seconds):
+        waits.append(seconds)
+        store.delete(lock)
+
+    monkeypatch.setattr(leaderboard_index, "time", SimpleNamespace(monotonic=time.monotonic, sleep=the_other_rebuild_finishes))
+    result = runner.invoke(args=["leaderboard", "rebuild"])
+    assert result.exit_code == 0 and result.output.count(": rebuilt") == 9, result.output
+    assert waits, "the rebuild never met the other one's lock"
 
 
 def test_writes_apply_only_if_newer(app, player):

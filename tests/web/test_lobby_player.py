@@ -90,6 +90,13 @@ def type_sign_up(page, name):
     return page.evaluate("JSON.parse(sessionStorage.getItem('imperio.tokens')).access_token")
 
 
+def wait_for_count(page, selector, count, timeout=30_000):
+    """Wait until `selector` matches exactly `count` elements: a list is drawn when its request returns."""
+    page.wait_for_function(
+        "([selector, count]) => document.querySelectorAll(selector).length === count", arg=[selector, count], timeout=timeout
+    )
+
+
 def tab(page, name):
     page.get_by_role("tab", name=name).click()
 
@@ -162,7 +169,7 @@ def test_a_new_player_plays_each_game_with_the_action_button_in_view(player_page
     assert in_view(page, "#bj-deal")
     page.locator("#bj-deal").click()
     page.wait_for_function("() => document.querySelector('#bj-result').dataset.roundId")
-    assert page.locator("#player-cards .card.dealt").count() == 2  # the cards slid in
+    wait_for_count(page, "#player-cards .card.dealt", 2)  # the cards slid in
     if page.locator("#pane-blackjack").get_attribute("data-state") != "over":
         assert in_view(page, "#bj-stand") and in_view(page, "#bj-hit")
         page.locator("#bj-stand").click()
@@ -243,7 +250,7 @@ def test_limits_a_reality_check_and_a_time_out_in_the_page(player_page, live_ser
     form.get_by_role("button", name="Set limit").click()
     row.locator(".pending:has-text('80 in 2')").wait_for()
     assert "T" not in row.locator(".pending").inner_text().split("(")[1]  # no raw ISO timestamp
-    assert page.locator("#limit-history li").count() == 2
+    wait_for_count(page, "#limit-history li", 2)
     page.locator("#reality-form select").select_option("10")
     page.locator("#reality-form").get_by_role("button", name="Save").click()
     page.wait_for_selector(".toast:has-text('every 10 minutes')")
@@ -345,9 +352,11 @@ def test_chat_in_a_drawer_and_toasts_that_never_cover_a_field(player_page, live_
           const r = f.getBoundingClientRect(); return r.left < t.right && r.right > t.left && r.top < t.bottom && r.bottom > t.top; }); }""")
     assert not overlap
     screenshot(page, f"{size}-chat-toasts")
-    count = page.locator("#toasts .toast").count()
-    page.locator("#toasts .toast").first.get_by_role("button", name="Dismiss").click()
-    assert page.locator("#toasts .toast").count() == count - 1
+    # Later toasts may still arrive: follow the one dismissed, not the count.
+    first = page.locator("#toasts .toast").first
+    first.evaluate("toast => { toast.dataset.dismissed = 'yes'; }")
+    first.get_by_role("button", name="Dismiss").click()
+    page.wait_for_selector("#toasts .toast[data-dismissed='yes']", state="detached")
     if size == "phone":
         page.keyboard.press("Escape")
         page.wait_for_function("() => !document.body.classList.contains('drawer-open')")

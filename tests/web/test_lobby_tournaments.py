@@ -9,7 +9,7 @@ import requests
 from tests.tournaments import create, now
 
 from .test_lobby import page_balance, wallet
-from .test_lobby_player import SIZES, check_page, player_page, size, tab, type_sign_up  # noqa: F401  (fixtures)
+from .test_lobby_player import SIZES, check_page, player_page, size, tab, type_sign_up, wait_for_count  # noqa: F401  (fixtures)
 
 
 def _post(live_server, who, path, **kwargs):
@@ -82,7 +82,7 @@ def test_join_a_tournament_watch_the_standings_and_win_a_prize(
     page.get_by_role("button", name="Around me").click()
     page.wait_for_function("() => document.querySelector('#standings-around').getAttribute('aria-pressed') === 'true'")
     page.locator(f'#tournament-standings li[aria-current="true"][data-username="{name}"]').wait_for()
-    assert page.locator("#tournament-standings li").count() == 2
+    wait_for_count(page, "#tournament-standings li", 2)
     check_page(page, live_server, "standings")
     screenshot(page, f"{size}-tournament-standings")
 

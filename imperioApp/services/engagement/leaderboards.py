@@ -418,10 +418,10 @@ def _excluded_ids():
         return session.execute(accounts.excluded_from_rankings()).scalars().all()
 
 
-def rebuild_board(metric, timeframe, period):
-    """Reload one board into the Redis index from the database; False if another process is at it."""
+def rebuild_board(metric, timeframe, period, wait=0.0):
+    """Reload one board into the Redis index from the database; False if another process is at it (past `wait` s)."""
     leaderboard_index.reconcile_excluded(_excluded_ids)
-    return leaderboard_index.rebuild(metric, period, timeframe, lambda: _board_snapshot(metric, period))
+    return leaderboard_index.rebuild(metric, period, timeframe, lambda: _board_snapshot(metric, period), wait=wait)
 
 
 def _current_boards():
@@ -463,10 +463,16 @@ def include_in_index(user_id):
         leaderboard_index.update_failed([leaderboard_index.key(metric, period) for metric, _, period in boards], exc)
 
 
-def rebuild_index():
-    """Reload every current board into the Redis index; [(metric, timeframe, period, rebuilt)]."""
+def rebuild_index(wait_for_others=False):
+    """Reload every current board into the Redis index; [(metric, timeframe, period, rebuilt)].
+
+    `wait_for_others`: a board another process is rebuilding (a read's, after a Redis
+    restart) is rebuilt again once that one is done, rather than skipped.
+    """
     if leaderboard_index.client() is None:
         return []
+    wait = leaderboard_index.LOCK_SECONDS + 10 if wait_for_others else 0.0
     return [
-        (metric, timeframe, period, rebuild_board(metric, timeframe, period)) for metric, timeframe, period in _current_boards()
+        (metric, timeframe, period, rebuild_board(metric, timeframe, period, wait=wait))
+        for metric, timeframe, period in _current_boards()
     ]
