@@ -88,29 +88,39 @@ def begin_enrolment(user_id):
     return {"secret": secret, "otpauth_uri": uri, "qr_svg": drawing.getvalue().decode()}
 
 
-def _check_code(factor, code, now):
-    """The time step `code` is valid for, or Unauthorized (wrong, stale or already used)."""
-    if not isinstance(code, str) or not code.isdigit() or len(code) != 6:
-        raise ValidationFailed("the code is the 6 digits your authenticator shows", code="invalid_code")
+def _secret(factor):
+    """The factor's secret, unsealed once per request."""
     try:
-        totp = pyotp.TOTP(sealing.unseal(factor.secret))
+        return sealing.unseal(factor.secret)
     except sealing.UnreadableSecret:
         raise Conflict(
             "your second factor was sealed with a key this server no longer has; an admin must reset it",
             code="second_factor_unreadable",
         ) from None
+
+
+def _check_code(secret, last_step, code, now):
+    """The time step `code` is valid for, or Unauthorized (wrong, stale or already used)."""
+    totp = pyotp.TOTP(secret)
     current = int(now // totp.interval)
     for step in range(current, current - ACCEPTED_DELAY_STEPS - 1, -1):
         if secrets.compare_digest(totp.generate_otp(step), code):
-            if factor.last_step is not None and step <= factor.last_step:
+            if last_step is not None and step <= last_step:
                 raise Unauthorized("that code was already used; wait for the next one", code="code_reused")
             return step
     raise Unauthorized("wrong or expired code", code="invalid_code")
 
 
-def _claim_step(session, factor, step, *, confirm=False):
-    """Record `step` as used, unless another request used it (or a later one) first; seal the secret anew."""
-    values = {"last_step": step, "secret": sealing.seal(sealing.unseal(factor.secret))}
+def _accept_code(session, factor, code, now, *, confirm=False):
+    """Check `code` and record its step as used, unless another request used it (or a later one) first.
+
+    The secret is sealed again with the current first key (a key rolled in reaches every secret in use).
+    """
+    if not isinstance(code, str) or not code.isdigit() or len(code) != 6:
+        raise ValidationFailed("the code is the 6 digits your authenticator shows", code="invalid_code")
+    secret = _secret(factor)
+    step = _check_code(secret, factor.last_step, code, now)
+    values = {"last_step": step, "secret": sealing.seal(secret)}
     if confirm:
         values["confirmed_at"] = utcnow()
     claimed = session.execute(
@@ -133,7 +143,7 @@ def confirm_enrolment(user_id, session_id, code, *, request_id=None, now=None):
             raise Conflict("start the enrolment first", code="not_enrolling")
         if factor.confirmed_at is not None:
             raise Conflict("a second factor is already enrolled", code="already_enrolled")
-        _claim_step(session, factor, _check_code(factor, code, now), confirm=True)
+        _accept_code(session, factor, code, now, confirm=True)
         session.execute(delete(_codes).where(_codes.c.user_id == user_id))
         session.execute(insert(_codes), [{"user_id": user_id, "code_hash": passwords.hash_password(c)} for c in codes])
         audit.record(Operator(user_id, request_id), "second_factor_enrol", target_user_id=user_id)
@@ -151,7 +161,7 @@ def verify(user_id, session_id, *, code=None, recovery_code=None, now=None):
         if factor is None or factor.confirmed_at is None:
             raise Conflict("no second factor is enrolled yet", code="not_enrolled")
         if code is not None:
-            _claim_step(session, factor, _check_code(factor, code, now))
+            _accept_code(session, factor, code, now)
         else:
             _use_recovery_code(session, user_id, recovery_code)
     return sessions.prove_second_factor(user_id, session_id)

@@ -410,7 +410,7 @@ def _statement(key, folding):
     if not folding:
         return _STATEMENTS[key]
     folded = tuple(scorer.folded for scorer in folding)
-    cache_key = (key, tuple(scoring.sql for scoring in folded))
+    cache_key = (key, folded)
     statement = _FOLDED_STATEMENTS.get(cache_key)
     if statement is None:
         new_round, scored, winning, claims = key
